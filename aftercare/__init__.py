@@ -1,0 +1,74 @@
+"""Aftercare: a mobile-first web app for the hours and weeks after a ketamine infusion."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+
+from .config import load_config
+from .paths import resource_dir
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    """Build the app from the environment, with `config` laid over it (tests use that)."""
+    app = Flask(
+        __name__,
+        template_folder=str(resource_dir("templates")),
+        static_folder=str(resource_dir("static")),
+        static_url_path="/static",
+    )
+    app.config.update(load_config())
+    if config:
+        app.config.update(config)
+    register_extensions(app)
+    register_blueprints(app)
+    register_templating(app)
+    register_security(app)
+    register_errors(app)
+    register_cli(app)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    from . import models  # noqa: F401  (the models must be known before migrations run)
+    from .extensions import csrf, db, login_manager, migrate
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(resource_dir("migrations")), render_as_batch=True)
+    csrf.init_app(app)
+    login_manager.init_app(app)
+
+
+def register_blueprints(app: Flask) -> None:
+    from .clinic.views import bp as clinic_bp
+    from .patient.views import bp as patient_bp
+    from .pwa.views import bp as pwa_bp
+
+    app.register_blueprint(patient_bp)
+    app.register_blueprint(clinic_bp)
+    app.register_blueprint(pwa_bp)
+
+
+def register_templating(app: Flask) -> None:
+    from .templating import init_templating
+
+    init_templating(app)
+
+
+def register_security(app: Flask) -> None:
+    from .security import init_security
+
+    init_security(app)
+
+
+def register_errors(app: Flask) -> None:
+    from .errors import init_errors
+
+    init_errors(app)
+
+
+def register_cli(app: Flask) -> None:
+    from .cli import init_cli
+
+    init_cli(app)

@@ -1,0 +1,5 @@
+"""`python -m aftercare` is the `aftercare` command."""
+
+from .cli import main
+
+main()

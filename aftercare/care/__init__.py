@@ -1,0 +1,1 @@
+"""Pure care rules: triage, timed instructions, content. Nothing here imports Flask."""

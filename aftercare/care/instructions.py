@@ -1,0 +1,49 @@
+"""Aftercare instructions timed from the end of the patient's infusion."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_datetime
+
+# The order patients read them in: the dangerous ones first.
+ORDER = ("driving", "decisions", "alcohol", "sedatives", "companion")
+
+
+@dataclass(frozen=True)
+class TimedInstruction:
+    key: str
+    text: str
+    until: datetime  # aware, in the clinic's time zone
+    is_over: bool
+
+
+def format_moment(moment: datetime, tz: ZoneInfo, locale: str = "en") -> str:
+    """A weekday and a clock time in the clinic's zone, e.g. 'Saturday 3:40 PM'."""
+    return format_datetime(moment.astimezone(tz), "EEEE h:mm a", locale=locale)
+
+
+def timed_instructions(
+    ended_at: datetime,
+    now: datetime,
+    tz: ZoneInfo,
+    windows: Mapping[str, int],
+    texts: Mapping[str, str],
+    locale: str = "en",
+) -> list[TimedInstruction]:
+    """Each instruction with the moment it ends, counted in real hours from the infusion's end.
+
+    Hours are added in UTC, so a window that spans a daylight-saving change still lasts its full
+    length: 24 hours after 3 PM on the Saturday before the clocks go forward ends at 4 PM.
+    """
+    if ended_at.tzinfo is None or now.tzinfo is None:
+        raise ValueError("ended_at and now must be aware datetimes")
+    result = []
+    for key in ORDER:
+        until = (ended_at + timedelta(hours=windows[key])).astimezone(tz)
+        text = texts[key].replace("{until}", format_moment(until, tz, locale))
+        result.append(TimedInstruction(key=key, text=text, until=until, is_over=now >= until))
+    return result

@@ -1,0 +1,185 @@
+"""The `aftercare` command: run the app, make demo data, create clinics and clinicians."""
+
+from __future__ import annotations
+
+import json
+import sys
+from zoneinfo import available_timezones
+
+import click
+from flask import Flask, current_app, url_for
+from flask.cli import FlaskGroup, routes_command, shell_command, with_appcontext
+from flask_migrate import upgrade
+from sqlalchemy import func, select
+
+from .extensions import db
+from .models import Clinic, Clinician
+
+MIN_PASSWORD = 12
+
+
+def _create_app(*_: object) -> object:
+    from . import create_app
+
+    return create_app()
+
+
+def migrate_database() -> None:
+    """Bring the database to the newest schema (creating the data folder for SQLite)."""
+    current_app.config["DATA_DIR"].mkdir(parents=True, exist_ok=True)
+    upgrade()
+
+
+def enrollment_url(token: str, base: str) -> str:
+    with current_app.test_request_context(base_url=base):
+        return url_for("patient.enroll", token=token, _external=True)
+
+
+def _base_url(host: str, port: int) -> str:
+    configured = current_app.config["BASE_URL"]
+    shown = "127.0.0.1" if host in {"0.0.0.0", "::"} else host  # noqa: S104
+    return configured or f"http://{shown}:{port}"
+
+
+@click.command("run")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 64))
+@with_appcontext
+def run_command(host: str, port: int, threads: int) -> None:
+    """Serve the app: migrate the database, add demo data on first start, then listen."""
+    from waitress import serve
+
+    from .demo import create_demo
+
+    migrate_database()
+    base = _base_url(host, port)
+    if current_app.config["DEMO"] and not db.session.scalar(select(func.count(Clinic.id))):
+        demo = create_demo(current_app.config["ENROLLMENT_DAYS"])
+        click.echo("Demo data created (set AFTERCARE_DEMO=0 to skip this):")
+        click.echo(f"  Clinician sign-in: {base}/clinic/login")
+        click.echo(f"    email:    {demo.clinician_email}")
+        click.echo(f"    password: {demo.clinician_password}")
+        click.echo(
+            f"  Patient enrollment link (open it on a phone, once): "
+            f"{enrollment_url(demo.enrollment_token, base)}"
+        )
+    click.echo(f"Aftercare is serving on {base}/ (Ctrl+C stops it)")
+    serve(
+        current_app._get_current_object(),
+        host=host,
+        port=port,
+        threads=threads,  # type: ignore[attr-defined]
+        ident="aftercare",
+    )
+
+
+@click.command("demo")
+@click.option("--json", "as_json", is_flag=True, help="Print one line of JSON for scripts.")
+@click.option(
+    "--base-url",
+    default="http://127.0.0.1:5000",
+    show_default=True,
+    help="Where the app is served, for the enrollment link.",
+)
+@with_appcontext
+def demo_command(as_json: bool, base_url: str) -> None:
+    """Create a demo clinic, clinician and a patient whose infusion ended an hour ago."""
+    from .demo import create_demo
+
+    migrate_database()
+    demo = create_demo(current_app.config["ENROLLMENT_DAYS"])
+    url = enrollment_url(demo.enrollment_token, current_app.config["BASE_URL"] or base_url)
+    if as_json:
+        click.echo(
+            json.dumps(
+                {
+                    "clinician_email": demo.clinician_email,
+                    "clinician_password": demo.clinician_password,
+                    "enrollment_url": url,
+                }
+            )
+        )
+        return
+    click.echo(f"Clinician: {demo.clinician_email} / {demo.clinician_password}")
+    click.echo(f"Enrollment link: {url}")
+
+
+@click.command("create-clinic")
+@click.option("--name", required=True)
+@click.option("--timezone", default="America/New_York", show_default=True)
+@click.option("--phone", default="")
+@click.option("--after-hours-phone", default="")
+@with_appcontext
+def create_clinic_command(name: str, timezone: str, phone: str, after_hours_phone: str) -> None:
+    """Create a clinic and print its id."""
+    if timezone not in available_timezones():
+        raise click.BadParameter(f"{timezone!r} is not a time zone name", param_hint="--timezone")
+    if not name.strip() or len(name) > 120:
+        raise click.BadParameter("give a name of 1 to 120 characters", param_hint="--name")
+    migrate_database()
+    clinic = Clinic(
+        name=name.strip(), timezone=timezone, phone=phone, after_hours_phone=after_hours_phone
+    )
+    db.session.add(clinic)
+    db.session.commit()
+    click.echo(clinic.id)
+
+
+def _read_password() -> str:
+    if sys.stdin.isatty():
+        return click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    return sys.stdin.readline().rstrip("\r\n")
+
+
+@click.command("create-clinician")
+@click.option("--clinic-id", required=True, type=int)
+@click.option("--email", required=True)
+@click.option("--name", required=True)
+@click.option("--admin", is_flag=True, help="Can change the clinic's settings and clinicians.")
+@with_appcontext
+def create_clinician_command(clinic_id: int, email: str, name: str, admin: bool) -> None:
+    """Create a clinician; the password is read from standard input."""
+    migrate_database()
+    if db.session.get(Clinic, clinic_id) is None:
+        raise click.BadParameter(f"there is no clinic {clinic_id}", param_hint="--clinic-id")
+    email = email.strip().lower()
+    if "@" not in email or len(email) > 254:
+        raise click.BadParameter("give an email address", param_hint="--email")
+    if db.session.scalar(select(Clinician).where(Clinician.email == email)):
+        raise click.BadParameter(f"{email} already has an account", param_hint="--email")
+    password = _read_password()
+    if len(password) < MIN_PASSWORD:
+        raise click.UsageError(f"the password must be at least {MIN_PASSWORD} characters")
+    clinician = Clinician(
+        clinic_id=clinic_id, email=email, name=name.strip(), role="admin" if admin else "clinician"
+    )
+    clinician.set_password(password)
+    db.session.add(clinician)
+    db.session.commit()
+    click.echo(clinician.id)
+
+
+COMMANDS = (run_command, demo_command, create_clinic_command, create_clinician_command)
+
+
+def init_cli(app: Flask) -> None:
+    """Attach the commands to the app, so `aftercare` and the test runner both find them."""
+    for command in COMMANDS:
+        app.cli.add_command(command)
+
+
+cli = FlaskGroup(
+    name="aftercare",
+    create_app=_create_app,
+    add_default_commands=False,
+    add_version_option=False,
+    load_dotenv=False,
+    help="Aftercare: aftercare instructions and check-ins after a ketamine infusion.",
+)
+cli.add_command(shell_command)
+cli.add_command(routes_command)
+
+
+def main() -> None:
+    cli.main(prog_name="aftercare")

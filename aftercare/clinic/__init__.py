@@ -1,0 +1,1 @@
+"""The clinician's side: sign-in, patients, infusions, enrollment, check-ins, settings."""

@@ -1,0 +1,147 @@
+"""Clinician forms: sign-in, patients, infusions, clinic settings."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+from zoneinfo import ZoneInfo, available_timezones
+
+from flask_wtf import FlaskForm
+from wtforms import (
+    DateField,
+    EmailField,
+    IntegerField,
+    PasswordField,
+    StringField,
+    TextAreaField,
+    TimeField,
+)
+from wtforms.validators import InputRequired, Length, NumberRange, Optional, Regexp, ValidationError
+
+PHONE = Regexp(r"^[0-9+()\-. ]{3,40}$", message="Use digits, spaces and + ( ) - . only.")
+
+
+class LoginForm(FlaskForm):
+    email = EmailField("Email", validators=[InputRequired(), Length(max=254)])
+    password = PasswordField("Password", validators=[InputRequired(), Length(max=200)])
+
+
+class PatientForm(FlaskForm):
+    display_name = StringField(
+        "First name or clinic code",
+        description="No more than the team needs to recognise the patient.",
+        validators=[InputRequired(), Length(min=1, max=80)],
+    )
+
+
+def local_to_utc(day: date, clock: time, tz: ZoneInfo) -> datetime | None:
+    """A wall-clock time in the clinic's zone as UTC, or None if the clocks skipped it."""
+    local = datetime.combine(day, clock, tzinfo=tz)
+    round_trip = local.astimezone(ZoneInfo("UTC")).astimezone(tz)
+    if round_trip.replace(tzinfo=None) != local.replace(tzinfo=None):
+        return None
+    return local.astimezone(ZoneInfo("UTC"))
+
+
+class InfusionForm(FlaskForm):
+    day = DateField("Date", validators=[InputRequired(message="Enter the date.")])
+    started = TimeField("Started at", validators=[InputRequired(message="Enter the start time.")])
+    ended = TimeField("Ended at", validators=[InputRequired(message="Enter the end time.")])
+
+    def to_utc(self, tz: ZoneInfo) -> tuple[datetime, datetime] | None:
+        """Start and end in UTC, with errors added to the form when they do not make sense."""
+        start = local_to_utc(self.day.data, self.started.data, tz)
+        end = local_to_utc(self.day.data, self.ended.data, tz)
+        if start is None:
+            self.started.errors = ["That time did not exist here: the clocks changed."]
+        if end is None:
+            self.ended.errors = ["That time did not exist here: the clocks changed."]
+        if start is None or end is None:
+            return None
+        if end <= start:
+            self.ended.errors = ["The end must be after the start."]
+            return None
+        if (end - start).total_seconds() > 6 * 3600:
+            self.ended.errors = ["An infusion lasts a few hours at most: check the times."]
+            return None
+        return start, end
+
+
+class AcknowledgeForm(FlaskForm):
+    note = StringField("Note", validators=[Optional(), Length(max=500)])
+
+
+class RevokeForm(FlaskForm):
+    """A button with a CSRF token."""
+
+
+def _hours(label: str) -> IntegerField:
+    return IntegerField(
+        label,
+        validators=[
+            InputRequired(message="Enter a number of hours."),
+            NumberRange(0, 168, message="Enter from 0 to 168 hours."),
+        ],
+    )
+
+
+def _until_text(label: str) -> TextAreaField:
+    return TextAreaField(
+        label,
+        validators=[
+            InputRequired(),
+            Length(max=400),
+            Regexp(r"(?s).*\{until\}", message="Keep {until} where the time goes."),
+        ],
+    )
+
+
+def _lines(label: str) -> TextAreaField:
+    return TextAreaField(
+        label, description="One per line.", validators=[InputRequired(), Length(max=3000)]
+    )
+
+
+class SettingsForm(FlaskForm):
+    name = StringField("Clinic name", validators=[InputRequired(), Length(max=120)])
+    timezone = StringField(
+        "Time zone",
+        description="For example America/New_York.",
+        validators=[InputRequired(), Length(max=64)],
+    )
+    phone = StringField("Clinic phone", validators=[Optional(), PHONE])
+    after_hours_phone = StringField("After-hours phone", validators=[Optional(), PHONE])
+
+    driving_hours = _hours("No driving or machinery (hours)")
+    decisions_hours = _hours("No big decisions (hours)")
+    alcohol_hours = _hours("No alcohol or cannabis (hours)")
+    sedatives_hours = _hours("No opioids or benzodiazepines (hours)")
+    companion_hours = _hours("Someone stays with the patient (hours)")
+
+    driving_text = _until_text("Driving")
+    decisions_text = _until_text("Decisions")
+    alcohol_text = _until_text("Alcohol and cannabis")
+    sedatives_text = _until_text("Opioids and benzodiazepines")
+    companion_text = _until_text("Companion")
+
+    normal = _lines("What is normal and will pass")
+    self_care = _lines("Self-care")
+    call_clinic = _lines("When to call the clinic")
+    call_911 = _lines("When to call 911")
+
+    crisis_line = StringField("Crisis line", validators=[InputRequired(), PHONE])
+    crisis_line_name = StringField(
+        "Crisis line name", validators=[InputRequired(), Length(max=120)]
+    )
+    crisis_options = StringField("Crisis line options", validators=[Optional(), Length(max=200)])
+    emergency_number = StringField("Emergency number", validators=[InputRequired(), PHONE])
+    not_monitored = TextAreaField(
+        "Not monitored around the clock", validators=[InputRequired(), Length(max=400)]
+    )
+
+    def validate_timezone(self, field: StringField) -> None:
+        if field.data not in available_timezones():
+            raise ValidationError("Not a time zone name. Use one like America/New_York.")
+
+
+WINDOW_KEYS = ("driving", "decisions", "alcohol", "sedatives", "companion")
+LIST_KEYS = ("normal", "self_care", "call_clinic", "call_911")

@@ -1,0 +1,286 @@
+"""Clinician pages: sign-in, patients, infusions, enrollment links, check-ins, settings."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import segno
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask.typing import ResponseReturnValue
+from flask_login import current_user, login_required, login_user, logout_user
+from markupsafe import Markup
+from sqlalchemy import case, func, select
+
+from .. import audit
+from ..care.symptoms import SYMPTOMS_BY_CODE
+from ..care.triage import Level
+from ..extensions import db, login_manager
+from ..models import Alert, CheckIn, Clinician, Device, Infusion, Patient, utcnow
+from ..patient.enrollment import create_link
+from .access import current_clinic, get_alert_for_clinician, get_patient_for_clinician
+from .forms import AcknowledgeForm, InfusionForm, LoginForm, PatientForm, RevokeForm, SettingsForm
+from .settings import form_data, overrides_from
+
+bp = Blueprint("clinic", __name__, url_prefix="/clinic")
+
+LEVEL_ORDER = case(
+    {Level.EMERGENCY.value: 0, Level.CRISIS.value: 1, Level.CALL_CLINIC.value: 2},
+    value=Alert.level,
+    else_=3,
+)
+
+
+@login_manager.user_loader
+def load_clinician(user_id: str) -> Clinician | None:
+    if not user_id.isdigit():
+        return None
+    return db.session.get(Clinician, int(user_id))
+
+
+login_manager.login_view = "clinic.login"
+login_manager.login_message = "Please sign in to see that page."
+
+
+@bp.app_template_filter("local")
+def local_time(moment: Any, fmt: str = "%a %d %b %Y, %H:%M") -> str:
+    """A UTC timestamp in the signed-in clinician's clinic time zone."""
+    if moment is None:
+        return ""
+    return moment.astimezone(current_clinic().tz).strftime(fmt)
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login() -> ResponseReturnValue:
+    if current_user.is_authenticated:
+        return redirect(url_for("clinic.dashboard"))
+    form = LoginForm()
+    if form.validate_on_submit():
+        email = form.email.data.strip().lower()
+        clinician = db.session.scalar(select(Clinician).where(Clinician.email == email))
+        if clinician and clinician.is_enabled and clinician.check_password(form.password.data):
+            session.clear()
+            login_user(clinician)
+            audit.record("clinician.sign_in", clinic_id=clinician.clinic_id)
+            db.session.commit()
+            return redirect(url_for("clinic.dashboard"))
+        form.password.errors.append("That email and password do not match an account.")
+        return render_template("clinic/login.html", form=form), 401
+    return render_template("clinic/login.html", form=form)
+
+
+@bp.post("/logout")
+@login_required
+def logout() -> ResponseReturnValue:
+    logout_user()
+    session.clear()
+    return redirect(url_for("clinic.login"))
+
+
+@bp.get("/")
+@login_required
+def dashboard() -> ResponseReturnValue:
+    clinic = current_clinic()
+    alerts = db.session.scalars(
+        select(Alert)
+        .where(Alert.clinic_id == clinic.id, Alert.acknowledged_at.is_(None))
+        .order_by(LEVEL_ORDER, Alert.created_at.desc())
+        .limit(50)
+    ).all()
+    last_check_in = (
+        select(CheckIn.patient_id, func.max(CheckIn.id).label("check_in_id"))
+        .group_by(CheckIn.patient_id)
+        .subquery()
+    )
+    rows = db.session.execute(
+        select(Patient, CheckIn)
+        .outerjoin(last_check_in, last_check_in.c.patient_id == Patient.id)
+        .outerjoin(CheckIn, CheckIn.id == last_check_in.c.check_in_id)
+        .where(Patient.clinic_id == clinic.id)
+        .order_by(Patient.display_name)
+    ).all()
+    for alert in alerts:
+        audit.record("alert.view", clinic_id=clinic.id, patient_id=alert.patient_id)
+    db.session.commit()
+    return render_template(
+        "clinic/dashboard.html", alerts=alerts, rows=rows, ack_form=AcknowledgeForm()
+    )
+
+
+@bp.route("/patients/new", methods=["GET", "POST"])
+@login_required
+def patient_new() -> ResponseReturnValue:
+    form = PatientForm()
+    if form.validate_on_submit():
+        patient = Patient(
+            clinic_id=current_user.clinic_id, display_name=form.display_name.data.strip()
+        )
+        db.session.add(patient)
+        db.session.flush()
+        audit.record("patient.create", clinic_id=patient.clinic_id, patient_id=patient.id)
+        db.session.commit()
+        return redirect(url_for("clinic.patient_detail", patient_id=patient.id), code=303)
+    return render_template("clinic/patient_new.html", form=form), (422 if form.errors else 200)
+
+
+def _render_patient(
+    patient: Patient, infusion_form: InfusionForm | None = None, status: int = 200
+) -> ResponseReturnValue:
+    clinic = current_clinic()
+    check_ins = db.session.scalars(
+        select(CheckIn).where(CheckIn.patient_id == patient.id).order_by(CheckIn.received_at.desc())
+    ).all()
+    alerts = db.session.scalars(
+        select(Alert).where(Alert.patient_id == patient.id).order_by(Alert.created_at.desc())
+    ).all()
+    if infusion_form is None:
+        infusion_form = InfusionForm()
+        infusion_form.day.data = utcnow().astimezone(clinic.tz).date()
+    audit.record("patient.view", clinic_id=clinic.id, patient_id=patient.id)
+    db.session.commit()
+    return (
+        render_template(
+            "clinic/patient.html",
+            patient=patient,
+            check_ins=check_ins,
+            alerts=alerts,
+            infusion_form=infusion_form,
+            button_form=RevokeForm(),
+            ack_form=AcknowledgeForm(),
+            symptoms=SYMPTOMS_BY_CODE,
+        ),
+        status,
+    )
+
+
+@bp.get("/patients/<int:patient_id>")
+@login_required
+def patient_detail(patient_id: int) -> ResponseReturnValue:
+    return _render_patient(get_patient_for_clinician(patient_id))
+
+
+@bp.post("/patients/<int:patient_id>/infusions")
+@login_required
+def infusion_create(patient_id: int) -> ResponseReturnValue:
+    patient = get_patient_for_clinician(patient_id)
+    form = InfusionForm()
+    times = form.to_utc(current_clinic().tz) if form.validate_on_submit() else None
+    if times is None:
+        return _render_patient(patient, form, 422)
+    started, ended = times
+    if ended > utcnow():
+        form.ended.errors = ["Record the infusion once it has ended."]
+        return _render_patient(patient, form, 422)
+    infusion = Infusion(
+        patient_id=patient.id, started_at=started, ended_at=ended, recorded_by_id=current_user.id
+    )
+    db.session.add(infusion)
+    db.session.flush()
+    audit.record(
+        "infusion.create",
+        clinic_id=patient.clinic_id,
+        patient_id=patient.id,
+        detail={"infusion_id": infusion.id},
+    )
+    db.session.commit()
+    flash("Infusion recorded. The patient's instructions now count from its end.")
+    return redirect(url_for("clinic.patient_detail", patient_id=patient.id), code=303)
+
+
+def enrollment_url(token: str) -> str:
+    base = current_app.config["BASE_URL"]
+    path = url_for("patient.enroll", token=token)
+    return f"{base}{path}" if base else url_for("patient.enroll", token=token, _external=True)
+
+
+@bp.post("/patients/<int:patient_id>/enrollment-link")
+@login_required
+def enrollment_link(patient_id: int) -> ResponseReturnValue:
+    """Make a one-time link and show it once, as a QR code: only its hash is kept."""
+    patient = get_patient_for_clinician(patient_id)
+    if not RevokeForm().validate_on_submit():
+        return redirect(url_for("clinic.patient_detail", patient_id=patient.id))
+    link, token = create_link(patient, current_user.id, days=current_app.config["ENROLLMENT_DAYS"])
+    audit.record("enrollment_link.create", clinic_id=patient.clinic_id, patient_id=patient.id)
+    db.session.commit()
+    url = enrollment_url(token)
+    # segno writes the SVG itself from the URL; nothing in it comes from user input as markup.
+    qr_svg = Markup(  # noqa: S704
+        segno.make(url, error="m").svg_inline(scale=6, border=2, title="Enrollment QR code")
+    )
+    response = make_response(
+        render_template(
+            "clinic/enrollment.html", patient=patient, url=url, qr_svg=qr_svg, link=link
+        )
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.post("/patients/<int:patient_id>/devices/<int:device_id>/revoke")
+@login_required
+def device_revoke(patient_id: int, device_id: int) -> ResponseReturnValue:
+    patient = get_patient_for_clinician(patient_id)
+    device = db.session.get(Device, device_id)
+    if device is None or device.patient_id != patient.id:
+        return render_template("error.html", code=404, message="There is nothing here."), 404
+    if RevokeForm().validate_on_submit() and device.revoked_at is None:
+        device.revoked_at = utcnow()
+        audit.record(
+            "device.revoke",
+            clinic_id=patient.clinic_id,
+            patient_id=patient.id,
+            detail={"device_id": device.id},
+        )
+        db.session.commit()
+        flash("That phone is no longer linked.")
+    return redirect(url_for("clinic.patient_detail", patient_id=patient.id), code=303)
+
+
+@bp.post("/alerts/<int:alert_id>/acknowledge")
+@login_required
+def alert_acknowledge(alert_id: int) -> ResponseReturnValue:
+    alert = get_alert_for_clinician(alert_id)
+    form = AcknowledgeForm()
+    if form.validate_on_submit() and alert.acknowledged_at is None:
+        alert.acknowledged_at = utcnow()
+        alert.acknowledged_by_id = current_user.id
+        alert.acknowledgement_note = (form.note.data or "").strip()
+        audit.record(
+            "alert.acknowledge",
+            clinic_id=alert.clinic_id,
+            patient_id=alert.patient_id,
+            detail={"alert_id": alert.id},
+        )
+        db.session.commit()
+    # Back to where the button was; no address from the request, so no open redirect.
+    if request.form.get("back") == "patient":
+        return redirect(url_for("clinic.patient_detail", patient_id=alert.patient_id), code=303)
+    return redirect(url_for("clinic.dashboard"), code=303)
+
+
+@bp.route("/settings", methods=["GET", "POST"])
+@login_required
+def settings() -> ResponseReturnValue:
+    clinic = current_clinic()
+    form = SettingsForm(data=form_data(clinic)) if request.method == "GET" else SettingsForm()
+    if form.validate_on_submit():
+        clinic.name = form.name.data.strip()
+        clinic.timezone = form.timezone.data
+        clinic.phone = (form.phone.data or "").strip()
+        clinic.after_hours_phone = (form.after_hours_phone.data or "").strip()
+        clinic.content = overrides_from(form, clinic.content or {})
+        audit.record("clinic.settings", clinic_id=clinic.id)
+        db.session.commit()
+        flash("Settings saved. Patients see the new wording on their next visit.")
+        return redirect(url_for("clinic.settings"), code=303)
+    return render_template("clinic/settings.html", form=form), (422 if form.errors else 200)

@@ -1,0 +1,95 @@
+"""Settings from the environment, parsed strictly: a bad value stops start-up and names it."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+
+class ConfigError(RuntimeError):
+    """A setting in the environment has a value the app cannot use."""
+
+
+def env_bool(env: Mapping[str, str], name: str, default: bool) -> bool:
+    """Read a yes/no setting: 1/0, true/false, yes/no, on/off, nothing else."""
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    value = raw.strip().lower()
+    if value in {"1", "true", "yes", "on"}:
+        return True
+    if value in {"0", "false", "no", "off"}:
+        return False
+    raise ConfigError(f"{name} must be 1 or 0 (true/false), not {raw!r}")
+
+
+def env_int(env: Mapping[str, str], name: str, default: int, minimum: int = 0) -> int:
+    """Read a whole-number setting no smaller than `minimum`."""
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, not {raw!r}") from None
+    if value < minimum:
+        raise ConfigError(f"{name} must be at least {minimum}, not {value}")
+    return value
+
+
+def _secret_key(env: Mapping[str, str], data_dir: Path) -> str:
+    """The session-signing key: from the environment, a file, or made once in the data folder."""
+    if env.get("AFTERCARE_SECRET_KEY"):
+        return env["AFTERCARE_SECRET_KEY"]
+    if env.get("AFTERCARE_SECRET_KEY_FILE"):
+        path = Path(env["AFTERCARE_SECRET_KEY_FILE"])
+        try:
+            return path.read_text().strip()
+        except OSError as error:
+            raise ConfigError(f"AFTERCARE_SECRET_KEY_FILE cannot be read: {error}") from None
+    # Kept in the data folder so that sessions and enrolled phones survive a restart.
+    path = data_dir / "secret_key"
+    if not path.exists():
+        data_dir.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(48))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def load_config(env: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """Build the Flask configuration from environment variables."""
+    env = os.environ if env is None else env
+    data_dir = Path(env.get("AFTERCARE_DATA_DIR") or "instance").resolve()
+    database_url = env.get("DATABASE_URL") or f"sqlite:///{data_dir / 'aftercare.sqlite3'}"
+    https = env_bool(env, "AFTERCARE_HTTPS", False)
+    return {
+        "DATA_DIR": data_dir,
+        "SECRET_KEY": _secret_key(env, data_dir),
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "DEMO": env_bool(env, "AFTERCARE_DEMO", True),
+        "BASE_URL": (env.get("AFTERCARE_BASE_URL") or "").rstrip("/"),
+        "HTTPS": https,
+        "PROXY_COUNT": env_int(env, "AFTERCARE_PROXY_COUNT", 0),
+        "ENROLLMENT_DAYS": env_int(env, "AFTERCARE_ENROLLMENT_DAYS", 7, minimum=1),
+        "DEVICE_DAYS": env_int(env, "AFTERCARE_DEVICE_DAYS", 365, minimum=1),
+        # Patients' check-in forms are kept on the phone and may be sent hours after they were
+        # filled in, so their CSRF tokens stay valid for this long (bound to the device session).
+        "CHECKIN_CSRF_HOURS": env_int(env, "AFTERCARE_CHECKIN_CSRF_HOURS", 72, minimum=1),
+        "SESSION_COOKIE_NAME": "aftercare_session",
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": https,
+        "REMEMBER_COOKIE_SECURE": https,
+        "PREFERRED_URL_SCHEME": "https" if https else "http",
+        "PERMANENT_SESSION_LIFETIME": timedelta(days=30),
+        "MAX_CONTENT_LENGTH": 64 * 1024,
+        "WTF_CSRF_TIME_LIMIT": 3600,
+        # Flask-WTF's HTTPS check wants a Referer header, which Referrer-Policy: no-referrer
+        # stops browsers sending; aftercare.security checks the Origin header instead.
+        "WTF_CSRF_SSL_STRICT": False,
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+    }

@@ -1,0 +1,210 @@
+"""The data model: clinics and their people, infusions, check-ins, alerts and the audit trail.
+
+Times are stored in UTC and converted to the clinic's time zone only where they are shown.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask_login import UserMixin
+from sqlalchemy import JSON, DateTime, ForeignKey, String, Text, TypeDecorator, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from .extensions import db
+
+
+def utcnow() -> datetime:
+    """The current time, aware, in UTC."""
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timestamp stored as naive UTC and always read back as an aware UTC datetime."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetimes are ambiguous: pass an aware datetime")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        return None if value is None else value.replace(tzinfo=UTC)
+
+
+class Clinic(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    timezone: Mapped[str] = mapped_column(String(64), default="America/New_York")
+    phone: Mapped[str] = mapped_column(String(40), default="")
+    after_hours_phone: Mapped[str] = mapped_column(String(40), default="")
+    # The clinic's own wording and time windows, over the defaults in care/content.py.
+    content: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+class Clinician(UserMixin, db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    clinic_id: Mapped[int] = mapped_column(ForeignKey("clinic.id"), index=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(20), default="clinician")
+    is_enabled: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    clinic: Mapped[Clinic] = relationship()
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login refuses sign-in to disabled accounts
+        return self.is_enabled
+
+    def set_password(self, password: str) -> None:
+        self.password_hash = generate_password_hash(password, method="scrypt")
+
+    def check_password(self, password: str) -> bool:
+        return check_password_hash(self.password_hash, password)
+
+
+class Patient(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    clinic_id: Mapped[int] = mapped_column(ForeignKey("clinic.id"), index=True)
+    # A first name or a clinic code: the app needs no more to identify a patient.
+    display_name: Mapped[str] = mapped_column(String(80))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    clinic: Mapped[Clinic] = relationship()
+    infusions: Mapped[list[Infusion]] = relationship(
+        back_populates="patient", order_by="Infusion.ended_at", cascade="all, delete-orphan"
+    )
+    devices: Mapped[list[Device]] = relationship(
+        back_populates="patient", order_by="Device.created_at", cascade="all, delete-orphan"
+    )
+
+    @property
+    def latest_infusion(self) -> Infusion | None:
+        return self.infusions[-1] if self.infusions else None
+
+
+class EnrollmentLink(db.Model):
+    """A one-time link that binds a phone to a patient. Only a hash of its token is kept."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int] = mapped_column(
+        ForeignKey("patient.id", ondelete="CASCADE"), index=True
+    )
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("clinician.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    patient: Mapped[Patient] = relationship()
+
+
+class Device(db.Model):
+    """A phone (or a companion's phone) bound to a patient by an enrollment link."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int] = mapped_column(
+        ForeignKey("patient.id", ondelete="CASCADE"), index=True
+    )
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    label: Mapped[str] = mapped_column(String(120), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    patient: Mapped[Patient] = relationship(back_populates="devices")
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None
+
+
+class Infusion(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int] = mapped_column(
+        ForeignKey("patient.id", ondelete="CASCADE"), index=True
+    )
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ended_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("clinician.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    patient: Mapped[Patient] = relationship(back_populates="infusions")
+
+
+class CheckIn(db.Model):
+    """A side-effect check-in as the patient sent it, with the triage it was given."""
+
+    __table_args__ = (UniqueConstraint("patient_id", "idempotency_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int] = mapped_column(
+        ForeignKey("patient.id", ondelete="CASCADE"), index=True
+    )
+    device_id: Mapped[int | None] = mapped_column(ForeignKey("device.id", ondelete="SET NULL"))
+    infusion_id: Mapped[int | None] = mapped_column(ForeignKey("infusion.id", ondelete="SET NULL"))
+    # Made on the phone when the form is filled in, so that a re-send is stored once.
+    idempotency_key: Mapped[str] = mapped_column(String(64))
+    filled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    severities: Mapped[dict[str, int]] = mapped_column(JSON, default=dict)
+    systolic: Mapped[int | None]
+    diastolic: Mapped[int | None]
+    heart_rate: Mapped[int | None]
+    got_home_safely: Mapped[bool | None]
+    note: Mapped[str] = mapped_column(Text, default="")
+    hours_since_infusion: Mapped[float | None]
+    triage_level: Mapped[str] = mapped_column(String(16), index=True)
+    triage_reasons: Mapped[list[str]] = mapped_column(JSON, default=list)
+
+    patient: Mapped[Patient] = relationship()
+    infusion: Mapped[Infusion | None] = relationship()
+
+
+class Alert(db.Model):
+    """A check-in the care team must act on: emergency, crisis or call-the-clinic."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    clinic_id: Mapped[int] = mapped_column(ForeignKey("clinic.id"), index=True)
+    patient_id: Mapped[int] = mapped_column(
+        ForeignKey("patient.id", ondelete="CASCADE"), index=True
+    )
+    check_in_id: Mapped[int | None] = mapped_column(ForeignKey("check_in.id", ondelete="CASCADE"))
+    level: Mapped[str] = mapped_column(String(16))
+    reasons: Mapped[list[str]] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    acknowledged_by_id: Mapped[int | None] = mapped_column(ForeignKey("clinician.id"))
+    acknowledgement_note: Mapped[str] = mapped_column(String(500), default="")
+
+    patient: Mapped[Patient] = relationship()
+    check_in: Mapped[CheckIn | None] = relationship()
+
+
+class AuditEvent(db.Model):
+    """Who viewed or changed which patient's data, when and from where. Only ever appended."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    actor: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(64))
+    clinic_id: Mapped[int | None] = mapped_column(index=True)
+    # No foreign key: the trail outlives a deleted patient.
+    patient_id: Mapped[int | None] = mapped_column(index=True)
+    ip: Mapped[str] = mapped_column(String(64), default="")
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

@@ -1,0 +1,1 @@
+"""The patient's side: enrollment, the Today page, check-ins."""

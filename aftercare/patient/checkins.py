@@ -1,0 +1,126 @@
+"""Saving a check-in: stored once whatever the retries, triaged, and raised to the clinic."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from .. import audit
+from ..care.triage import CheckInAnswers, Level, triage
+from ..extensions import db
+from ..models import Alert, CheckIn, Device, Infusion, Patient, utcnow
+
+
+@dataclass(frozen=True)
+class CheckInData:
+    """What the patient answered, already validated by the form."""
+
+    idempotency_key: str
+    severities: dict[str, int]
+    systolic: int | None = None
+    diastolic: int | None = None
+    heart_rate: int | None = None
+    got_home_safely: bool | None = None
+    note: str = ""
+    filled_at: datetime | None = None
+
+
+def infusion_before(patient: Patient, moment: datetime) -> Infusion | None:
+    """The patient's latest infusion that had started by `moment`."""
+    return db.session.scalar(
+        select(Infusion)
+        .where(Infusion.patient_id == patient.id, Infusion.started_at <= moment)
+        .order_by(Infusion.ended_at.desc())
+        .limit(1)
+    )
+
+
+def find_check_in(patient: Patient, idempotency_key: str) -> CheckIn | None:
+    return db.session.scalar(
+        select(CheckIn).where(
+            CheckIn.patient_id == patient.id, CheckIn.idempotency_key == idempotency_key
+        )
+    )
+
+
+def save_check_in(
+    patient: Patient, device: Device | None, data: CheckInData
+) -> tuple[CheckIn, bool]:
+    """Store the check-in and its alert, or return the one stored under the same key.
+
+    Returns the check-in and whether it was new. A phone that lost the answer to its first try
+    sends again with the same key; the second try must not store a second check-in.
+    """
+    existing = find_check_in(patient, data.idempotency_key)
+    if existing is not None:
+        return existing, False
+
+    received_at = utcnow()
+    # Triage is about how the patient felt when filling in the form, which may be hours before
+    # a phone that was offline sends it.
+    felt_at = data.filled_at or received_at
+    infusion = infusion_before(patient, felt_at)
+    hours = None
+    if infusion is not None:
+        hours = max(0.0, (felt_at - infusion.ended_at).total_seconds() / 3600)
+    answers = CheckInAnswers(
+        severities=data.severities,
+        systolic=data.systolic,
+        diastolic=data.diastolic,
+        heart_rate=data.heart_rate,
+    )
+    result = triage(answers, hours)
+
+    check_in = CheckIn(
+        patient_id=patient.id,
+        device_id=device.id if device else None,
+        infusion_id=infusion.id if infusion else None,
+        idempotency_key=data.idempotency_key,
+        filled_at=data.filled_at,
+        received_at=received_at,
+        severities=data.severities,
+        systolic=data.systolic,
+        diastolic=data.diastolic,
+        heart_rate=data.heart_rate,
+        got_home_safely=data.got_home_safely,
+        note=data.note,
+        hours_since_infusion=hours,
+        triage_level=result.level.value,
+        triage_reasons=list(result.reasons),
+    )
+    db.session.add(check_in)
+    db.session.flush()
+    if result.level.is_alert:
+        db.session.add(
+            Alert(
+                clinic_id=patient.clinic_id,
+                patient_id=patient.id,
+                check_in_id=check_in.id,
+                level=result.level.value,
+                reasons=list(result.reasons),
+                created_at=received_at,
+            )
+        )
+    audit.record(
+        "check_in.create",
+        clinic_id=patient.clinic_id,
+        patient_id=patient.id,
+        detail={"check_in_id": check_in.id, "level": result.level.value},
+    )
+    try:
+        db.session.commit()
+    except IntegrityError:
+        # The same key arrived twice at once and the other request stored it first.
+        db.session.rollback()
+        stored = find_check_in(patient, data.idempotency_key)
+        if stored is None:
+            raise
+        return stored, False
+    return check_in, True
+
+
+def level_of(check_in: CheckIn) -> Level:
+    return Level(check_in.triage_level)

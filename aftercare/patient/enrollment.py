@@ -1,0 +1,121 @@
+"""One-time enrollment links, and the device sessions they create.
+
+Only SHA-256 hashes of tokens are stored: a copy of the database lets nobody enroll a phone or
+act as an enrolled one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import Enum
+
+from sqlalchemy import select, update
+
+from ..extensions import db
+from ..models import Device, EnrollmentLink, Patient, utcnow
+
+
+def hash_token(token: str) -> str:
+    """The form in which a token is stored and looked up."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def new_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+class LinkProblem(Enum):
+    UNKNOWN = "unknown"
+    USED = "used"
+    EXPIRED = "expired"
+    REVOKED = "revoked"
+
+
+@dataclass(frozen=True)
+class Redeemed:
+    device: Device
+    token: str  # the device token, to be set as a cookie; it is not stored
+
+
+def create_link(
+    patient: Patient, created_by_id: int | None, days: int
+) -> tuple[EnrollmentLink, str]:
+    """A new link for the patient; earlier unused links stop working so only one is live."""
+    now = utcnow()
+    db.session.execute(
+        update(EnrollmentLink)
+        .where(
+            EnrollmentLink.patient_id == patient.id,
+            EnrollmentLink.used_at.is_(None),
+            EnrollmentLink.revoked_at.is_(None),
+        )
+        .values(revoked_at=now)
+    )
+    token = new_token()
+    link = EnrollmentLink(
+        patient_id=patient.id,
+        token_hash=hash_token(token),
+        created_by_id=created_by_id,
+        created_at=now,
+        expires_at=now + timedelta(days=days),
+    )
+    db.session.add(link)
+    return link, token
+
+
+def check_link(token: str, now: datetime | None = None) -> EnrollmentLink | LinkProblem:
+    """The link for a token if it can still be used, or why it cannot."""
+    now = now or utcnow()
+    link = db.session.scalar(
+        select(EnrollmentLink).where(EnrollmentLink.token_hash == hash_token(token))
+    )
+    if link is None:
+        return LinkProblem.UNKNOWN
+    if link.used_at is not None:
+        return LinkProblem.USED
+    if link.revoked_at is not None:
+        return LinkProblem.REVOKED
+    if now >= link.expires_at:
+        return LinkProblem.EXPIRED
+    return link
+
+
+def redeem_link(token: str, label: str) -> Redeemed | LinkProblem:
+    """Use the link once and bind a new device to its patient."""
+    checked = check_link(token)
+    if isinstance(checked, LinkProblem):
+        return checked
+    now = utcnow()
+    # Mark used with a conditional update, so that two phones opening the link at the same
+    # moment cannot both enroll.
+    claimed = db.session.execute(
+        update(EnrollmentLink)
+        .where(EnrollmentLink.id == checked.id, EnrollmentLink.used_at.is_(None))
+        .values(used_at=now)
+    )
+    if claimed.rowcount != 1:
+        db.session.rollback()
+        return LinkProblem.USED
+    device_token = new_token()
+    device = Device(
+        patient_id=checked.patient_id,
+        token_hash=hash_token(device_token),
+        label=label[:120],
+        created_at=now,
+        last_seen_at=now,
+    )
+    db.session.add(device)
+    return Redeemed(device=device, token=device_token)
+
+
+def device_for_token(token: str) -> Device | None:
+    """The active device a cookie token belongs to."""
+    if not token or len(token) > 128:
+        return None
+    device = db.session.scalar(select(Device).where(Device.token_hash == hash_token(token)))
+    if device is None or not device.is_active:
+        return None
+    return device

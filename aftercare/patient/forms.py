@@ -1,0 +1,128 @@
+"""The side-effect check-in form."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from flask import current_app
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, HiddenField, IntegerField, RadioField, TextAreaField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import InputRequired, Length, NumberRange, Optional, Regexp, ValidationError
+
+from ..care.symptoms import (
+    DIASTOLIC_RANGE,
+    GRADED,
+    HEART_RATE_RANGE,
+    NOTE_MAX_LENGTH,
+    SEVERITY_LABELS,
+    SYSTOLIC_RANGE,
+    YES_NO,
+    Severity,
+)
+
+# Red flags are asked first, so a patient in trouble finds them without scrolling.
+URGENT_CODES = ("chest_pain", "trouble_breathing", "swelling", "fainting", "suicidal_thoughts")
+
+
+def _vital(label: str, bounds: tuple[int, int], unit: str) -> IntegerField:
+    low, high = bounds
+    return IntegerField(
+        label,
+        validators=[
+            Optional(),
+            NumberRange(low, high, message=f"Enter a number from {low} to {high} {unit}."),
+        ],
+    )
+
+
+class CheckInForm(FlaskForm):
+    class Meta:
+        # The form may wait on the phone for hours before it is sent (see outbox.js), so its
+        # token lives longer than a clinician's; it is still bound to this device's session.
+        @property
+        def csrf_time_limit(self) -> int:
+            return current_app.config["CHECKIN_CSRF_HOURS"] * 3600
+
+    systolic = _vital("Top number (systolic)", SYSTOLIC_RANGE, "mmHg")
+    diastolic = _vital("Bottom number (diastolic)", DIASTOLIC_RANGE, "mmHg")
+    heart_rate = _vital("Heart rate (pulse)", HEART_RATE_RANGE, "beats a minute")
+    got_home_safely = RadioField(
+        "Did a driver take you home safely?",
+        choices=[SelectChoice("yes", "Yes"), SelectChoice("no", "No")],
+        validators=[Optional()],
+    )
+    note = TextAreaField(
+        "Anything else you want your care team to know? (optional)",
+        validators=[
+            Optional(),
+            Length(max=NOTE_MAX_LENGTH, message=f"Keep it under {NOTE_MAX_LENGTH} characters."),
+        ],
+    )
+    idempotency_key = HiddenField(
+        validators=[
+            InputRequired(message="The form is missing its key. Please reload the page."),
+            Regexp(r"^[A-Za-z0-9_-]{8,64}$", message="The form's key is not valid."),
+        ]
+    )
+    filled_at = HiddenField(validators=[Optional()])
+
+    def validate(self, extra_validators: dict | None = None) -> bool:  # type: ignore[type-arg]
+        valid = super().validate(extra_validators)
+        # Checked here, not in a field validator: Optional() stops those at an empty box.
+        if not (self.systolic.errors or self.diastolic.errors):
+            top, bottom = self.systolic.data, self.diastolic.data
+            problem = None
+            if (top is None) != (bottom is None):
+                problem = "Enter both blood pressure numbers, or neither."
+            elif top is not None and bottom is not None and bottom >= top:
+                problem = "The bottom number should be smaller than the top number."
+            if problem:
+                self.diastolic.errors = [*self.diastolic.errors, problem]
+                valid = False
+        return valid
+
+    def validate_filled_at(self, field: HiddenField) -> None:
+        if field.data and self.filled_at_time() is None:
+            raise ValidationError("The time the form was filled in is not valid.")
+
+    def filled_at_time(self) -> datetime | None:
+        """When the patient filled in the form, if the phone said and it is believable."""
+        try:
+            moment = datetime.fromisoformat(self.filled_at.data or "")
+        except ValueError:
+            return None
+        if moment.tzinfo is None:
+            return None
+        now = datetime.now(UTC)
+        # A phone's clock can be off; a time in the future or months ago is not believed.
+        if moment > now + timedelta(minutes=10) or moment < now - timedelta(days=30):
+            return None
+        return moment.astimezone(UTC)
+
+    def severities(self) -> dict[str, int]:
+        """Every symptom's answer as a number: 0-3 for graded ones, 0 or 1 for yes/no."""
+        answers = {s.code: int(self[s.code].data or 0) for s in GRADED}
+        answers.update({s.code: int(bool(self[s.code].data)) for s in YES_NO})
+        return answers
+
+    def got_home(self) -> bool | None:
+        return {"yes": True, "no": False}.get(self.got_home_safely.data or "")
+
+
+_SEVERITY_CHOICES = [SelectChoice(int(level), label) for level, label in SEVERITY_LABELS.items()]
+
+for _symptom in GRADED:
+    setattr(
+        CheckInForm,
+        _symptom.code,
+        RadioField(
+            _symptom.label,
+            choices=_SEVERITY_CHOICES,
+            coerce=int,
+            default=int(Severity.NONE),
+            validators=[Optional()],
+        ),
+    )
+for _symptom in YES_NO:
+    setattr(CheckInForm, _symptom.code, BooleanField(_symptom.label))

@@ -1,0 +1,289 @@
+"""Patient pages: enrollment, Today, the check-in and its result, help."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    g,
+    jsonify,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask.typing import ResponseReturnValue
+from flask_wtf.csrf import generate_csrf
+from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
+
+from .. import audit
+from ..care.content import clinic_content
+from ..care.instructions import format_moment, timed_instructions
+from ..care.symptoms import GRADED, NOTE_MAX_LENGTH, SYMPTOMS_BY_CODE, YES_NO
+from ..care.triage import RULES_BY_CODE, Level, rules_for_browser
+from ..extensions import csrf, db
+from ..models import CheckIn, Clinic, utcnow
+from ..templating import tel
+from .checkins import CheckInData, save_check_in
+from .enrollment import LinkProblem, check_link, redeem_link
+from .forms import URGENT_CODES, CheckInForm
+from .session import current_patient, load_device, patient_required, set_device_cookie
+
+bp = Blueprint("patient", __name__)
+
+RECENT_CHECK_INS = 5
+
+
+def reason_text(content: dict[str, Any], code: str) -> str:
+    """The clinic's wording for a triage reason, or the rule's own advice."""
+    if code in content["reasons"]:
+        return content["reasons"][code]
+    rule = RULES_BY_CODE.get(code)
+    return rule.advice if rule else code
+
+
+@bp.before_app_request
+def forget_device() -> None:
+    """Look the device up afresh for each request (the app context can outlive a request)."""
+    g.pop("device", None)
+
+
+@bp.app_context_processor
+def patient_context() -> dict[str, Any]:
+    """The clinic and its words, for the crisis bar on every patient page."""
+    device = load_device() if request.blueprint == "patient" else None
+    clinic = device.patient.clinic if device else None
+    content = clinic_content(clinic.content if clinic else None)
+    return {"clinic": clinic, "content": content}
+
+
+@bp.get("/")
+def home() -> ResponseReturnValue:
+    if load_device() is not None:
+        return redirect(url_for("patient.today"))
+    return render_template("patient/landing.html")
+
+
+def _link_problem_page(problem: LinkProblem) -> ResponseReturnValue:
+    status = 404 if problem is LinkProblem.UNKNOWN else 410
+    return render_template("patient/enroll_problem.html", problem=problem.value), status
+
+
+@bp.get("/enroll/<token>")
+def enroll(token: str) -> ResponseReturnValue:
+    """Ask before using the link: message previews and scanners also open links."""
+    checked = check_link(token)
+    if isinstance(checked, LinkProblem):
+        return _link_problem_page(checked)
+    return render_template(
+        "patient/enroll.html", token=token, clinic_name=checked.patient.clinic.name
+    )
+
+
+@bp.post("/enroll/<token>")
+def enroll_confirm(token: str) -> ResponseReturnValue:
+    redeemed = redeem_link(token, label=request.user_agent.string[:120])
+    if isinstance(redeemed, LinkProblem):
+        return _link_problem_page(redeemed)
+    db.session.flush()
+    patient = redeemed.device.patient
+    audit.record(
+        "device.enroll",
+        clinic_id=patient.clinic_id,
+        patient_id=patient.id,
+        detail={"device_id": redeemed.device.id},
+    )
+    db.session.commit()
+    # The token leaves the address bar here: the patient lands on a plain /today.
+    response = redirect(url_for("patient.today"), code=303)
+    set_device_cookie(response, redeemed.token)
+    return response
+
+
+def _instructions(clinic: Clinic, content: dict[str, Any]) -> dict[str, Any] | None:
+    patient = current_patient()
+    infusion = patient.latest_infusion
+    if infusion is None:
+        return None
+    now = utcnow()
+    items = timed_instructions(
+        infusion.ended_at, now, clinic.tz, content["windows"], content["timed"]
+    )
+    return {
+        "infusion": infusion,
+        "ended": format_moment(infusion.ended_at, clinic.tz),
+        "items": items,
+        "all_over": all(item.is_over for item in items),
+    }
+
+
+@bp.get("/today")
+@patient_required
+def today() -> ResponseReturnValue:
+    patient = current_patient()
+    clinic = patient.clinic
+    content = clinic_content(clinic.content)
+    recent = db.session.scalars(
+        select(CheckIn)
+        .where(CheckIn.patient_id == patient.id)
+        .order_by(CheckIn.received_at.desc())
+        .limit(RECENT_CHECK_INS)
+    ).all()
+    return render_template(
+        "patient/today.html",
+        patient=patient,
+        timed=_instructions(clinic, content),
+        recent=recent,
+        levels=content["levels"],
+        tz=clinic.tz,
+    )
+
+
+@bp.get("/help")
+@patient_required
+def help_page() -> ResponseReturnValue:
+    return render_template("patient/help.html")
+
+
+def _offline_triage_data(content: dict[str, Any]) -> dict[str, Any]:
+    """What the phone needs to tell the patient what to do when it cannot reach us."""
+    patient = current_patient()
+    infusion = patient.latest_infusion
+    return {
+        "rules": rules_for_browser(),
+        "levels": content["levels"],
+        "reasons": {code: reason_text(content, code) for code in RULES_BY_CODE},
+        "infusion_ended_at": infusion.ended_at.isoformat() if infusion else None,
+        "phones": {
+            "crisis": tel(content["crisis"]["line"]),
+            "emergency": tel(content["crisis"]["emergency"]),
+            "clinic": tel(patient.clinic.phone),
+        },
+    }
+
+
+def _render_form(form: CheckInForm, status: int = 200) -> ResponseReturnValue:
+    content = clinic_content(current_patient().clinic.content)
+    urgent = [SYMPTOMS_BY_CODE[code] for code in URGENT_CODES]
+    others = [s for s in YES_NO if s.code not in URGENT_CODES]
+    return (
+        render_template(
+            "patient/check_in.html",
+            form=form,
+            urgent=urgent,
+            graded=GRADED,
+            others=others,
+            note_max=NOTE_MAX_LENGTH,
+            triage_data=_offline_triage_data(content),
+        ),
+        status,
+    )
+
+
+@bp.get("/check-in")
+@patient_required
+def check_in_form() -> ResponseReturnValue:
+    form = CheckInForm()
+    # Without JavaScript the key comes from here, so a double submit is still stored once;
+    # with it, the page makes a fresh key for each submission.
+    form.idempotency_key.data = uuid.uuid4().hex
+    return _render_form(form)
+
+
+def _wants_json() -> bool:
+    return request.accept_mimetypes.best_match(["application/json", "text/html"]) == (
+        "application/json"
+    )
+
+
+# The check-in form checks its own CSRF token with a longer life (see CheckInForm.Meta).
+@csrf.exempt
+@bp.post("/check-in")
+@patient_required
+def check_in_submit() -> ResponseReturnValue:
+    form = CheckInForm()
+    if not form.validate_on_submit():
+        if form.csrf_token.errors:
+            message = "This form has expired. Please reload the page and try again."
+            if _wants_json():
+                return jsonify(error="csrf", message=message), 400
+            return render_template("error.html", code=400, message=message), 400
+        if _wants_json():
+            return jsonify(error="invalid", errors=form.errors), 422
+        return _render_form(form, 422)
+
+    data = CheckInData(
+        idempotency_key=form.idempotency_key.data,
+        severities=form.severities(),
+        systolic=form.systolic.data,
+        diastolic=form.diastolic.data,
+        heart_rate=form.heart_rate.data,
+        got_home_safely=form.got_home(),
+        note=(form.note.data or "").strip(),
+        filled_at=form.filled_at_time(),
+    )
+    try:
+        check_in, created = save_check_in(current_patient(), load_device(), data)
+    except OperationalError:
+        db.session.rollback()
+        current_app.logger.exception("check-in could not be saved")
+        message = (
+            "Your check-in could not be saved just now. It is kept on this phone; please try again."
+        )
+        if _wants_json():
+            return jsonify(error="unavailable", message=message), 503
+        return render_template("error.html", code=503, message=message), 503
+
+    result_url = url_for("patient.check_in_result", check_in_id=check_in.id)
+    if _wants_json():
+        return jsonify(
+            id=check_in.id,
+            level=check_in.triage_level,
+            reasons=check_in.triage_reasons,
+            result_url=result_url,
+            received_at=check_in.received_at.isoformat(),
+            created=created,
+        ), (201 if created else 200)
+    return redirect(result_url, code=303)
+
+
+@bp.get("/check-in/token")
+@patient_required
+def check_in_token() -> ResponseReturnValue:
+    """A fresh CSRF token for a check-in that waited on the phone longer than its token."""
+    response = make_response(jsonify(csrf_token=generate_csrf()))
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.get("/check-ins/<int:check_in_id>")
+@patient_required
+def check_in_result(check_in_id: int) -> ResponseReturnValue:
+    patient = current_patient()
+    check_in = db.session.get(CheckIn, check_in_id)
+    # Another patient's check-in does not exist, as far as this phone can tell.
+    if check_in is None or check_in.patient_id != patient.id:
+        abort(404)
+    content = clinic_content(patient.clinic.content)
+    level = Level(check_in.triage_level)
+    reported = [
+        SYMPTOMS_BY_CODE[code].label
+        for code, value in check_in.severities.items()
+        if value and code in SYMPTOMS_BY_CODE
+    ]
+    return render_template(
+        "patient/result.html",
+        check_in=check_in,
+        level=level,
+        action=content["levels"][level.value],
+        reasons=[reason_text(content, code) for code in check_in.triage_reasons],
+        has_crisis_reason="suicidal_thoughts" in check_in.triage_reasons,
+        reported=reported,
+        received=format_moment(check_in.received_at, patient.clinic.tz),
+    )

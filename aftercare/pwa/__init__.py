@@ -1,0 +1,1 @@
+"""The progressive web app's plumbing: service worker, manifest, offline page, asset URLs."""

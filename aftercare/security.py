@@ -1,0 +1,67 @@
+"""Security headers on every response, and the proxy set-up for deployments behind HTTPS."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Flask, Response, abort, request
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "connect-src 'self'",
+        "worker-src 'self'",
+        "manifest-src 'self'",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ]
+)
+
+PERMISSIONS_POLICY = (
+    "camera=(), microphone=(), geolocation=(), payment=(), usb=(), interest-cohort=()"
+)
+
+
+def init_security(app: Flask) -> None:
+    """Add the headers, and trust X-Forwarded-* only from the configured number of proxies."""
+    proxies = app.config["PROXY_COUNT"]
+    if proxies:
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies
+        )
+
+    @app.before_request
+    def refuse_cross_origin_writes() -> None:
+        # Browsers send Origin with every POST; one from another site is a forged request,
+        # whatever its CSRF token (which it should not have anyway).
+        if request.method in {"GET", "HEAD", "OPTIONS"}:
+            return
+        origin = request.headers.get("Origin")
+        if origin is None or origin == "null":
+            return
+        parts = urlsplit(origin)
+        if (parts.scheme, parts.netloc) != (request.scheme, request.host):
+            abort(400)
+
+    @app.after_request
+    def add_security_headers(response: Response) -> Response:
+        headers = response.headers
+        headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        headers.setdefault("X-Content-Type-Options", "nosniff")
+        headers.setdefault("Referrer-Policy", "no-referrer")
+        headers.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
+        headers.setdefault("X-Frame-Options", "DENY")
+        headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+        if app.config["HTTPS"]:
+            headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+        # Pages about a patient must not linger in shared caches; the service worker keeps
+        # its own copy for offline use.
+        if response.mimetype == "text/html":
+            headers.setdefault("Cache-Control", "no-store")
+        return response

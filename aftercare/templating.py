@@ -1,0 +1,51 @@
+"""Template filters shared by the patient and clinic pages."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from flask import Flask
+
+from .care.instructions import format_moment
+from .models import utcnow
+
+
+def tel(number: str) -> str:
+    """A phone number as a tel: or sms: link wants it: digits and a leading +."""
+    return re.sub(r"[^0-9+]", "", number or "")
+
+
+def time_left(until: datetime, now: datetime | None = None) -> str:
+    """'3 hours 20 minutes left', or 'Done' once the moment has passed."""
+    seconds = int((until - (now or utcnow())).total_seconds())
+    if seconds <= 0:
+        return "Done"
+    hours, minutes = divmod((seconds + 59) // 60, 60)
+    parts = []
+    if hours:
+        parts.append(f"{hours} hour{'s' if hours != 1 else ''}")
+    if minutes or not hours:
+        parts.append(f"{minutes} minute{'s' if minutes != 1 else ''}")
+    return " ".join(parts) + " left"
+
+
+def lower_first(text: str) -> str:
+    return text[:1].lower() + text[1:]
+
+
+def reason_label(code: str) -> str:
+    """A triage reason code as a clinician reads it: 'bp_crisis' -> 'Bp crisis'."""
+    return code.replace("_", " ").capitalize()
+
+
+def init_templating(app: Flask) -> None:
+    app.add_template_filter(tel)
+    app.add_template_filter(time_left)
+    app.add_template_filter(lower_first)
+    app.add_template_filter(reason_label)
+
+    @app.template_filter("patient_time")
+    def patient_time(moment: datetime, tz: ZoneInfo) -> str:
+        return format_moment(moment, tz)

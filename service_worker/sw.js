@@ -1,0 +1,94 @@
+/* Aftercare's service worker: the patient's pages open with no network, and check-ins kept on
+ * the phone are sent when the network returns. Served at /sw.js (scope /) by aftercare/pwa;
+ * the server fills in the version and the list of files to keep. */
+"use strict";
+
+var VERSION = "__VERSION__";
+var PRECACHE = __PRECACHE__;
+var STATIC_CACHE = "static-" + VERSION;
+var PAGE_CACHE = "pages-v1";
+// Patient pages kept for offline use. Clinic pages are never kept on the device.
+var OFFLINE_PAGES = /^\/(today|check-in|help|check-ins\/\d+)?$/;
+
+importScripts(PRECACHE.filter(function (url) { return url.indexOf("/static/js/outbox.js") === 0; })[0]);
+
+self.addEventListener("install", function (event) {
+  event.waitUntil(
+    caches.open(STATIC_CACHE).then(function (cache) { return cache.addAll(PRECACHE); })
+      .then(function () { return self.skipWaiting(); })
+  );
+});
+
+self.addEventListener("activate", function (event) {
+  event.waitUntil(
+    caches.keys().then(function (names) {
+      return Promise.all(names.filter(function (name) {
+        return name.indexOf("static-") === 0 && name !== STATIC_CACHE;
+      }).map(function (name) { return caches.delete(name); }));
+    }).then(function () { return self.clients.claim(); })
+  );
+});
+
+function pageFromNetwork(request) {
+  return fetch(request).then(function (response) {
+    var url = new URL(response.url || request.url);
+    if (response.status === 401) {
+      // This phone was unlinked: keep none of the patient's pages on it.
+      caches.delete(PAGE_CACHE);
+    } else if (response.ok && !response.redirected && OFFLINE_PAGES.test(url.pathname)) {
+      var copy = response.clone();
+      caches.open(PAGE_CACHE).then(function (cache) { cache.put(url.pathname, copy); });
+    }
+    return response;
+  });
+}
+
+function pageFromCache(request) {
+  var path = new URL(request.url).pathname;
+  return caches.open(PAGE_CACHE).then(function (cache) { return cache.match(path); })
+    .then(function (page) { return page || caches.match("/offline"); })
+    .then(function (page) {
+      return page || new Response("You are offline.", { status: 503, headers: { "Content-Type": "text/plain" } });
+    });
+}
+
+self.addEventListener("fetch", function (event) {
+  var request = event.request;
+  if (request.method !== "GET") return;
+  var url = new URL(request.url);
+  if (url.origin !== self.location.origin) return;
+
+  if (request.mode === "navigate") {
+    if (url.pathname.indexOf("/clinic") === 0) return;
+    // Network first, so the page is always current; the phone's copy when there is no network.
+    event.respondWith(pageFromNetwork(request).catch(function () { return pageFromCache(request); }));
+    return;
+  }
+  if (url.pathname.indexOf("/static/") === 0 || url.pathname === "/manifest.webmanifest" || url.pathname === "/offline") {
+    // Static files have a version in their address, so a kept copy is never out of date.
+    event.respondWith(caches.match(request).then(function (hit) { return hit || fetch(request); }));
+  }
+});
+
+function tellPages() {
+  return self.clients.matchAll({ type: "window" }).then(function (pages) {
+    pages.forEach(function (page) { page.postMessage({ type: "outbox-changed" }); });
+  });
+}
+
+self.addEventListener("sync", function (event) {
+  if (event.tag === "outbox") {
+    event.waitUntil(self.AftercareOutbox.flush().then(function (summary) {
+      return tellPages().then(function () {
+        // Still waiting: reject so that the browser tries this sync again later.
+        if (summary.waiting > 0) throw new Error("check-ins still waiting");
+      });
+    }));
+  }
+});
+
+self.addEventListener("message", function (event) {
+  if (event.data && event.data.type === "flush") {
+    event.waitUntil(self.AftercareOutbox.flush().then(tellPages));
+  }
+});

@@ -1,0 +1,183 @@
+/* The check-in form: tell the patient at once what to do, keep the check-in on the phone,
+ * send it now or as soon as the network is back. Works the same with no connection. */
+(function () {
+  "use strict";
+
+  var form = document.getElementById("check-in-form");
+  var dataNode = document.getElementById("triage-data");
+  if (!form || !dataNode) return;
+  var data = JSON.parse(dataNode.textContent);
+  var live = document.getElementById("triage-now");
+  var queued = document.getElementById("queued-result");
+
+  function answers() {
+    var severities = {};
+    form.querySelectorAll("[data-symptom]").forEach(function (input) {
+      var code = input.getAttribute("data-symptom");
+      if (input.type === "checkbox") severities[code] = input.checked ? 1 : 0;
+      else if (input.type === "radio" && input.checked) severities[code] = parseInt(input.value, 10) || 0;
+    });
+    function number(name) {
+      var value = form.elements[name] && form.elements[name].value.trim();
+      return value ? parseInt(value, 10) : null;
+    }
+    return { severities: severities, systolic: number("systolic"), diastolic: number("diastolic"),
+             heart_rate: number("heart_rate") };
+  }
+
+  function el(tag, className, text) {
+    var node = document.createElement(tag);
+    if (className) node.className = className;
+    if (text) node.textContent = text;
+    return node;
+  }
+
+  function callButton(href, label, kind) {
+    var p = el("p");
+    var a = el("a", "btn btn--huge btn--" + kind, label);
+    a.href = href;
+    p.appendChild(a);
+    return p;
+  }
+
+  /* The action for a triage result, as on the server's result page. */
+  function renderAction(container, result) {
+    var level = data.levels[result.level];
+    container.textContent = "";
+    container.className = "action action--" + result.level;
+    container.appendChild(el("h2", "action__title", level.title));
+    container.appendChild(el("p", "action__body", level.body));
+    var phones = data.phones;
+    if (result.level === "emergency") {
+      container.appendChild(callButton("tel:" + phones.emergency, "Call " + phones.emergency, "emergency"));
+    }
+    if (result.level === "crisis" || result.reasons.indexOf("suicidal_thoughts") !== -1) {
+      container.appendChild(callButton("tel:" + phones.crisis, "Call " + phones.crisis, "crisis"));
+      container.appendChild(callButton("sms:" + phones.crisis, "Text " + phones.crisis, "crisis"));
+    }
+    if (result.level === "call_clinic" && phones.clinic) {
+      container.appendChild(callButton("tel:" + phones.clinic, "Call the clinic", "primary"));
+    }
+    if (result.reasons.length) {
+      var list = el("ul", "plain-list");
+      result.reasons.forEach(function (code) { list.appendChild(el("li", "", data.reasons[code] || code)); });
+      container.appendChild(list);
+    }
+  }
+
+  function evaluate() {
+    // Hours are counted now, not when the page was saved: the form may be hours old.
+    var ended = data.infusion_ended_at ? Date.parse(data.infusion_ended_at) : null;
+    var hours = ended === null ? null : Math.max(0, (Date.now() - ended) / 3600000);
+    return AftercareTriage.triage(data.rules, answers(), hours);
+  }
+
+  /* Red flags get their next step the moment they are ticked, before anything is sent. */
+  function updateLive() {
+    var result = evaluate();
+    if (result.level === "emergency" || result.level === "crisis") {
+      renderAction(live, result);
+      live.hidden = false;
+    } else {
+      live.hidden = true;
+    }
+  }
+  form.addEventListener("change", updateLive);
+
+  function showError(field, message) {
+    var holder = field.closest(".field") || field.parentNode;
+    var note = holder.querySelector(".error--js");
+    if (!note) { note = el("p", "error error--js"); holder.appendChild(note); }
+    note.textContent = message;
+    field.setAttribute("aria-invalid", "true");
+  }
+
+  function clearErrors() {
+    form.querySelectorAll(".error--js").forEach(function (n) { n.remove(); });
+    form.querySelectorAll("[aria-invalid=true]").forEach(function (n) { n.setAttribute("aria-invalid", "false"); });
+  }
+
+  /* The server checks all of this again; checking here means an offline check-in is good. */
+  function valid() {
+    clearErrors();
+    var first = null;
+    form.querySelectorAll("input[type=number], textarea").forEach(function (field) {
+      if (!field.checkValidity()) {
+        var min = field.getAttribute("min"), max = field.getAttribute("max");
+        showError(field, min && max ? "Enter a number from " + min + " to " + max + "." : field.validationMessage);
+        first = first || field;
+      }
+    });
+    var top = form.elements.systolic, bottom = form.elements.diastolic;
+    if (top && bottom && !first) {
+      if (!!top.value.trim() !== !!bottom.value.trim()) {
+        showError(bottom, "Enter both blood pressure numbers, or neither."); first = bottom;
+      } else if (top.value && parseInt(bottom.value, 10) >= parseInt(top.value, 10)) {
+        showError(bottom, "The bottom number should be smaller than the top number."); first = bottom;
+      }
+    }
+    if (first) first.focus();
+    return !first;
+  }
+
+  function fields() {
+    var result = {};
+    new FormData(form).forEach(function (value, name) {
+      if (name !== "csrf_token" && name !== "idempotency_key" && name !== "filled_at") result[name] = value;
+    });
+    return result;
+  }
+
+  function showQueued(result, item) {
+    form.hidden = true;
+    live.hidden = true;
+    queued.textContent = "";
+    var action = el("section");
+    renderAction(action, result);
+    queued.appendChild(action);
+    queued.appendChild(el("p", "outbox__item outbox__item--waiting",
+      "Saved on this phone. It will be sent to your care team when you are back online. " +
+      "Until then, nobody has seen it."));
+    var again = el("a", "btn btn--plain btn--wide", "Back to Today");
+    again.href = "/today";
+    queued.appendChild(again);
+    queued.hidden = false;
+    queued.focus();
+  }
+
+  form.addEventListener("submit", function (event) {
+    if (!self.AftercareOutbox || !self.indexedDB) return; // the plain form post still works
+    event.preventDefault();
+    if (!valid()) return;
+    var button = form.querySelector("button[type=submit]");
+    button.disabled = true;
+    var item = {
+      key: AftercareOutbox.newKey(),
+      fields: fields(),
+      csrf_token: form.elements.csrf_token.value,
+      filled_at: new Date().toISOString(),
+      created_at: new Date().toISOString(),
+      status: "waiting",
+    };
+    var result = evaluate();
+    AftercareOutbox.put(item).then(function () {
+      return AftercareOutbox.sendOne(item);
+    }).then(function (outcome) {
+      if (outcome === "sent") { location.assign(item.result_url); return; }
+      showQueued(result, item);
+      if ("serviceWorker" in navigator) {
+        navigator.serviceWorker.ready.then(function (reg) {
+          if (reg.sync) return reg.sync.register("outbox");
+        }).catch(function () {});
+      }
+    }, function () {
+      // The phone could not store it: fall back to an ordinary form post.
+      button.disabled = false;
+      form.elements.idempotency_key.value = item.key;
+      form.elements.filled_at.value = item.filled_at;
+      form.submit();
+    });
+  });
+
+  updateLive();
+})();

@@ -1,0 +1,87 @@
+"""Access: signed out goes to sign-in; another clinic's objects do not exist (404)."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from aftercare.models import Alert, Device
+from tests.conftest import csrf_from
+
+# Every clinician route that names a patient or alert, with its method.
+PATIENT_ROUTES = [
+    ("GET", "/clinic/patients/{patient}"),
+    ("POST", "/clinic/patients/{patient}/infusions"),
+    ("POST", "/clinic/patients/{patient}/enrollment-link"),
+    ("POST", "/clinic/patients/{patient}/devices/{device}/revoke"),
+    ("POST", "/clinic/alerts/{alert}/acknowledge"),
+]
+CLINIC_ROUTES = [("GET", "/clinic/"), ("GET", "/clinic/patients/new"), ("GET", "/clinic/settings")]
+
+
+@pytest.fixture
+def objects(phone, db, patient):  # noqa: ANN001, ANN201
+    phone.check_in(suicidal_thoughts="y")
+    return {
+        "patient": patient.id,
+        "device": db.session.scalar(select(Device)).id,
+        "alert": db.session.scalar(select(Alert)).id,
+    }
+
+
+@pytest.mark.parametrize(("method", "route"), PATIENT_ROUTES + CLINIC_ROUTES)
+def test_signed_out_visitors_are_sent_to_sign_in(client, objects, method, route):
+    response = client.open(route.format(**objects), method=method)
+    if method == "GET":
+        assert response.status_code == 302
+        assert "/clinic/login" in response.headers["Location"]
+    else:
+        # A POST without a session has no CSRF token either: refused before anything runs.
+        assert response.status_code in (302, 400)
+
+
+@pytest.mark.parametrize(("method", "route"), PATIENT_ROUTES)
+def test_another_clinics_clinician_gets_404(other_clinician_client, objects, method, route):
+    token = csrf_from(other_clinician_client.get("/clinic/patients/new").text)
+    response = other_clinician_client.open(
+        route.format(**objects), method=method, data={"csrf_token": token}
+    )
+    assert response.status_code == 404
+
+
+def test_another_clinics_clinician_does_not_see_the_patient_or_alert(
+    other_clinician_client, objects
+):
+    page = other_clinician_client.get("/clinic/").text
+    assert "Alex" not in page
+    assert "Crisis" not in page
+
+
+def test_a_colleague_in_the_same_clinic_sees_the_patient(app, colleague, objects):
+    from tests.conftest import sign_in
+
+    client = app.test_client()
+    sign_in(client, colleague.email)
+    assert client.get(f"/clinic/patients/{objects['patient']}").status_code == 200
+
+
+def test_clinic_forms_refuse_a_post_without_a_csrf_token(clinician_client, patient):
+    response = clinician_client.post("/clinic/patients/new", data={"display_name": "Eve"})
+    assert response.status_code == 400
+
+
+def test_a_wrong_password_is_refused_without_saying_which_part_was_wrong(client, clinician):
+    from tests.conftest import sign_in
+
+    response = sign_in(client, clinician.email, "not the password")
+    assert response.status_code == 401
+    assert "do not match an account" in response.text
+    assert client.get("/clinic/").status_code == 302
+
+
+def test_a_disabled_clinician_cannot_sign_in(client, db, clinician):
+    from tests.conftest import sign_in
+
+    clinician.is_enabled = False
+    db.session.commit()
+    assert sign_in(client, clinician.email).status_code == 401

@@ -1,0 +1,182 @@
+"""The clinician minimum: patients, infusions, enrollment QR codes, check-ins, settings."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select
+
+from aftercare.models import Alert, AuditEvent, Infusion, Patient
+from tests.conftest import csrf_from
+
+
+def test_a_clinician_creates_a_patient_with_just_a_name_or_code(clinician_client, db, clinic):
+    token = csrf_from(clinician_client.get("/clinic/patients/new").text)
+    response = clinician_client.post(
+        "/clinic/patients/new", data={"csrf_token": token, "display_name": "  RK-0042 "}
+    )
+    assert response.status_code == 303
+    patient = db.session.scalar(select(Patient))
+    assert patient.display_name == "RK-0042" and patient.clinic_id == clinic.id
+    assert clinician_client.get(response.headers["Location"]).status_code == 200
+
+
+def test_a_patient_needs_a_name(clinician_client, db):
+    token = csrf_from(clinician_client.get("/clinic/patients/new").text)
+    response = clinician_client.post(
+        "/clinic/patients/new", data={"csrf_token": token, "display_name": ""}
+    )
+    assert response.status_code == 422
+    assert "This field is required" in response.text
+    assert db.session.query(Patient).count() == 0
+
+
+def record_infusion(client, patient, day: str, started: str, ended: str):  # noqa: ANN001, ANN201
+    token = csrf_from(client.get(f"/clinic/patients/{patient.id}").text)
+    return client.post(
+        f"/clinic/patients/{patient.id}/infusions",
+        data={"csrf_token": token, "day": day, "started": started, "ended": ended},
+    )
+
+
+def test_an_infusion_is_recorded_in_the_clinics_time_zone(clinician_client, db, patient):
+    response = record_infusion(clinician_client, patient, "2026-07-01", "09:00", "09:50")
+    assert response.status_code == 303
+    infusion = db.session.scalars(select(Infusion).order_by(Infusion.id.desc())).first()
+    # 9:50 AM in New York in July (EDT, UTC-4) is 13:50 UTC.
+    assert infusion.ended_at == datetime(2026, 7, 1, 13, 50, tzinfo=UTC)
+    assert infusion.started_at == datetime(2026, 7, 1, 13, 0, tzinfo=UTC)
+
+
+def test_an_infusion_time_the_clocks_skipped_is_refused(clinician_client, db, patient):
+    # 2:30 AM on 8 March 2026 did not happen in New York.
+    response = record_infusion(clinician_client, patient, "2026-03-08", "02:30", "03:30")
+    assert response.status_code == 422
+    assert "did not exist here" in response.text
+
+
+def test_an_infusion_must_end_after_it_starts_and_not_in_the_future(clinician_client, db, patient):
+    assert (
+        "end must be after the start"
+        in record_infusion(clinician_client, patient, "2026-07-01", "10:00", "09:00").text
+    )
+    tomorrow = (datetime.now(UTC) + timedelta(days=2)).date().isoformat()
+    assert (
+        "once it has ended"
+        in record_infusion(clinician_client, patient, tomorrow, "09:00", "09:50").text
+    )
+    assert (
+        "not a valid date"
+        in record_infusion(clinician_client, patient, "yesterday", "09:00", "09:50").text.lower()
+    )
+    assert db.session.query(Infusion).count() == 1  # the fixture's own
+
+
+def test_the_enrollment_link_is_shown_once_as_an_svg_qr_code(clinician_client, patient, db):
+    token = csrf_from(clinician_client.get(f"/clinic/patients/{patient.id}").text)
+    response = clinician_client.post(
+        f"/clinic/patients/{patient.id}/enrollment-link", data={"csrf_token": token}
+    )
+    assert response.status_code == 200
+    assert "<svg" in response.text and "Enrollment QR code" in response.text
+    assert "http://localhost/enroll/" in response.text
+    assert response.headers["Cache-Control"] == "no-store"
+    assert db.session.scalar(
+        select(AuditEvent).where(AuditEvent.action == "enrollment_link.create")
+    )
+
+
+def test_the_patient_page_lists_check_ins_with_their_triage_level(phone, clinician_client, patient):
+    phone.check_in(headache="2", note="Mild headache")
+    phone.check_in(rash_itching="y")
+    page = clinician_client.get(f"/clinic/patients/{patient.id}").text
+    assert "Mild headache" in page
+    assert "Headache (2/3)" in page
+    assert "badge--expected" in page and "badge--call_clinic" in page
+
+
+def test_viewing_a_patient_is_audited(clinician_client, clinician, patient, db):
+    clinician_client.get(f"/clinic/patients/{patient.id}")
+    event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "patient.view"))
+    assert event.actor == f"clinician:{clinician.id}" and event.patient_id == patient.id
+    assert event.ip == "127.0.0.1"
+
+
+def test_urgent_alerts_come_first_and_can_be_acknowledged(phone, clinician_client, db):
+    phone.check_in(rash_itching="y")
+    phone.check_in(suicidal_thoughts="y")
+    phone.check_in(chest_pain="y")
+    page = clinician_client.get("/clinic/").text
+    order = [page.index(f"alert--{level}") for level in ("emergency", "crisis", "call_clinic")]
+    assert order == sorted(order)
+    alert = db.session.scalar(select(Alert).where(Alert.level == "crisis"))
+    token = csrf_from(page)
+    clinician_client.post(
+        f"/clinic/alerts/{alert.id}/acknowledge",
+        data={"csrf_token": token, "note": "Called, safe with partner"},
+    )
+    db.session.refresh(alert)
+    assert alert.acknowledged_at is not None
+    assert alert.acknowledgement_note == "Called, safe with partner"
+    assert "alert--crisis" not in clinician_client.get("/clinic/").text
+
+
+def test_settings_change_what_patients_read(clinician_client, phone, db, clinic):
+    page = clinician_client.get("/clinic/settings")
+    assert page.status_code == 200
+    form = {
+        "csrf_token": csrf_from(page.text),
+        "name": "Riverside",
+        "timezone": "America/Chicago",
+        "phone": "555-0111",
+        "after_hours_phone": "",
+        "driving_hours": "12",
+        "decisions_hours": "24",
+        "alcohol_hours": "24",
+        "sedatives_hours": "4",
+        "companion_hours": "12",
+        "driving_text": "Please do not drive until {until}.",
+        "decisions_text": "No big decisions about money, the law or work until {until}.",
+        "alcohol_text": "No alcohol or cannabis until {until}.",
+        "sedatives_text": "No sleeping pills until {until}.",
+        "companion_text": "Someone should stay with you until {until}.",
+        "normal": "Feeling floaty.\n\nDizziness.",
+        "self_care": "Rest.",
+        "call_clinic": "A rash.",
+        "call_911": "Chest pain.",
+        "crisis_line": "988",
+        "crisis_line_name": "988 Lifeline",
+        "crisis_options": "",
+        "emergency_number": "911",
+        "not_monitored": "Nobody watches this app at night.",
+    }
+    assert clinician_client.post("/clinic/settings", data=form).status_code == 303
+    db.session.refresh(clinic)
+    assert clinic.timezone == "America/Chicago"
+    # Only the changes are stored, so improved defaults still reach the clinic.
+    assert clinic.content["windows"] == {"driving": 12}
+    assert "decisions" not in clinic.content.get("timed", {})
+    today = phone.client.get("/today").text
+    assert "Please do not drive until" in today
+    assert "Nobody watches this app at night." in today
+    assert 'href="tel:5550111"' in today
+
+
+def test_bad_settings_are_refused_with_clear_errors(clinician_client, db, clinic):
+    page = clinician_client.get("/clinic/settings")
+    form = {
+        "csrf_token": csrf_from(page.text),
+        "name": "Riverside",
+        "timezone": "Mars/Olympus",
+        "driving_hours": "999",
+        "driving_text": "Do not drive.",
+        "phone": "call me",
+    }
+    response = clinician_client.post("/clinic/settings", data=form)
+    assert response.status_code == 422
+    assert "Not a time zone name" in response.text
+    assert "from 0 to 168 hours" in response.text
+    assert "Keep {until} where the time goes" in response.text
+    assert "Use digits" in response.text
+    db.session.refresh(clinic)
+    assert clinic.timezone == "America/New_York"

@@ -1,0 +1,245 @@
+"""Shared fixtures: an app on a migrated SQLite database, and the people in the stories."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from flask_migrate import upgrade
+
+from aftercare import create_app
+from aftercare.extensions import db as _db
+from aftercare.models import Clinic, Clinician, Infusion, Patient, utcnow
+from aftercare.patient.enrollment import create_link
+
+PASSWORD = "correct horse battery staple"
+
+
+class RequestScopedClient(FlaskClient):
+    """A test client whose every request gets its own app context, as in production.
+
+    Tests hold an app context to use the database; without this, requests would share its
+    `g` (and CSRFProtect's "already validated" flag would leak from one request to the next).
+    """
+
+    def open(self, *args: object, **kwargs: object):  # noqa: ANN201
+        with self.application.app_context():
+            response = super().open(*args, **kwargs)
+        _db.session.expire_all()  # the test's own session sees what the request wrote
+        return response
+
+
+def make_app(data_dir: Path, database_url: str, **extra: object) -> Flask:
+    config = {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret-key",
+        "DATA_DIR": data_dir,
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "DEMO": False,
+    }
+    config.update(extra)
+    app = create_app(config)
+    app.test_client_class = RequestScopedClient
+    return app
+
+
+@pytest.fixture(autouse=True)
+def _isolated_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # load_config() reads these before the test's config is laid over it; keep it off the
+    # developer's instance/ folder.
+    monkeypatch.setenv("AFTERCARE_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("AFTERCARE_SECRET_KEY", "test-secret-key")
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+
+
+@pytest.fixture(scope="session")
+def migrated_database(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One SQLite file brought to the newest schema by the real migrations, copied per test."""
+    folder = tmp_path_factory.mktemp("template")
+    path = folder / "template.sqlite3"
+    app = make_app(folder, f"sqlite:///{path}")
+    with app.app_context():
+        upgrade()
+    return path
+
+
+@pytest.fixture
+def app(tmp_path: Path, migrated_database: Path) -> Iterator[Flask]:
+    path = tmp_path / "aftercare.sqlite3"
+    shutil.copy(migrated_database, path)
+    app = make_app(tmp_path, f"sqlite:///{path}")
+    with app.app_context():
+        yield app
+        _db.session.remove()
+        _db.engine.dispose()
+
+
+@pytest.fixture
+def db(app: Flask):  # noqa: ANN201
+    return _db
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app: Flask):  # noqa: ANN201
+    return app.test_cli_runner()
+
+
+def csrf_from(html: str) -> str:
+    match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html) or re.search(
+        r'value="([^"]+)"[^>]*name="csrf_token"', html
+    )
+    assert match, "no CSRF token on the page"
+    return match.group(1)
+
+
+@pytest.fixture
+def clinic(db) -> Clinic:  # noqa: ANN001
+    clinic = Clinic(
+        name="Riverside Ketamine Clinic",
+        timezone="America/New_York",
+        phone="555-0100",
+        after_hours_phone="555-0199",
+    )
+    db.session.add(clinic)
+    db.session.commit()
+    return clinic
+
+
+@pytest.fixture
+def other_clinic(db) -> Clinic:  # noqa: ANN001
+    clinic = Clinic(name="Hillside Clinic", timezone="America/Los_Angeles", phone="555-0200")
+    db.session.add(clinic)
+    db.session.commit()
+    return clinic
+
+
+def add_clinician(db, clinic: Clinic, email: str, role: str = "clinician") -> Clinician:  # noqa: ANN001
+    clinician = Clinician(clinic_id=clinic.id, email=email, name=email.split("@")[0], role=role)
+    clinician.set_password(PASSWORD)
+    db.session.add(clinician)
+    db.session.commit()
+    return clinician
+
+
+@pytest.fixture
+def clinician(db, clinic: Clinic) -> Clinician:  # noqa: ANN001
+    return add_clinician(db, clinic, "nurse@riverside.test")
+
+
+@pytest.fixture
+def colleague(db, clinic: Clinic) -> Clinician:  # noqa: ANN001
+    return add_clinician(db, clinic, "doctor@riverside.test")
+
+
+@pytest.fixture
+def other_clinician(db, other_clinic: Clinic) -> Clinician:  # noqa: ANN001
+    return add_clinician(db, other_clinic, "nurse@hillside.test")
+
+
+def add_patient(db, clinic: Clinic, name: str, hours_ago: float | None = 1.0) -> Patient:  # noqa: ANN001
+    patient = Patient(clinic_id=clinic.id, display_name=name)
+    db.session.add(patient)
+    db.session.flush()
+    if hours_ago is not None:
+        ended = utcnow() - timedelta(hours=hours_ago)
+        db.session.add(
+            Infusion(
+                patient_id=patient.id, started_at=ended - timedelta(minutes=50), ended_at=ended
+            )
+        )
+    db.session.commit()
+    return patient
+
+
+@pytest.fixture
+def patient(db, clinic: Clinic) -> Patient:  # noqa: ANN001
+    return add_patient(db, clinic, "Alex")
+
+
+@pytest.fixture
+def second_patient(db, clinic: Clinic) -> Patient:  # noqa: ANN001
+    return add_patient(db, clinic, "Blair")
+
+
+@pytest.fixture
+def other_clinic_patient(db, other_clinic: Clinic) -> Patient:  # noqa: ANN001
+    return add_patient(db, other_clinic, "Casey")
+
+
+def enrollment_token(db, patient: Patient, days: int = 7) -> str:  # noqa: ANN001
+    _, token = create_link(patient, None, days=days)
+    db.session.commit()
+    return token
+
+
+def enroll(client: FlaskClient, token: str):  # noqa: ANN201
+    page = client.get(f"/enroll/{token}")
+    assert page.status_code == 200, page.status_code
+    return client.post(f"/enroll/{token}", data={"csrf_token": csrf_from(page.text)})
+
+
+@dataclass
+class PatientPhone:
+    """A test client holding an enrolled device's cookie."""
+
+    client: FlaskClient
+    patient: Patient
+
+    def check_in(self, **answers: object):  # noqa: ANN201
+        page = self.client.get("/check-in")
+        form = {
+            "csrf_token": csrf_from(page.text),
+            "idempotency_key": answers.pop("idempotency_key", None)
+            or re.search(r'name="idempotency_key"[^>]*value="([^"]+)"', page.text).group(1),
+        }
+        form.update({k: str(v) for k, v in answers.items()})
+        return self.client.post("/check-in", data=form, headers=answers.pop("headers", None) or {})
+
+
+@pytest.fixture
+def phone(app: Flask, db, patient: Patient) -> PatientPhone:  # noqa: ANN001
+    client = app.test_client()
+    response = enroll(client, enrollment_token(db, patient))
+    assert response.status_code == 303
+    return PatientPhone(client, patient)
+
+
+@pytest.fixture
+def second_phone(app: Flask, db, second_patient: Patient) -> PatientPhone:  # noqa: ANN001
+    client = app.test_client()
+    assert enroll(client, enrollment_token(db, second_patient)).status_code == 303
+    return PatientPhone(client, second_patient)
+
+
+def sign_in(client: FlaskClient, email: str, password: str = PASSWORD):  # noqa: ANN201
+    page = client.get("/clinic/login")
+    return client.post(
+        "/clinic/login",
+        data={"csrf_token": csrf_from(page.text), "email": email, "password": password},
+    )
+
+
+@pytest.fixture
+def clinician_client(app: Flask, clinician: Clinician) -> FlaskClient:
+    client = app.test_client()
+    assert sign_in(client, clinician.email).status_code == 302
+    return client
+
+
+@pytest.fixture
+def other_clinician_client(app: Flask, other_clinician: Clinician) -> FlaskClient:
+    client = app.test_client()
+    assert sign_in(client, other_clinician.email).status_code == 302
+    return client

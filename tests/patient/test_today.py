@@ -1,0 +1,90 @@
+"""The Today page: instructions timed from the end of the patient's own infusion."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+from aftercare.models import Clinic, Infusion, utcnow
+from tests.conftest import add_patient, enroll, enrollment_token
+
+
+def test_it_counts_from_the_latest_infusion_in_the_clinics_time_zone(
+    app, db, clinic, patient, phone
+):
+    # A second infusion, later than the fixture's: the instructions count from this one.
+    ended = utcnow() - timedelta(minutes=30)
+    db.session.add(
+        Infusion(patient_id=patient.id, started_at=ended - timedelta(hours=1), ended_at=ended)
+    )
+    db.session.commit()
+    until = (ended + timedelta(hours=24)).astimezone(clinic.tz)
+    expected = until.strftime("%A ") + until.strftime("%I:%M %p").lstrip("0")
+    page = phone.client.get("/today").text
+    assert f"Do not drive, ride a bike or use machinery until {expected}" in page
+    assert "23 hours 30 minutes left" in page or "23 hours 29 minutes left" in page
+
+
+def test_every_instruction_is_there(phone):
+    page = phone.client.get("/today").text
+    for words in (
+        "Do not drive",
+        "No big decisions",
+        "No alcohol or cannabis",
+        "Someone should stay with you until",
+        "Normal, and will pass",
+        "Call the clinic if you have",
+        "Call 911 if you have",
+    ):
+        assert words in page
+
+
+def test_the_crisis_bar_is_on_every_patient_page(phone):
+    for path in ("/today", "/check-in", "/help"):
+        page = phone.client.get(path).text
+        assert 'href="tel:988"' in page and 'href="sms:988"' in page, path
+        assert 'href="tel:911"' in page, path
+        assert 'href="tel:555-0100"' not in page  # digits only in the link
+        assert 'href="tel:5550100"' in page and 'href="tel:5550199"' in page, path
+        assert "not watched around the clock" in page, path
+
+
+def test_the_clinics_own_wording_and_windows_are_used(db, clinic, phone):
+    clinic.content = {
+        "windows": {"driving": 12},
+        "timed": {"driving": "Please do not drive before {until}."},
+    }
+    db.session.commit()
+    page = phone.client.get("/today").text
+    assert "Please do not drive before" in page
+    assert re.search(r"1[01] hours \d+ minutes left|11 hours left", page)
+
+
+def test_a_patient_without_an_infusion_is_told_so(app, db, clinic):
+    patient = add_patient(db, clinic, "Dana", hours_ago=None)
+    client = app.test_client()
+    enroll(client, enrollment_token(db, patient))
+    page = client.get("/today").text
+    assert "has not recorded an infusion yet" in page
+
+
+def test_instructions_show_as_done_after_their_window(db, patient, phone):
+    infusion = patient.infusions[-1]
+    infusion.ended_at = utcnow() - timedelta(hours=30)
+    infusion.started_at = infusion.ended_at - timedelta(hours=1)
+    db.session.commit()
+    page = phone.client.get("/today").text
+    assert "All the waiting times are over" in page
+    assert page.count("is-over") == 5
+
+
+def test_a_phone_that_is_not_enrolled_sees_no_patient_data(client):
+    response = client.get("/today")
+    assert response.status_code == 401
+    assert "This phone is not linked" in response.text
+
+
+def test_the_other_clinic_settings_do_not_leak(db, other_clinic: Clinic, phone):
+    other_clinic.content = {"not_monitored": "Hillside wording"}
+    db.session.commit()
+    assert "Hillside wording" not in phone.client.get("/today").text

@@ -1,0 +1,122 @@
+"""The `aftercare` command line."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from sqlalchemy import select
+
+from aftercare.models import Clinic, Clinician, Infusion, Patient
+
+# The console script installed beside this Python.
+AFTERCARE = Path(sys.executable).parent / "aftercare"
+
+
+def test_demo_json_prints_one_line_a_script_can_use(runner, db):
+    result = runner.invoke(args=["demo", "--json", "--base-url", "http://127.0.0.1:5055"])
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.strip().splitlines()
+    assert len(lines) == 1
+    data = json.loads(lines[0])
+    assert set(data) == {"clinician_email", "clinician_password", "enrollment_url"}
+    assert data["enrollment_url"].startswith("http://127.0.0.1:5055/enroll/")
+    infusion = db.session.scalar(select(Infusion))
+    minutes_ago = (
+        db.session.scalar(select(Clinician)).created_at - infusion.ended_at
+    ).total_seconds() / 60
+    assert 55 < minutes_ago < 65
+    clinician = db.session.scalar(select(Clinician))
+    assert clinician.check_password(data["clinician_password"])
+
+
+def test_demo_twice_adds_a_patient_to_the_same_clinic(runner, db):
+    runner.invoke(args=["demo", "--json"])
+    runner.invoke(args=["demo", "--json"])
+    assert db.session.query(Clinic).count() == 1
+    assert db.session.query(Patient).count() == 2
+
+
+def test_create_clinic_and_clinician_without_prompts(runner, db):
+    result = runner.invoke(
+        args=[
+            "create-clinic",
+            "--name",
+            "Lakeside",
+            "--timezone",
+            "America/Denver",
+            "--phone",
+            "555-0300",
+        ]
+    )
+    assert result.exit_code == 0, result.output
+    clinic_id = int(result.stdout.strip())
+    result = runner.invoke(
+        args=[
+            "create-clinician",
+            "--clinic-id",
+            str(clinic_id),
+            "--email",
+            "Lead@Lakeside.test",
+            "--name",
+            "Lead",
+            "--admin",
+        ],
+        input="a long enough password\n",
+    )
+    assert result.exit_code == 0, result.output
+    clinician = db.session.scalar(select(Clinician))
+    assert clinician.email == "lead@lakeside.test" and clinician.role == "admin"
+    assert clinician.check_password("a long enough password")
+    assert "a long enough password" not in clinician.password_hash
+    assert clinician.password_hash.startswith("scrypt:")
+
+
+def test_bad_arguments_are_refused_with_the_option_named(runner, db):
+    result = runner.invoke(args=["create-clinic", "--name", "X", "--timezone", "Nowhere/Town"])
+    assert result.exit_code == 2 and "--timezone" in result.output
+    result = runner.invoke(
+        args=["create-clinician", "--clinic-id", "99", "--email", "a@b.test", "--name", "A"],
+        input="a long enough password\n",
+    )
+    assert result.exit_code == 2 and "no clinic 99" in result.output
+    clinic_id = runner.invoke(args=["create-clinic", "--name", "Y"]).stdout.strip()
+    result = runner.invoke(
+        args=["create-clinician", "--clinic-id", clinic_id, "--email", "a@b.test", "--name", "A"],
+        input="short\n",
+    )
+    assert result.exit_code == 2 and "at least 12 characters" in result.output
+    assert db.session.query(Clinician).count() == 0
+
+
+def test_the_console_script_lists_every_command(tmp_path):
+    result = subprocess.run(
+        [str(AFTERCARE), "--help"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        env={"AFTERCARE_DATA_DIR": str(tmp_path), "PATH": "/usr/bin:/bin"},
+    )
+    assert result.returncode == 0, result.stderr
+    for command in ("run", "demo", "create-clinic", "create-clinician", "db"):
+        assert f"  {command} " in result.stdout
+
+
+def test_a_bad_setting_stops_start_up_and_names_the_variable(tmp_path):
+    result = subprocess.run(
+        [str(AFTERCARE), "demo"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        env={
+            "AFTERCARE_DATA_DIR": str(tmp_path),
+            "AFTERCARE_DEMO": "maybe",
+            "PATH": "/usr/bin:/bin",
+        },
+    )
+    assert result.returncode != 0
+    assert "AFTERCARE_DEMO must be 1 or 0" in result.stderr
