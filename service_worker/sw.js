@@ -29,15 +29,17 @@ self.addEventListener("activate", function (event) {
   );
 });
 
-function pageFromNetwork(request) {
+/* Fetch a page and keep a copy for offline use; `keep` is given the promise of storing it,
+ * so the worker stays alive until the copy is really stored. */
+function pageFromNetwork(request, keep) {
   return fetch(request).then(function (response) {
     var url = new URL(response.url || request.url);
     if (response.status === 401) {
       // This phone was unlinked: keep none of the patient's pages on it.
-      caches.delete(PAGE_CACHE);
+      keep(caches.delete(PAGE_CACHE));
     } else if (response.ok && !response.redirected && OFFLINE_PAGES.test(url.pathname)) {
       var copy = response.clone();
-      caches.open(PAGE_CACHE).then(function (cache) { cache.put(url.pathname, copy); });
+      keep(caches.open(PAGE_CACHE).then(function (cache) { return cache.put(url.pathname, copy); }));
     }
     return response;
   });
@@ -61,7 +63,8 @@ self.addEventListener("fetch", function (event) {
   if (request.mode === "navigate") {
     if (url.pathname.indexOf("/clinic") === 0) return;
     // Network first, so the page is always current; the phone's copy when there is no network.
-    event.respondWith(pageFromNetwork(request).catch(function () { return pageFromCache(request); }));
+    var keep = function (promise) { event.waitUntil(promise); };
+    event.respondWith(pageFromNetwork(request, keep).catch(function () { return pageFromCache(request); }));
     return;
   }
   if (url.pathname.indexOf("/static/") === 0 || url.pathname === "/manifest.webmanifest" || url.pathname === "/offline") {
@@ -87,8 +90,28 @@ self.addEventListener("sync", function (event) {
   }
 });
 
+// Pages a patient needs offline even if they have only opened Today so far. Refreshed each
+// time a patient page is opened online, so the check-in form carries the latest infusion time.
+var KEEP_FRESH = ["/today", "/check-in", "/help"];
+
+var REFRESH_EVERY_MS = 5 * 60 * 1000;
+var lastRefresh = 0;
+
+function refreshPages(except) {
+  if (Date.now() - lastRefresh < REFRESH_EVERY_MS) return Promise.resolve();
+  lastRefresh = Date.now();
+  var stored = [];
+  var keep = function (promise) { stored.push(promise); };
+  return Promise.all(KEEP_FRESH.filter(function (path) { return path !== except; }).map(function (path) {
+    return pageFromNetwork(new Request(path, { credentials: "same-origin" }), keep).catch(function () {});
+  })).then(function () { return Promise.all(stored); });
+}
+
 self.addEventListener("message", function (event) {
-  if (event.data && event.data.type === "flush") {
+  var type = event.data && event.data.type;
+  if (type === "flush") {
     event.waitUntil(self.AftercareOutbox.flush().then(tellPages));
+  } else if (type === "refresh-pages") {
+    event.waitUntil(refreshPages(event.data.except));
   }
 });

@@ -4,6 +4,15 @@
 
   if ("serviceWorker" in navigator) {
     navigator.serviceWorker.register("/sw.js", { scope: "/" }).catch(function () {});
+    // On a patient page opened online, have the worker keep the other patient pages current,
+    // so they open offline later even if the patient never visited them.
+    if (document.body.classList.contains("patient") && document.querySelector(".tabs") && navigator.onLine) {
+      navigator.serviceWorker.ready.then(function (registration) {
+        // A page the worker did not serve (the first one after linking) was not kept either.
+        var served = navigator.serviceWorker.controller ? location.pathname : null;
+        registration.active.postMessage({ type: "refresh-pages", except: served });
+      }).catch(function () {});
+    }
     navigator.serviceWorker.addEventListener("message", function (event) {
       if (event.data && event.data.type === "outbox-changed") showOutbox();
     });

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page
 
 from aftercare.care.triage import RULES, evaluate, rules_for_browser, triage
 from tests.care.triage_cases import CASES, Case
@@ -16,26 +16,7 @@ pytestmark = pytest.mark.browser
 
 TRIAGE_JS = Path(__file__).resolve().parents[2] / "static" / "js" / "triage.js"
 
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-]
-
 RUN_TRIAGE = "([rules, answers, hours]) => AftercareTriage.triage(rules, answers, hours)"
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path="/usr/bin/chromium", headless=True, args=CHROMIUM_ARGS
-        )
-        yield browser
-        browser.close()
 
 
 @pytest.fixture(scope="module")
