@@ -41,12 +41,16 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
+    from .clinic.appointments import bp as appointments_bp
     from .clinic.views import bp as clinic_bp
+    from .patient.reminders import bp as patient_reminders_bp
     from .patient.views import bp as patient_bp
     from .pwa.views import bp as pwa_bp
 
     app.register_blueprint(patient_bp)
+    app.register_blueprint(patient_reminders_bp)
     app.register_blueprint(clinic_bp)
+    app.register_blueprint(appointments_bp)
     app.register_blueprint(pwa_bp)
 
 

@@ -45,14 +45,23 @@ def _base_url(host: str, port: int) -> str:
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535))
 @click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 64))
+@click.option(
+    "--scheduler/--no-scheduler",
+    default=True,
+    show_default=True,
+    help="Send reminders from this process too (leave on unless `aftercare scheduler` runs).",
+)
 @with_appcontext
-def run_command(host: str, port: int, threads: int) -> None:
+def run_command(host: str, port: int, threads: int, scheduler: bool) -> None:
     """Serve the app: migrate the database, add demo data on first start, then listen."""
     from waitress import serve
 
     from .demo import create_demo
+    from .reminders.push import vapid_for
+    from .reminders.scheduler import start_background
 
     migrate_database()
+    vapid_for(current_app._get_current_object())  # type: ignore[attr-defined]
     base = _base_url(host, port)
     if current_app.config["DEMO"] and not db.session.scalar(select(func.count(Clinic.id))):
         demo = create_demo(current_app.config["ENROLLMENT_DAYS"])
@@ -64,6 +73,9 @@ def run_command(host: str, port: int, threads: int) -> None:
             f"  Patient enrollment link (open it on a phone, once): "
             f"{enrollment_url(demo.enrollment_token, base)}"
         )
+    if scheduler:
+        start_background(current_app._get_current_object())  # type: ignore[attr-defined]
+        click.echo("Reminders: the scheduler runs in this process.")
     click.echo(f"Aftercare is serving on {base}/ (Ctrl+C stops it)")
     serve(
         current_app._get_current_object(),
@@ -160,7 +172,51 @@ def create_clinician_command(clinic_id: int, email: str, name: str, admin: bool)
     click.echo(clinician.id)
 
 
-COMMANDS = (run_command, demo_command, create_clinic_command, create_clinician_command)
+@click.command("scheduler")
+@with_appcontext
+def scheduler_command() -> None:
+    """Send reminders as they fall due, ticking every AFTERCARE_SCHEDULER_INTERVAL_SECONDS."""
+    from .reminders.push import vapid_for
+    from .reminders.scheduler import run_forever
+
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    vapid_for(app)
+    interval = app.config["SCHEDULER_INTERVAL_SECONDS"]
+    click.echo(f"Aftercare scheduler: sending due reminders every {interval} s (Ctrl+C stops it)")
+    run_forever(app)
+
+
+@click.command("send-due")
+@with_appcontext
+def send_due_command() -> None:
+    """Send the reminders that are due now, once, and exit."""
+    from .reminders.sender import send_due_reminders
+
+    summary = send_due_reminders()
+    click.echo(
+        f"claimed {summary.claimed}, delivered {summary.delivered}, failed {summary.failed}, "
+        f"retrying {summary.retrying}, expired {summary.expired}"
+    )
+
+
+@click.command("vapid-keys")
+@with_appcontext
+def vapid_keys_command() -> None:
+    """Print the VAPID public key (making the key pair on first use)."""
+    from .reminders.push import vapid_public_key
+
+    click.echo(vapid_public_key(current_app._get_current_object()))  # type: ignore[attr-defined]
+
+
+COMMANDS = (
+    run_command,
+    demo_command,
+    create_clinic_command,
+    create_clinician_command,
+    scheduler_command,
+    send_due_command,
+    vapid_keys_command,
+)
 
 
 def init_cli(app: Flask) -> None:

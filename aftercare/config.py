@@ -66,12 +66,20 @@ def load_config(env: Mapping[str, str] | None = None) -> dict[str, Any]:
     data_dir = Path(env.get("AFTERCARE_DATA_DIR") or "instance").resolve()
     database_url = env.get("DATABASE_URL") or f"sqlite:///{data_dir / 'aftercare.sqlite3'}"
     https = env_bool(env, "AFTERCARE_HTTPS", False)
+    base_url = (env.get("AFTERCARE_BASE_URL") or "").rstrip("/")
+    subject = env.get("AFTERCARE_VAPID_SUBJECT") or (
+        base_url if base_url.startswith("https:") else "mailto:aftercare@localhost"
+    )
+    if not subject.startswith(("mailto:", "https:")):
+        raise ConfigError(
+            f"AFTERCARE_VAPID_SUBJECT must start with mailto: or https:, not {subject!r}"
+        )
     return {
         "DATA_DIR": data_dir,
         "SECRET_KEY": _secret_key(env, data_dir),
         "SQLALCHEMY_DATABASE_URI": database_url,
         "DEMO": env_bool(env, "AFTERCARE_DEMO", True),
-        "BASE_URL": (env.get("AFTERCARE_BASE_URL") or "").rstrip("/"),
+        "BASE_URL": base_url,
         "HTTPS": https,
         "PROXY_COUNT": env_int(env, "AFTERCARE_PROXY_COUNT", 0),
         "ENROLLMENT_DAYS": env_int(env, "AFTERCARE_ENROLLMENT_DAYS", 7, minimum=1),
@@ -92,4 +100,24 @@ def load_config(env: Mapping[str, str] | None = None) -> dict[str, Any]:
         # stops browsers sending; aftercare.security checks the Origin header instead.
         "WTF_CSRF_SSL_STRICT": False,
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # Web Push. The key pair is made in the data folder on first start unless given.
+        "VAPID_PRIVATE_KEY": env.get("AFTERCARE_VAPID_PRIVATE_KEY") or None,
+        "VAPID_PRIVATE_KEY_FILE": env.get("AFTERCARE_VAPID_PRIVATE_KEY_FILE") or None,
+        "VAPID_SUBJECT": subject,
+        "PUSH_TIMEOUT_SECONDS": env_int(env, "AFTERCARE_PUSH_TIMEOUT_SECONDS", 10, minimum=1),
+        "PUSH_CONCURRENCY": env_int(env, "AFTERCARE_PUSH_CONCURRENCY", 64, minimum=1),
+        "PUSH_BATCH_SIZE": env_int(env, "AFTERCARE_PUSH_BATCH_SIZE", 500, minimum=1),
+        "PUSH_LEASE_SECONDS": env_int(env, "AFTERCARE_PUSH_LEASE_SECONDS", 120, minimum=5),
+        "PUSH_RETRY_HOURS": env_int(env, "AFTERCARE_PUSH_RETRY_HOURS", 6, minimum=1),
+        # Only for tests and benchmarks with a local push receiver: real ones are HTTPS.
+        "PUSH_ALLOW_LOOPBACK_HTTP": env_bool(env, "AFTERCARE_PUSH_ALLOW_LOOPBACK_HTTP", False),
+        "SCHEDULER_INTERVAL_SECONDS": _interval(env),
     }
+
+
+def _interval(env: Mapping[str, str]) -> int:
+    """Seconds between scheduler ticks: reminders must not wait more than half a minute."""
+    value = env_int(env, "AFTERCARE_SCHEDULER_INTERVAL_SECONDS", 15, minimum=1)
+    if value > 30:
+        raise ConfigError(f"AFTERCARE_SCHEDULER_INTERVAL_SECONDS must be at most 30, not {value}")
+    return value

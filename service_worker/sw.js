@@ -115,3 +115,39 @@ self.addEventListener("message", function (event) {
     event.waitUntil(refreshPages(event.data.except));
   }
 });
+
+/* Reminders. The text is what a lock screen may show: nothing clinical (see reminders/). */
+var ICON = PRECACHE.filter(function (url) { return url.indexOf("/static/icons/icon-192.png") === 0; })[0];
+
+self.addEventListener("push", function (event) {
+  var data = {};
+  try {
+    data = event.data ? event.data.json() : {};
+  } catch (error) {
+    data = { body: event.data ? event.data.text() : "" };
+  }
+  event.waitUntil(self.registration.showNotification(data.title || "Aftercare", {
+    body: data.body || "",
+    icon: ICON,
+    badge: ICON,
+    tag: data.tag || "aftercare",
+    renotify: false,
+    data: { url: data.url || "/today" },
+  }));
+});
+
+self.addEventListener("notificationclick", function (event) {
+  event.notification.close();
+  var path = (event.notification.data && event.notification.data.url) || "/today";
+  // Only pages of this app: a message cannot send the patient anywhere else.
+  var safe = path.charAt(0) === "/" && path.charAt(1) !== "/" && path.charAt(1) !== "\\";
+  var target = new URL(safe ? path : "/today", self.location.origin).href;
+  event.waitUntil(
+    self.clients.matchAll({ type: "window", includeUncontrolled: true }).then(function (windows) {
+      for (var i = 0; i < windows.length; i++) {
+        if (windows[i].url === target && "focus" in windows[i]) return windows[i].focus();
+      }
+      return self.clients.openWindow(target);
+    })
+  );
+});

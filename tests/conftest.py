@@ -67,6 +67,9 @@ def migrated_database(tmp_path_factory: pytest.TempPathFactory) -> Path:
     app = make_app(folder, f"sqlite:///{path}")
     with app.app_context():
         upgrade()
+        # Closing the last connection folds SQLite's write-ahead log into the file we copy.
+        _db.session.remove()
+        _db.engine.dispose()
     return path
 
 

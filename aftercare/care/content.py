@@ -93,11 +93,49 @@ DEFAULT_CONTENT: dict[str, Any] = {
     },
     # Patient wording for a triage reason, by rule code, over the rule's own advice.
     "reasons": {},
+    # When reminders go out. Appointment reminders: hours before it starts. Infusions also
+    # get a message the day before (at driver_hour) to arrange a ride home, and check-in
+    # prompts the evening of the infusion and the next morning (hours of the clinic's clock).
+    "reminders": {
+        "appointment_hours": [24, 2],
+        "driver_hour": 10,
+        "evening_hour": 19,
+        "morning_hour": 9,
+    },
+    # What a notification says. A lock screen is public: no treatment, no clinical details.
+    # {when} becomes e.g. "tomorrow at 3:00 PM".
+    "notifications": {
+        "appointment_title": "Appointment reminder",
+        "appointment_body": "You have an appointment {when}.",
+        "driver_title": "Plan your ride home",
+        "driver_body": "Your appointment is {when}. Arrange for someone to take you home "
+        "afterwards.",
+        "evening_title": "How are you feeling?",
+        "evening_body": "Tap to check in with your care team.",
+        "morning_title": "Good morning",
+        "morning_body": "How did you sleep? Tap to check in.",
+    },
+}
+
+# Whole-number settings that are not hours after an infusion (0-168), with their ranges.
+INT_RANGES: dict[str, tuple[int, int]] = {
+    "reminders.appointment_hours": (1, 336),
+    "reminders.driver_hour": (0, 23),
+    "reminders.evening_hour": (0, 23),
+    "reminders.morning_hour": (0, 23),
 }
 
 
 class ContentError(ValueError):
     """A clinic's content does not have the shape the defaults have."""
+
+
+def _whole_number(value: Any, path: str) -> int:
+    low, high = INT_RANGES.get(path, (0, 168))
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        unit = " of hours" if path not in INT_RANGES else ""
+        raise ContentError(f"{path} must be a whole number{unit} from {low} to {high}")
+    return value
 
 
 def _merge(default: Any, override: Any, path: str) -> Any:
@@ -116,15 +154,17 @@ def _merge(default: Any, override: Any, path: str) -> Any:
                 merged[key] = _merge(default[key], value, f"{path}.{key}".lstrip("."))
         return merged
     if isinstance(default, list):
+        if default and isinstance(default[0], int):
+            if not isinstance(override, list) or not override:
+                raise ContentError(f"{path} must be a list of whole numbers")
+            return [_whole_number(value, path) for value in override]
         if not isinstance(override, list) or not all(isinstance(v, str) for v in override):
             raise ContentError(f"{path} must be a list of lines")
         return list(override)
     if isinstance(default, bool) or not isinstance(default, int | str):
         raise ContentError(f"{path} has an unknown kind of value")
     if isinstance(default, int):
-        if isinstance(override, bool) or not isinstance(override, int) or not 0 <= override <= 168:
-            raise ContentError(f"{path} must be a whole number of hours from 0 to 168")
-        return override
+        return _whole_number(override, path)
     if not isinstance(override, str):
         raise ContentError(f"{path} must be text")
     return override

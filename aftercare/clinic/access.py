@@ -6,7 +6,7 @@ from flask import abort
 from flask_login import current_user
 
 from ..extensions import db
-from ..models import Alert, Clinic, Patient
+from ..models import Alert, Appointment, Clinic, Patient
 
 
 def current_clinic() -> Clinic:
@@ -25,3 +25,10 @@ def get_alert_for_clinician(alert_id: int) -> Alert:
     if alert is None or alert.clinic_id != current_user.clinic_id:
         abort(404)
     return alert
+
+
+def get_appointment_for_clinician(appointment_id: int) -> Appointment:
+    appointment = db.session.get(Appointment, appointment_id)
+    if appointment is None or appointment.clinic_id != current_user.clinic_id:
+        abort(404)
+    return appointment

@@ -11,11 +11,15 @@ from wtforms import (
     EmailField,
     IntegerField,
     PasswordField,
+    SelectField,
     StringField,
     TextAreaField,
     TimeField,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, Regexp, ValidationError
+
+from ..care.reminder_plans import APPOINTMENT_KINDS
 
 PHONE = Regexp(r"^[0-9+()\-. ]{3,40}$", message="Use digits, spaces and + ( ) - . only.")
 
@@ -64,6 +68,35 @@ class InfusionForm(FlaskForm):
             self.ended.errors = ["An infusion lasts a few hours at most: check the times."]
             return None
         return start, end
+
+
+class AppointmentForm(FlaskForm):
+    kind = SelectField(
+        "Kind",
+        choices=[SelectChoice(value, label) for value, label in APPOINTMENT_KINDS.items()],
+        validators=[InputRequired()],
+    )
+    day = DateField("Date", validators=[InputRequired(message="Enter the date.")])
+    starts = TimeField("Time", validators=[InputRequired(message="Enter the time.")])
+    duration_minutes = IntegerField(
+        "Length (minutes)",
+        default=60,
+        validators=[
+            InputRequired(message="Enter the length in minutes."),
+            NumberRange(5, 480, message="Enter from 5 to 480 minutes."),
+        ],
+    )
+
+    def starts_at(self, tz: ZoneInfo, now: datetime) -> datetime | None:
+        """The start in UTC, or None with an error on the form."""
+        start = local_to_utc(self.day.data, self.starts.data, tz)
+        if start is None:
+            self.starts.errors = ["That time did not exist here: the clocks changed."]
+            return None
+        if start <= now:
+            self.starts.errors = ["Choose a time in the future."]
+            return None
+        return start
 
 
 class AcknowledgeForm(FlaskForm):

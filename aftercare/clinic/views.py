@@ -20,15 +20,37 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required, login_user, logout_user
 from markupsafe import Markup
 from sqlalchemy import case, func, select
+from sqlalchemy.orm import selectinload
 
 from .. import audit
+from ..care.reminder_plans import APPOINTMENT_KINDS
 from ..care.symptoms import SYMPTOMS_BY_CODE
 from ..care.triage import Level
 from ..extensions import db, login_manager
-from ..models import Alert, CheckIn, Clinician, Device, Infusion, Patient, utcnow
+from ..models import (
+    Alert,
+    Appointment,
+    CheckIn,
+    Clinician,
+    Device,
+    Infusion,
+    Patient,
+    PushSubscription,
+    Reminder,
+    utcnow,
+)
 from ..patient.enrollment import create_link
+from ..reminders.planning import plan_infusion
 from .access import current_clinic, get_alert_for_clinician, get_patient_for_clinician
-from .forms import AcknowledgeForm, InfusionForm, LoginForm, PatientForm, RevokeForm, SettingsForm
+from .forms import (
+    AcknowledgeForm,
+    AppointmentForm,
+    InfusionForm,
+    LoginForm,
+    PatientForm,
+    RevokeForm,
+    SettingsForm,
+)
 from .settings import form_data, overrides_from
 
 bp = Blueprint("clinic", __name__, url_prefix="/clinic")
@@ -101,10 +123,17 @@ def dashboard() -> ResponseReturnValue:
         .group_by(CheckIn.patient_id)
         .subquery()
     )
+    working_devices = (
+        select(PushSubscription.patient_id, func.count(PushSubscription.id).label("devices"))
+        .where(PushSubscription.disabled_at.is_(None))
+        .group_by(PushSubscription.patient_id)
+        .subquery()
+    )
     rows = db.session.execute(
-        select(Patient, CheckIn)
+        select(Patient, CheckIn, working_devices.c.devices)
         .outerjoin(last_check_in, last_check_in.c.patient_id == Patient.id)
         .outerjoin(CheckIn, CheckIn.id == last_check_in.c.check_in_id)
+        .outerjoin(working_devices, working_devices.c.patient_id == Patient.id)
         .where(Patient.clinic_id == clinic.id)
         .order_by(Patient.display_name)
     ).all()
@@ -132,9 +161,13 @@ def patient_new() -> ResponseReturnValue:
     return render_template("clinic/patient_new.html", form=form), (422 if form.errors else 200)
 
 
-def _render_patient(
-    patient: Patient, infusion_form: InfusionForm | None = None, status: int = 200
+def render_patient(
+    patient: Patient,
+    infusion_form: InfusionForm | None = None,
+    appointment_form: AppointmentForm | None = None,
+    status: int = 200,
 ) -> ResponseReturnValue:
+    """The patient page; forms with errors are passed back in to show them."""
     clinic = current_clinic()
     check_ins = db.session.scalars(
         select(CheckIn).where(CheckIn.patient_id == patient.id).order_by(CheckIn.received_at.desc())
@@ -142,9 +175,28 @@ def _render_patient(
     alerts = db.session.scalars(
         select(Alert).where(Alert.patient_id == patient.id).order_by(Alert.created_at.desc())
     ).all()
+    appointments = db.session.scalars(
+        select(Appointment)
+        .where(Appointment.patient_id == patient.id)
+        .order_by(Appointment.starts_at.desc())
+    ).all()
+    reminders = db.session.scalars(
+        select(Reminder)
+        .where(Reminder.patient_id == patient.id)
+        .options(selectinload(Reminder.deliveries))
+        .order_by(Reminder.due_at.desc())
+        .limit(50)
+    ).all()
+    subscriptions = db.session.scalars(
+        select(PushSubscription).where(PushSubscription.patient_id == patient.id)
+    ).all()
+    today = utcnow().astimezone(clinic.tz).date()
     if infusion_form is None:
         infusion_form = InfusionForm()
-        infusion_form.day.data = utcnow().astimezone(clinic.tz).date()
+        infusion_form.day.data = today
+    if appointment_form is None:
+        appointment_form = AppointmentForm()
+        appointment_form.day.data = today
     audit.record("patient.view", clinic_id=clinic.id, patient_id=patient.id)
     db.session.commit()
     return (
@@ -153,7 +205,13 @@ def _render_patient(
             patient=patient,
             check_ins=check_ins,
             alerts=alerts,
+            appointments=appointments,
+            reminders=reminders,
+            subscriptions=subscriptions,
+            kinds=APPOINTMENT_KINDS,
+            now=utcnow(),
             infusion_form=infusion_form,
+            appointment_form=appointment_form,
             button_form=RevokeForm(),
             ack_form=AcknowledgeForm(),
             symptoms=SYMPTOMS_BY_CODE,
@@ -165,7 +223,7 @@ def _render_patient(
 @bp.get("/patients/<int:patient_id>")
 @login_required
 def patient_detail(patient_id: int) -> ResponseReturnValue:
-    return _render_patient(get_patient_for_clinician(patient_id))
+    return render_patient(get_patient_for_clinician(patient_id))
 
 
 @bp.post("/patients/<int:patient_id>/infusions")
@@ -175,16 +233,17 @@ def infusion_create(patient_id: int) -> ResponseReturnValue:
     form = InfusionForm()
     times = form.to_utc(current_clinic().tz) if form.validate_on_submit() else None
     if times is None:
-        return _render_patient(patient, form, 422)
+        return render_patient(patient, infusion_form=form, status=422)
     started, ended = times
     if ended > utcnow():
         form.ended.errors = ["Record the infusion once it has ended."]
-        return _render_patient(patient, form, 422)
+        return render_patient(patient, infusion_form=form, status=422)
     infusion = Infusion(
         patient_id=patient.id, started_at=started, ended_at=ended, recorded_by_id=current_user.id
     )
     db.session.add(infusion)
     db.session.flush()
+    plan_infusion(infusion, current_clinic())
     audit.record(
         "infusion.create",
         clinic_id=patient.clinic_id,

@@ -25,10 +25,12 @@ from sqlalchemy.exc import OperationalError
 from .. import audit
 from ..care.content import clinic_content
 from ..care.instructions import format_moment, timed_instructions
+from ..care.reminder_plans import APPOINTMENT_KINDS
 from ..care.symptoms import GRADED, NOTE_MAX_LENGTH, SYMPTOMS_BY_CODE, YES_NO
 from ..care.triage import RULES_BY_CODE, Level, rules_for_browser
 from ..extensions import csrf, db
-from ..models import CheckIn, Clinic, utcnow
+from ..models import Appointment, CheckIn, Clinic, utcnow
+from ..reminders.push import device_subscription, vapid_public_key
 from ..templating import tel
 from .checkins import CheckInData, save_check_in
 from .enrollment import LinkProblem, check_link, redeem_link
@@ -38,6 +40,7 @@ from .session import current_patient, load_device, patient_required, set_device_
 bp = Blueprint("patient", __name__)
 
 RECENT_CHECK_INS = 5
+UPCOMING_APPOINTMENTS = 5
 
 
 def reason_text(content: dict[str, Any], code: str) -> str:
@@ -135,11 +138,25 @@ def today() -> ResponseReturnValue:
         .order_by(CheckIn.received_at.desc())
         .limit(RECENT_CHECK_INS)
     ).all()
+    upcoming = db.session.scalars(
+        select(Appointment)
+        .where(
+            Appointment.patient_id == patient.id,
+            Appointment.cancelled_at.is_(None),
+            Appointment.starts_at > utcnow(),
+        )
+        .order_by(Appointment.starts_at)
+        .limit(UPCOMING_APPOINTMENTS)
+    ).all()
     return render_template(
         "patient/today.html",
         patient=patient,
         timed=_instructions(clinic, content),
         recent=recent,
+        upcoming=upcoming,
+        kinds=APPOINTMENT_KINDS,
+        reminders_on=device_subscription(load_device()) is not None,
+        vapid_key=vapid_public_key(current_app._get_current_object()),  # type: ignore[attr-defined]
         levels=content["levels"],
         tz=clinic.tz,
     )

@@ -21,6 +21,7 @@ PRECACHE = (
     "js/outbox.js",
     "js/triage.js",
     "js/checkin.js",
+    "js/push.js",
     "icons/icon-192.png",
 )
 ICONS = (

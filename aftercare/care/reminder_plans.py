@@ -1,0 +1,163 @@
+"""Which push reminders an appointment or an infusion gets, and when: pure, no Flask.
+
+Times go in and out as aware UTC datetimes; the clinic's zone is used only to place clock
+times (7 PM the evening of the infusion) and to word the message ("tomorrow at 3:00 PM").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_time
+
+APPOINTMENT_KINDS: dict[str, str] = {
+    "follow_up": "Follow-up visit",
+    "infusion": "Infusion",
+    "booster": "Booster infusion",
+    "integration": "Integration therapy session",
+}
+# Kinds after which the patient may not drive, and so needs a ride home arranged.
+SEDATING_KINDS = frozenset({"infusion", "booster"})
+
+# An evening check-in prompt comes at least this long after the infusion ends...
+EVENING_AFTER_END = timedelta(hours=2)
+# ...and not at all if that would be this late at night (the morning prompt will ask).
+LATEST_EVENING = time(22, 0)
+# A morning prompt nobody received by midday is no longer "this morning".
+MORNING_USEFUL_FOR = timedelta(hours=5)
+
+
+@dataclass(frozen=True)
+class ReminderSettings:
+    """A clinic's reminder times (see "reminders" in care/content.py)."""
+
+    appointment_hours: tuple[int, ...] = (24, 2)
+    driver_hour: int = 10
+    evening_hour: int = 19
+    morning_hour: int = 9
+
+    @classmethod
+    def from_content(cls, content: Mapping[str, object]) -> ReminderSettings:
+        values = dict(content)
+        values["appointment_hours"] = tuple(values["appointment_hours"])  # type: ignore[arg-type]
+        return cls(**values)  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True)
+class PlannedReminder:
+    kind: str
+    due_at: datetime
+    expires_at: datetime
+    title: str
+    body: str
+    url: str
+    urgency: str
+
+
+def describe_when(moment: datetime, reference: datetime, tz: ZoneInfo, locale: str = "en") -> str:
+    """'today at 3:00 PM', 'tomorrow at 9:30 AM' or 'on Saturday at 3:00 PM', from `reference`."""
+    local, ref = moment.astimezone(tz), reference.astimezone(tz)
+    clock = format_time(local, "h:mm a", locale=locale)
+    days = (local.date() - ref.date()).days
+    if days == 0:
+        return f"today at {clock}"
+    if days == 1:
+        return f"tomorrow at {clock}"
+    return f"on {local.strftime('%A')} at {clock}"
+
+
+def _local(day: datetime, hour: int, tz: ZoneInfo, days_later: int = 0) -> datetime:
+    """The given hour on the clinic's calendar day of `day` (plus days), in UTC."""
+    date = day.astimezone(tz).date() + timedelta(days=days_later)
+    return datetime.combine(date, time(hour), tzinfo=tz).astimezone(UTC)
+
+
+def appointment_plan(
+    kind: str,
+    starts_at: datetime,
+    tz: ZoneInfo,
+    settings: ReminderSettings,
+    words: Mapping[str, str],
+    now: datetime,
+) -> list[PlannedReminder]:
+    """Reminders before an appointment: at each offset, and a ride-home reminder for infusions.
+
+    Reminders whose time has already passed when the appointment is booked are left out: the
+    clinician who books an appointment for this afternoon tells the patient in person. Every
+    reminder expires when the appointment starts; after that it would only confuse.
+    """
+    if kind not in APPOINTMENT_KINDS:
+        raise ValueError(f"unknown appointment kind {kind!r}")
+    plans = []
+    for hours in sorted(set(settings.appointment_hours), reverse=True):
+        due = starts_at - timedelta(hours=hours)
+        plans.append(
+            PlannedReminder(
+                kind=f"before_{hours}h",
+                due_at=due,
+                expires_at=starts_at,
+                title=words["appointment_title"],
+                body=words["appointment_body"].replace("{when}", describe_when(starts_at, due, tz)),
+                url="/today",
+                urgency="high" if hours <= 3 else "normal",
+            )
+        )
+    if kind in SEDATING_KINDS:
+        due = _local(starts_at, settings.driver_hour, tz, days_later=-1)
+        plans.append(
+            PlannedReminder(
+                kind="arrange_driver",
+                due_at=due,
+                expires_at=starts_at,
+                title=words["driver_title"],
+                body=words["driver_body"].replace("{when}", describe_when(starts_at, due, tz)),
+                url="/today",
+                urgency="normal",
+            )
+        )
+    return sorted((p for p in plans if p.due_at > now), key=lambda p: p.due_at)
+
+
+def infusion_prompts(
+    ended_at: datetime,
+    tz: ZoneInfo,
+    settings: ReminderSettings,
+    words: Mapping[str, str],
+    now: datetime,
+) -> list[PlannedReminder]:
+    """Check-in prompts after an infusion: that evening, and the next morning."""
+    morning = _local(ended_at, settings.morning_hour, tz, days_later=1)
+    evening = max(_local(ended_at, settings.evening_hour, tz), ended_at + EVENING_AFTER_END)
+    plans = [
+        PlannedReminder(
+            kind="checkin_morning",
+            due_at=morning,
+            expires_at=morning + MORNING_USEFUL_FOR,
+            title=words["morning_title"],
+            body=words["morning_body"],
+            url="/check-in",
+            urgency="normal",
+        )
+    ]
+    local_evening = evening.astimezone(tz)
+    if (
+        local_evening.date() == ended_at.astimezone(tz).date()
+        and local_evening.time() <= LATEST_EVENING
+    ):
+        plans.insert(
+            0,
+            PlannedReminder(
+                kind="checkin_evening",
+                due_at=evening,
+                # A late evening prompt is still useful until the morning one replaces it.
+                expires_at=morning,
+                title=words["evening_title"],
+                body=words["evening_body"],
+                url="/check-in",
+                urgency="normal",
+            ),
+        )
+    return [p for p in plans if p.due_at > now]

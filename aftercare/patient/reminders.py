@@ -1,0 +1,93 @@
+"""The patient's reminders: turning push on and off for this phone, and calendar files."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import Blueprint, Response, abort, jsonify, request
+from flask.typing import ResponseReturnValue
+from icalendar import Alarm, Calendar, Event
+
+from .. import audit
+from ..care.reminder_plans import APPOINTMENT_KINDS, SEDATING_KINDS
+from ..extensions import db
+from ..models import Appointment, utcnow
+from ..reminders.push import (
+    SubscriptionError,
+    parse_subscription,
+    remove_subscription,
+    save_subscription,
+)
+from .session import current_patient, load_device, patient_required
+
+bp = Blueprint("patient_reminders", __name__)
+
+
+@bp.post("/push/subscription")
+@patient_required
+def subscribe() -> ResponseReturnValue:
+    """Store this phone's push subscription (the page sends it after the patient says yes)."""
+    try:
+        info = parse_subscription(request.get_json(silent=True))
+    except SubscriptionError as error:
+        return jsonify(error="invalid_subscription", message=str(error)), 422
+    device = load_device()
+    save_subscription(device, info)
+    audit.record("push.subscribe", clinic_id=device.patient.clinic_id, patient_id=device.patient_id)
+    db.session.commit()
+    return jsonify(reminders="on"), 201
+
+
+@bp.delete("/push/subscription")
+@patient_required
+def unsubscribe() -> ResponseReturnValue:
+    data = request.get_json(silent=True)
+    endpoint = data.get("endpoint") if isinstance(data, dict) else None
+    if not isinstance(endpoint, str) or not endpoint:
+        return jsonify(error="invalid_subscription", message="send the endpoint to remove"), 422
+    device = load_device()
+    removed = remove_subscription(device, endpoint)
+    if removed:
+        audit.record(
+            "push.unsubscribe", clinic_id=device.patient.clinic_id, patient_id=device.patient_id
+        )
+    db.session.commit()
+    return jsonify(reminders="off", removed=removed)
+
+
+def appointment_calendar(appointment: Appointment, clinic_name: str) -> bytes:
+    """An .ics file with the appointment and an alarm before it."""
+    calendar = Calendar()
+    calendar.add("prodid", "-//Aftercare//Appointments//EN")
+    calendar.add("version", "2.0")
+    event = Event()
+    event.add("uid", f"appointment-{appointment.id}@aftercare")
+    event.add("dtstamp", utcnow())
+    event.add("dtstart", appointment.starts_at)
+    event.add("dtend", appointment.starts_at + timedelta(minutes=appointment.duration_minutes))
+    event.add("summary", f"{APPOINTMENT_KINDS[appointment.kind]}, {clinic_name}")
+    if appointment.kind in SEDATING_KINDS:
+        event.add("description", "Arrange for someone to take you home afterwards.")
+    alarm = Alarm()
+    alarm.add("action", "DISPLAY")
+    alarm.add("description", f"{APPOINTMENT_KINDS[appointment.kind]} in 2 hours")
+    alarm.add("trigger", timedelta(hours=-2))
+    event.add_component(alarm)
+    calendar.add_component(event)
+    return calendar.to_ical()
+
+
+@bp.get("/appointments/<int:appointment_id>.ics")
+@patient_required
+def calendar_file(appointment_id: int) -> ResponseReturnValue:
+    patient = current_patient()
+    appointment = db.session.get(Appointment, appointment_id)
+    if appointment is None or appointment.patient_id != patient.id or appointment.is_cancelled:
+        abort(404)
+    response = Response(
+        appointment_calendar(appointment, patient.clinic.name), mimetype="text/calendar"
+    )
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="appointment-{appointment.id}.ics"'
+    )
+    return response

@@ -1,0 +1,142 @@
+"""Push subscriptions from patients' devices, and the sender built from the app's settings."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import ipaddress
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import Flask, current_app
+from py_vapid import Vapid02
+from sqlalchemy import select
+
+from ..extensions import db
+from ..models import Device, PushSubscription, utcnow
+from .vapid import load_vapid, public_key
+from .webpush import VapidTokens, WebPushSender
+
+MAX_ENDPOINT = 1024
+
+
+def vapid_for(app: Flask) -> Vapid02:
+    """The app's VAPID key, loaded (or made) once per process."""
+    if "aftercare.vapid" not in app.extensions:
+        app.extensions["aftercare.vapid"] = load_vapid(
+            app.config["VAPID_PRIVATE_KEY"],
+            app.config["VAPID_PRIVATE_KEY_FILE"],
+            app.config["DATA_DIR"],
+        )
+    return app.extensions["aftercare.vapid"]
+
+
+def vapid_public_key(app: Flask) -> str:
+    return public_key(vapid_for(app))
+
+
+def make_sender(app: Flask) -> WebPushSender:
+    """The sender, with one VAPID token cache per process, so tokens are reused across passes."""
+    if "aftercare.tokens" not in app.extensions:
+        app.extensions["aftercare.tokens"] = VapidTokens(
+            vapid_for(app), app.config["VAPID_SUBJECT"]
+        )
+    return WebPushSender(
+        app.extensions["aftercare.tokens"],
+        timeout_s=app.config["PUSH_TIMEOUT_SECONDS"],
+        concurrency=app.config["PUSH_CONCURRENCY"],
+    )
+
+
+class SubscriptionError(ValueError):
+    """A push subscription the app cannot use; the message says why, for the patient's phone."""
+
+
+@dataclass(frozen=True)
+class SubscriptionInfo:
+    endpoint: str
+    p256dh: str
+    auth: str
+
+
+def _b64url_bytes(value: Any, name: str) -> bytes:
+    if not isinstance(value, str) or not value or len(value) > 200:
+        raise SubscriptionError(f"keys.{name} is missing or too long")
+    try:
+        return base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
+    except (binascii.Error, ValueError):
+        raise SubscriptionError(f"keys.{name} is not base64url") from None
+
+
+def _loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def parse_subscription(data: Any) -> SubscriptionInfo:
+    """Check a browser's PushSubscription JSON: an HTTPS endpoint and well-formed P-256 keys."""
+    if not isinstance(data, dict):
+        raise SubscriptionError("send the subscription as a JSON object")
+    endpoint = data.get("endpoint")
+    if not isinstance(endpoint, str) or not endpoint or len(endpoint) > MAX_ENDPOINT:
+        raise SubscriptionError(f"endpoint must be a URL of at most {MAX_ENDPOINT} characters")
+    parts = urlsplit(endpoint)
+    allow_http = current_app.config["PUSH_ALLOW_LOOPBACK_HTTP"] and _loopback(parts.hostname or "")
+    if not parts.hostname or not (
+        parts.scheme == "https" or (parts.scheme == "http" and allow_http)
+    ):
+        raise SubscriptionError("endpoint must be an https:// URL")
+    keys = data.get("keys")
+    if not isinstance(keys, dict):
+        raise SubscriptionError("keys are missing")
+    p256dh = _b64url_bytes(keys.get("p256dh"), "p256dh")
+    if len(p256dh) != 65 or p256dh[0] != 4:
+        raise SubscriptionError("keys.p256dh must be an uncompressed P-256 public key (65 bytes)")
+    auth = _b64url_bytes(keys.get("auth"), "auth")
+    if len(auth) != 16:
+        raise SubscriptionError("keys.auth must be 16 bytes")
+    return SubscriptionInfo(endpoint, keys["p256dh"].rstrip("="), keys["auth"].rstrip("="))
+
+
+def save_subscription(device: Device, info: SubscriptionInfo) -> PushSubscription:
+    """Store (or take over) the subscription for this device; the same endpoint is kept once."""
+    subscription = db.session.scalar(
+        select(PushSubscription).where(PushSubscription.endpoint == info.endpoint)
+    )
+    if subscription is None:
+        subscription = PushSubscription(endpoint=info.endpoint)
+        db.session.add(subscription)
+    subscription.patient_id = device.patient_id
+    subscription.device_id = device.id
+    subscription.p256dh = info.p256dh
+    subscription.auth = info.auth
+    subscription.disabled_at = None
+    subscription.disabled_reason = ""
+    subscription.created_at = utcnow()
+    return subscription
+
+
+def remove_subscription(device: Device, endpoint: str) -> bool:
+    """Turn reminders off for this device's subscription at `endpoint`."""
+    subscription = db.session.scalar(
+        select(PushSubscription).where(
+            PushSubscription.endpoint == endpoint, PushSubscription.device_id == device.id
+        )
+    )
+    if subscription is None:
+        return False
+    db.session.delete(subscription)
+    return True
+
+
+def device_subscription(device: Device) -> PushSubscription | None:
+    return db.session.scalar(
+        select(PushSubscription).where(
+            PushSubscription.device_id == device.id, PushSubscription.disabled_at.is_(None)
+        )
+    )

@@ -1,0 +1,112 @@
+/* Reminders on this phone: Web Push, turned on by a tap (iOS asks for a user gesture). */
+(function () {
+  "use strict";
+
+  var section = document.getElementById("reminders");
+  if (!section) return;
+  var statusLine = section.querySelector(".push__status");
+  var button = section.querySelector(".push__toggle");
+  var help = section.querySelector(".push__help");
+
+  var ios = /iPad|iPhone|iPod/.test(navigator.userAgent) ||
+    (navigator.platform === "MacIntel" && navigator.maxTouchPoints > 1);
+  var installed = window.matchMedia("(display-mode: standalone)").matches || navigator.standalone === true;
+  var supported = "serviceWorker" in navigator && "PushManager" in window && "Notification" in window;
+
+  function say(text) { statusLine.textContent = text; }
+  function explain(text) { help.textContent = text; help.hidden = !text; }
+
+  function keyBytes(base64url) {
+    var padded = (base64url + "===".slice((base64url.length + 3) % 4)).replace(/-/g, "+").replace(/_/g, "/");
+    var raw = atob(padded);
+    var bytes = new Uint8Array(raw.length);
+    for (var i = 0; i < raw.length; i++) bytes[i] = raw.charCodeAt(i);
+    return bytes;
+  }
+
+  function csrfToken() {
+    var meta = document.querySelector('meta[name="csrf-token"]');
+    return meta ? meta.content : "";
+  }
+
+  /* Tell the server; a page kept offline for hours may need a fresh CSRF token first. */
+  function tellServer(method, body) {
+    function send(token) {
+      return fetch("/push/subscription", {
+        method: method,
+        credentials: "same-origin",
+        headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRFToken": token },
+        body: JSON.stringify(body),
+      });
+    }
+    return send(csrfToken()).then(function (response) {
+      if (response.status !== 400) return response;
+      return fetch("/check-in/token", { credentials: "same-origin" })
+        .then(function (r) { return r.json(); })
+        .then(function (data) { return send(data.csrf_token); });
+    }).then(function (response) {
+      if (!response.ok) throw new Error("The server said " + response.status);
+      return response;
+    });
+  }
+
+  function show(on) {
+    say(on ? "Reminders are on for this phone." : "Reminders are off for this phone.");
+    button.textContent = on ? "Turn off reminders" : "Turn on reminders";
+    button.dataset.on = on ? "true" : "false";
+    button.hidden = false;
+  }
+
+  if (!supported) {
+    if (ios && !installed) {
+      explain("On iPhone or iPad: tap the Share button, then \u201cAdd to Home Screen\u201d. " +
+        "Open Aftercare from your Home Screen, then turn reminders on here.");
+    } else {
+      explain("This browser cannot show reminders. Your clinic will still remind you of appointments.");
+    }
+    return;
+  }
+
+  navigator.serviceWorker.ready.then(function (registration) {
+    return registration.pushManager.getSubscription().then(function (subscription) {
+      if (subscription && section.dataset.on !== "true") {
+        // The phone still has it but the server lost it: tell the server again.
+        return tellServer("POST", subscription.toJSON()).then(function () { show(true); }, function () { show(true); });
+      }
+      show(!!subscription);
+      if (Notification.permission === "denied") {
+        explain("Notifications are blocked for this site. Allow them in your browser's settings to get reminders.");
+      }
+    });
+  }).catch(function () { explain("Reminders could not be set up on this phone."); });
+
+  button.addEventListener("click", function () {
+    button.disabled = true;
+    explain("");
+    navigator.serviceWorker.ready.then(function (registration) {
+      if (button.dataset.on === "true") {
+        return registration.pushManager.getSubscription().then(function (subscription) {
+          if (!subscription) return show(false);
+          var endpoint = subscription.endpoint;
+          return subscription.unsubscribe().then(function () {
+            return tellServer("DELETE", { endpoint: endpoint });
+          }).then(function () { show(false); });
+        });
+      }
+      return Notification.requestPermission().then(function (permission) {
+        if (permission !== "granted") {
+          explain("Reminders need your permission. If you said no by mistake, allow notifications for this site in your browser's settings.");
+          return;
+        }
+        return registration.pushManager.subscribe({
+          userVisibleOnly: true,
+          applicationServerKey: keyBytes(section.dataset.vapidKey),
+        }).then(function (subscription) {
+          return tellServer("POST", subscription.toJSON());
+        }).then(function () { show(true); });
+      });
+    }).catch(function (error) {
+      explain("That did not work: " + error.message + ". Please try again.");
+    }).then(function () { button.disabled = false; });
+  });
+})();
