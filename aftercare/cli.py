@@ -182,8 +182,12 @@ def scheduler_command() -> None:
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     vapid_for(app)
     interval = app.config["SCHEDULER_INTERVAL_SECONDS"]
-    click.echo(f"Aftercare scheduler: sending due reminders every {interval} s (Ctrl+C stops it)")
-    run_forever(app)
+    run_forever(
+        app,
+        announce=lambda: click.echo(
+            f"Aftercare scheduler: sending due reminders every {interval} s (Ctrl+C stops it)"
+        ),
+    )
 
 
 @click.command("send-due")

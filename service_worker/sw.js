@@ -139,9 +139,14 @@ self.addEventListener("push", function (event) {
 self.addEventListener("notificationclick", function (event) {
   event.notification.close();
   var path = (event.notification.data && event.notification.data.url) || "/today";
-  // Only pages of this app: a message cannot send the patient anywhere else.
-  var safe = path.charAt(0) === "/" && path.charAt(1) !== "/" && path.charAt(1) !== "\\";
-  var target = new URL(safe ? path : "/today", self.location.origin).href;
+  // Only pages of this app: a message cannot send the patient anywhere else. Check the URL the
+  // browser would open, not the text: the parser drops tabs and newlines, so "/\t/evil.example"
+  // would otherwise pass a check of its first characters and open //evil.example.
+  var target = new URL("/today", self.location.origin).href;
+  try {
+    var asked = new URL(String(path), self.location.origin);
+    if (asked.origin === self.location.origin) target = asked.href;
+  } catch (error) { /* not a URL: open Today */ }
   event.waitUntil(
     self.clients.matchAll({ type: "window", includeUncontrolled: true }).then(function (windows) {
       for (var i = 0; i < windows.length; i++) {

@@ -120,3 +120,81 @@ def test_a_bad_setting_stops_start_up_and_names_the_variable(tmp_path):
     )
     assert result.returncode != 0
     assert "AFTERCARE_DEMO must be 1 or 0" in result.stderr
+
+
+def test_vapid_keys_are_made_once_and_printed(runner, app):
+    first = runner.invoke(args=["vapid-keys"])
+    assert first.exit_code == 0, first.output
+    key = first.stdout.strip()
+    assert len(key) == 87  # a 65-byte uncompressed P-256 point, base64url without padding
+    assert (app.config["DATA_DIR"] / "vapid_private.pem").exists()
+    assert oct((app.config["DATA_DIR"] / "vapid_private.pem").stat().st_mode)[-3:] == "600"
+    app.extensions.pop("aftercare.vapid")
+    assert runner.invoke(args=["vapid-keys"]).stdout.strip() == key
+
+
+def test_a_vapid_key_from_the_environment_is_used(runner, app):
+    from py_vapid import Vapid02
+
+    from aftercare.reminders.vapid import public_key
+
+    vapid = Vapid02()
+    vapid.generate_keys()
+    app.config["VAPID_PRIVATE_KEY"] = vapid.private_pem().decode()
+    assert runner.invoke(args=["vapid-keys"]).stdout.strip() == public_key(vapid)
+    assert not (app.config["DATA_DIR"] / "vapid_private.pem").exists()
+
+
+def test_send_due_runs_one_pass_and_says_what_it_did(runner, db, patient):
+    result = runner.invoke(args=["send-due"])
+    assert result.exit_code == 0, result.output
+    assert "claimed 0, delivered 0" in result.stdout
+
+
+def test_the_scheduler_runs_until_told_to_stop(tmp_path):
+    import signal
+    import time
+
+    env = {
+        "AFTERCARE_DATA_DIR": str(tmp_path),
+        "PATH": "/usr/bin:/bin",
+        "AFTERCARE_SCHEDULER_INTERVAL_SECONDS": "1",
+    }
+    subprocess.run(
+        [str(AFTERCARE), "db", "upgrade"], env=env, capture_output=True, timeout=60, check=True
+    )
+    scheduler = subprocess.Popen(
+        [str(AFTERCARE), "scheduler"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        line = ""
+        while "every 1 s" not in line and time.monotonic() < deadline:
+            line = scheduler.stdout.readline()
+        assert "every 1 s" in line
+        scheduler.send_signal(signal.SIGTERM)
+        assert scheduler.wait(timeout=15) == 0
+    finally:
+        if scheduler.poll() is None:
+            scheduler.kill()
+
+
+def test_the_scheduler_interval_is_at_most_30_seconds(tmp_path):
+    result = subprocess.run(
+        [str(AFTERCARE), "scheduler"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        env={
+            "AFTERCARE_DATA_DIR": str(tmp_path),
+            "PATH": "/usr/bin:/bin",
+            "AFTERCARE_SCHEDULER_INTERVAL_SECONDS": "60",
+        },
+    )
+    assert result.returncode != 0
+    assert "AFTERCARE_SCHEDULER_INTERVAL_SECONDS must be at most 30" in result.stderr

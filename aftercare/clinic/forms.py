@@ -171,6 +171,35 @@ class SettingsForm(FlaskForm):
         "Not monitored around the clock", validators=[InputRequired(), Length(max=400)]
     )
 
+    appointment_hours = StringField(
+        "Appointment reminders (hours before)",
+        description="Whole hours, separated by commas, for example 24, 2.",
+        validators=[InputRequired(), Length(max=60)],
+    )
+    driver_hour = IntegerField(
+        "Ride-home reminder, the day before an infusion (hour, 0-23)",
+        validators=[InputRequired(), NumberRange(0, 23, message="Enter an hour from 0 to 23.")],
+    )
+    evening_hour = IntegerField(
+        "Evening check-in after an infusion (hour, 0-23)",
+        validators=[InputRequired(), NumberRange(0, 23, message="Enter an hour from 0 to 23.")],
+    )
+    morning_hour = IntegerField(
+        "Next-morning check-in (hour, 0-23)",
+        validators=[InputRequired(), NumberRange(0, 23, message="Enter an hour from 0 to 23.")],
+    )
+
+    def reminder_offsets(self) -> list[int]:
+        return [int(part) for part in self.appointment_hours.data.replace(" ", "").split(",")]
+
+    def validate_appointment_hours(self, field: StringField) -> None:
+        try:
+            hours = self.reminder_offsets()
+        except ValueError:
+            raise ValidationError("Use whole hours separated by commas, like 24, 2.") from None
+        if not hours or any(not 1 <= h <= 336 for h in hours) or len(hours) > 6:
+            raise ValidationError("Give one to six offsets, each from 1 to 336 hours.")
+
     def validate_timezone(self, field: StringField) -> None:
         if field.data not in available_timezones():
             raise ValidationError("Not a time zone name. Use one like America/New_York.")

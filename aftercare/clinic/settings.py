@@ -28,6 +28,10 @@ def form_data(clinic: Clinic) -> dict[str, Any]:
         data[f"{key}_text"] = content["timed"][key]
     for key in LIST_KEYS:
         data[key] = "\n".join(content[key])
+    reminders = content["reminders"]
+    data["appointment_hours"] = ", ".join(str(h) for h in reminders["appointment_hours"])
+    for key in ("driver_hour", "evening_hour", "morning_hour"):
+        data[key] = reminders[key]
     return data
 
 
@@ -51,6 +55,12 @@ def overrides_from(form: SettingsForm, previous: dict[str, Any]) -> dict[str, An
             "emergency": form.emergency_number.data.strip(),
         },
         "not_monitored": form.not_monitored.data.strip(),
+        "reminders": {
+            "appointment_hours": sorted(set(form.reminder_offsets()), reverse=True),
+            "driver_hour": form.driver_hour.data,
+            "evening_hour": form.evening_hour.data,
+            "morning_hour": form.morning_hour.data,
+        },
     }
     for key in LIST_KEYS:
         wanted[key] = _lines(form[key].data)
@@ -63,7 +73,7 @@ def overrides_from(form: SettingsForm, previous: dict[str, Any]) -> dict[str, An
                 overrides[key] = changed
         elif value != default:
             overrides[key] = value
-    for key in ("reasons", "levels"):
+    for key in ("reasons", "levels", "notifications"):
         if key in previous:
             overrides[key] = previous[key]
     # Checked against the defaults' shape before it is saved.

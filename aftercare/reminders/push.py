@@ -64,7 +64,8 @@ def _b64url_bytes(value: Any, name: str) -> bytes:
     if not isinstance(value, str) or not value or len(value) > 200:
         raise SubscriptionError(f"keys.{name} is missing or too long")
     try:
-        return base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
+        padded = value.rstrip("=") + "=" * (-len(value.rstrip("=")) % 4)
+        return base64.b64decode(padded, altchars=b"-_", validate=True)
     except (binascii.Error, ValueError):
         raise SubscriptionError(f"keys.{name} is not base64url") from None
 

@@ -6,9 +6,9 @@ would start one of its own. `aftercare run` may start one beside the single web 
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import signal
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -56,14 +56,22 @@ def start_background(app: Flask) -> BackgroundScheduler:
     return scheduler
 
 
-def run_forever(app: Flask) -> None:
-    """Tick until SIGTERM or Ctrl+C."""
+def run_forever(app: Flask, announce: Callable[[], None] = lambda: None) -> None:
+    """Tick until SIGTERM or Ctrl+C; `announce` is called once the process can be stopped."""
     scheduler = BlockingScheduler(timezone=UTC)
     _add_job(scheduler, app)
 
     def stop(signum: int, frame: object) -> None:
-        scheduler.shutdown(wait=False)
+        # Passes run in the scheduler's worker threads; the main thread only waits, so
+        # leaving it here stops the ticking cleanly, before or after start().
+        raise SystemExit(0)
 
     signal.signal(signal.SIGTERM, stop)
-    with contextlib.suppress(KeyboardInterrupt, SystemExit):
+    announce()
+    try:
         scheduler.start()
+    except (KeyboardInterrupt, SystemExit):
+        pass
+    finally:
+        if scheduler.running:
+            scheduler.shutdown(wait=False)

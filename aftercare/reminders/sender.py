@@ -14,12 +14,12 @@ import os
 import socket
 import uuid
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import and_, insert, or_, select, update
+from sqlalchemy import Row, and_, insert, or_, select, update
 
 from ..extensions import db
 from ..models import Delivery, PushSubscription, Reminder, utcnow
@@ -103,7 +103,7 @@ def claim_due(now: datetime, limit: int, lease: timedelta, worker: str = WORKER)
     return ids
 
 
-def _payload(reminder: Reminder) -> bytes:
+def _payload(reminder: Row) -> bytes:
     # What the service worker shows; nothing clinical, a lock screen is public.
     return json.dumps(
         {
@@ -116,54 +116,85 @@ def _payload(reminder: Reminder) -> bytes:
     ).encode()
 
 
-def _finished_pairs(reminder_ids: Sequence[int]) -> set[tuple[int, int]]:
-    """(reminder, subscription) pairs already delivered or given up: never sent again."""
+def _finished(reminder_ids: Sequence[int]) -> tuple[set[tuple[int, int]], set[int]]:
+    """(reminder, subscription) pairs already delivered or given up, which are never sent
+    again, and the reminders that reached at least one device before."""
     rows = db.session.execute(
-        select(Delivery.reminder_id, Delivery.subscription_id).where(
+        select(Delivery.reminder_id, Delivery.subscription_id, Delivery.outcome).where(
             Delivery.reminder_id.in_(reminder_ids), Delivery.outcome.in_(FINISHED_OUTCOMES)
         )
     )
-    return {(r, s) for r, s in rows if s is not None}
+    pairs, delivered = set(), set()
+    for reminder_id, subscription_id, outcome in rows:
+        if subscription_id is not None:
+            pairs.add((reminder_id, subscription_id))
+        if outcome == "delivered":
+            delivered.add(reminder_id)
+    return pairs, delivered
+
+
+@dataclass
+class _Settled:
+    """A reminder's new state after this pass's pushes, before it is written."""
+
+    values: dict[str, object]
+    delivered: bool
+    retrying: bool
 
 
 def _send_batch(
     ids: list[int], sender: WebPushSender, now: datetime, worker: str, summary: PassSummary
 ) -> None:
-    reminders = db.session.scalars(select(Reminder).where(Reminder.id.in_(ids))).all()
-    patient_ids = {r.patient_id for r in reminders}
-    subscriptions: dict[int, list[PushSubscription]] = defaultdict(list)
-    for subscription in db.session.scalars(
-        select(PushSubscription).where(
-            PushSubscription.patient_id.in_(patient_ids), PushSubscription.disabled_at.is_(None)
+    # Plain rows, not ORM objects: a fan-out reads and writes thousands at a time.
+    reminders = db.session.execute(
+        select(
+            Reminder.id,
+            Reminder.patient_id,
+            Reminder.kind,
+            Reminder.title,
+            Reminder.body,
+            Reminder.url,
+            Reminder.due_at,
+            Reminder.expires_at,
+            Reminder.attempts,
+            Reminder.delivered_at,
+        ).where(Reminder.id.in_(ids))
+    ).all()
+    subscriptions: dict[int, list[Row]] = defaultdict(list)
+    for subscription in db.session.execute(
+        select(
+            PushSubscription.id,
+            PushSubscription.patient_id,
+            PushSubscription.endpoint,
+            PushSubscription.p256dh,
+            PushSubscription.auth,
+        ).where(
+            PushSubscription.patient_id.in_({r.patient_id for r in reminders}),
+            PushSubscription.disabled_at.is_(None),
         )
     ):
         subscriptions[subscription.patient_id].append(subscription)
-    finished = _finished_pairs(ids)
-    delivered_before = {
-        r
-        for (r,) in db.session.execute(
-            select(Delivery.reminder_id).where(
-                Delivery.reminder_id.in_(ids), Delivery.outcome == "delivered"
-            )
-        )
-    }
+    finished, delivered_before = _finished(ids)
 
-    jobs: list[tuple[Reminder, PushSubscription]] = []
+    jobs: list[tuple[Row, Row]] = []
     messages: list[PushMessage] = []
     for reminder in reminders:
         ttl = int((reminder.expires_at - now).total_seconds())
+        payload = _payload(reminder)
+        urgency = "high" if reminder.kind.startswith("before_") and ttl <= 3 * 3600 else "normal"
         for subscription in subscriptions[reminder.patient_id]:
             if (reminder.id, subscription.id) in finished:
                 continue
             jobs.append((reminder, subscription))
             messages.append(
                 PushMessage(
-                    subscription=subscription.info(),
-                    payload=_payload(reminder),
+                    subscription={
+                        "endpoint": subscription.endpoint,
+                        "keys": {"p256dh": subscription.p256dh, "auth": subscription.auth},
+                    },
+                    payload=payload,
                     ttl=max(60, ttl),
-                    urgency="high"
-                    if reminder.kind.startswith("before_") and ttl <= 3 * 3600
-                    else "normal",
+                    urgency=urgency,
                     topic=f"r{reminder.id}",
                 )
             )
@@ -174,35 +205,38 @@ def _send_batch(
     by_reminder: dict[int, list[PushResult]] = defaultdict(list)
     for (reminder, _), result in zip(jobs, results, strict=True):
         by_reminder[reminder.id].append(result)
-    # A sender that outlived its lease has lost the reminder to another: only the owner settles.
-    owned = set(
-        db.session.scalars(
-            select(Reminder.id).where(
-                Reminder.id.in_(ids), Reminder.state == "sending", Reminder.claimed_by == worker
-            )
-        )
-    )
-    for reminder in reminders:
-        if reminder.id not in owned:
-            continue
-        _settle(
+    settled = {
+        reminder.id: _settle(
             reminder,
             by_reminder.get(reminder.id, []),
             delivered_before=reminder.id in delivered_before,
             has_devices=bool(subscriptions[reminder.patient_id]),
             now=now,
-            summary=summary,
         )
+        for reminder in reminders
+    }
+    # A sender that outlived its lease has lost the reminder to another: only the owner
+    # settles, and the UPDATE itself checks that this sender still owns each row.
+    for reminder_id in _write_settled(settled, worker):
+        outcome = settled[reminder_id]
+        for result in by_reminder.get(reminder_id, []):
+            summary.outcomes[result.outcome] += 1
+        if outcome.retrying:
+            summary.retrying += 1
+        elif outcome.delivered:
+            summary.delivered += 1
+        else:
+            summary.failed += 1
     db.session.commit()
 
 
-def _record(
-    jobs: list[tuple[Reminder, PushSubscription]], results: list[PushResult], now: datetime
-) -> None:
+def _record(jobs: list[tuple[Row, Row]], results: list[PushResult], now: datetime) -> None:
     """A Delivery row per push; subscriptions the push service calls gone are switched off."""
     if not jobs:
         return
     rows = []
+    succeeded: list[int] = []
+    gone: dict[int, list[int]] = defaultdict(list)  # by status code
     for (reminder, subscription), result in zip(jobs, results, strict=True):
         outcome = result.outcome
         rows.append(
@@ -218,30 +252,45 @@ def _record(
             }
         )
         if outcome == "delivered":
-            subscription.last_success_at = now
+            succeeded.append(subscription.id)
         elif outcome == "gone":
-            subscription.disabled_at = now
-            subscription.disabled_reason = f"The push service answered {result.status}: gone."
-    db.session.execute(insert(Delivery), rows)
+            gone[result.status or 0].append(subscription.id)
+    db.session.execute(insert(Delivery.__table__), rows)
+    for chunk in _chunks(succeeded):
+        db.session.execute(
+            update(PushSubscription)
+            .where(PushSubscription.id.in_(chunk))
+            .values(last_success_at=now)
+            .execution_options(synchronize_session=False)
+        )
+    for status, subscription_ids in gone.items():
+        for chunk in _chunks(subscription_ids):
+            db.session.execute(
+                update(PushSubscription)
+                .where(PushSubscription.id.in_(chunk))
+                .values(
+                    disabled_at=now,
+                    disabled_reason=f"The push service answered {status}: gone.",
+                )
+                .execution_options(synchronize_session=False)
+            )
 
 
 def _settle(
-    reminder: Reminder,
+    reminder: Row,
     results: list[PushResult],
     *,
     delivered_before: bool,
     has_devices: bool,
     now: datetime,
-    summary: PassSummary,
-) -> None:
+) -> _Settled:
     """The reminder's new state after this pass's pushes."""
-    reminder.attempts += 1
-    reminder.lease_until = None
-    for result in results:
-        summary.outcomes[result.outcome] += 1
+    attempts = reminder.attempts + 1
+    values: dict[str, object] = {"lease_until": None}
     delivered = delivered_before or any(r.outcome == "delivered" for r in results)
-    if delivered and not reminder.delivered_at:
-        reminder.delivered_at = now
+    delivered_at = reminder.delivered_at
+    if delivered and not delivered_at:
+        delivered_at = values["delivered_at"] = now
     retry = [r for r in results if r.outcome == "retry"]
     deadline = min(
         reminder.expires_at,
@@ -249,39 +298,55 @@ def _settle(
     )
     errors = [r.error for r in results if r.error]
     if not has_devices and not delivered:
-        reminder.last_error = "No device has reminders turned on."
-        _wait(reminder, now + NO_DEVICE_WAIT, deadline, now, summary)
+        values["last_error"] = "No device has reminders turned on."
+        until = now + NO_DEVICE_WAIT
     elif retry:
-        reminder.last_error = retry[0].error
-        wait = max(
-            backoff(reminder.attempts), timedelta(seconds=max(r.retry_after or 0 for r in retry))
-        )
-        _wait(reminder, now + wait, deadline, now, summary)
+        values["last_error"] = retry[0].error
+        wait = max(backoff(attempts), timedelta(seconds=max(r.retry_after or 0 for r in retry)))
+        until = now + wait
     else:
-        reminder.state = "delivered" if delivered else "failed"
-        reminder.finished_at = now
-        reminder.last_error = "" if delivered else (errors[0] if errors else "")
-        if delivered:
-            summary.delivered += 1
-        else:
-            summary.failed += 1
-
-
-def _wait(
-    reminder: Reminder, until: datetime, deadline: datetime, now: datetime, summary: PassSummary
-) -> None:
-    """Try again at `until`, unless that is past the deadline: then it is over."""
+        values["state"] = "delivered" if delivered else "failed"
+        values["finished_at"] = now
+        values["last_error"] = "" if delivered else (errors[0] if errors else "")
+        return _Settled(values, delivered, retrying=False)
+    # Try again at `until`, unless that is past the deadline: then it is over.
     if until < deadline:
-        reminder.state = "pending"
-        reminder.next_attempt_at = until
-        summary.retrying += 1
-        return
-    reminder.state = "delivered" if reminder.delivered_at else "failed"
-    reminder.finished_at = now
-    if reminder.delivered_at:
-        summary.delivered += 1
-    else:
-        summary.failed += 1
+        values["state"] = "pending"
+        values["next_attempt_at"] = until
+        return _Settled(values, delivered, retrying=True)
+    values["state"] = "delivered" if delivered_at else "failed"
+    values["finished_at"] = now
+    return _Settled(values, bool(delivered_at), retrying=False)
+
+
+def _write_settled(settled: dict[int, _Settled], worker: str) -> list[int]:
+    """Write each reminder's new state if this sender still owns it; the ids written."""
+    # Most reminders of a fan-out end the same way: one UPDATE per distinct outcome.
+    groups: dict[tuple[tuple[str, object], ...], list[int]] = defaultdict(list)
+    for reminder_id, outcome in settled.items():
+        groups[tuple(sorted(outcome.values.items()))].append(reminder_id)
+    written: list[int] = []
+    for values, reminder_ids in groups.items():
+        for chunk in _chunks(reminder_ids):
+            result = db.session.execute(
+                update(Reminder)
+                .where(
+                    Reminder.id.in_(chunk),
+                    Reminder.state == "sending",
+                    Reminder.claimed_by == worker,
+                )
+                .values(attempts=Reminder.attempts + 1, **dict(values))
+                .returning(Reminder.id)
+                .execution_options(synchronize_session=False)
+            )
+            written.extend(result.scalars())
+    return written
+
+
+def _chunks(ids: Sequence[int], size: int = 5000) -> Iterator[Sequence[int]]:
+    """Slices small enough for one statement's bound parameters (SQLite allows 32,766)."""
+    for start in range(0, len(ids), size):
+        yield ids[start : start + size]
 
 
 def send_due_reminders(
@@ -303,13 +368,16 @@ def send_due_reminders(
     lease = timedelta(seconds=config["PUSH_LEASE_SECONDS"])
     summary = PassSummary()
     summary.expired = expire_useless(now or utcnow())
-    for _ in range(max_batches):
-        moment = now or utcnow()
-        ids = claim_due(moment, batch_size or config["PUSH_BATCH_SIZE"], lease, worker)
-        if not ids:
-            break
-        summary.claimed += len(ids)
-        _send_batch(ids, sender, moment, worker, summary)
+    try:
+        for _ in range(max_batches):
+            moment = now or utcnow()
+            ids = claim_due(moment, batch_size or config["PUSH_BATCH_SIZE"], lease, worker)
+            if not ids:
+                break
+            summary.claimed += len(ids)
+            _send_batch(ids, sender, moment, worker, summary)
+    finally:
+        sender.close()  # the connections were kept open from one batch to the next
     if summary.claimed:
         log.info(
             "reminders: %d claimed, %d delivered, %d failed, %d retrying, %d expired",

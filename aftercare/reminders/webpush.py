@@ -8,6 +8,7 @@ are kept open and reused. Encryption (aes128gcm) is per message by nature.
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -107,12 +108,25 @@ def retry_after_seconds(value: str | None, now: float | None = None) -> float | 
 
 
 class WebPushSender:
-    """Sends many messages at once, each with a timeout, and reports how each one went."""
+    """Sends many messages at once, each with a timeout, and reports how each one went.
+
+    One event loop and one aiohttp session serve every call until close(), so a pass that
+    sends in batches connects to each push service once rather than once per batch.
+    """
 
     def __init__(self, tokens: VapidTokens, timeout_s: float = 10.0, concurrency: int = 64) -> None:
         self.tokens = tokens
         self.timeout = aiohttp.ClientTimeout(total=timeout_s)
         self.concurrency = concurrency
+        self._runner: asyncio.Runner | None = None
+        self._session: aiohttp.ClientSession | None = None
+        self._lock = threading.Lock()  # one loop: calls from several threads take turns
+
+    def __enter__(self) -> WebPushSender:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
 
     def send_all(self, messages: Sequence[PushMessage]) -> list[PushResult]:
         """Send every message, in parallel; results come back in the same order."""
@@ -121,21 +135,55 @@ class WebPushSender:
         try:
             asyncio.get_running_loop()
         except RuntimeError:
-            return asyncio.run(self._send_all(messages))
+            with self._lock:
+                if self._runner is None:
+                    self._runner = asyncio.Runner()
+                return self._runner.run(self._send_kept(messages))
         # Called from a thread that already runs an event loop: use a fresh loop elsewhere.
         with ThreadPoolExecutor(max_workers=1) as pool:
-            return pool.submit(asyncio.run, self._send_all(messages)).result()
+            return pool.submit(asyncio.run, self._send_once(messages)).result()
 
-    async def _send_all(self, messages: Sequence[PushMessage]) -> list[PushResult]:
-        limit = asyncio.Semaphore(self.concurrency)
+    def close(self) -> None:
+        """Close the kept connections and loop; a later send_all() opens new ones."""
+        with self._lock:
+            runner, session = self._runner, self._session
+            self._runner = self._session = None
+            if runner is None:
+                return
+            try:
+                if session is not None:
+                    runner.run(session.close())
+            finally:
+                runner.close()
+
+    def _new_session(self) -> aiohttp.ClientSession:
         connector = aiohttp.TCPConnector(limit=self.concurrency, ttl_dns_cache=300)
-        async with aiohttp.ClientSession(connector=connector) as session:
+        return aiohttp.ClientSession(connector=connector)
 
-            async def bounded(message: PushMessage) -> PushResult:
-                async with limit:
-                    return await self._send_one(session, message)
+    async def _send_kept(self, messages: Sequence[PushMessage]) -> list[PushResult]:
+        if self._session is None or self._session.closed:
+            self._session = self._new_session()
+        return await self._send_many(self._session, messages)
 
-            return await asyncio.gather(*(bounded(m) for m in messages))
+    async def _send_once(self, messages: Sequence[PushMessage]) -> list[PushResult]:
+        async with self._new_session() as session:
+            return await self._send_many(session, messages)
+
+    async def _send_many(
+        self, session: aiohttp.ClientSession, messages: Sequence[PushMessage]
+    ) -> list[PushResult]:
+        # A fixed set of workers taking the next message, rather than a task per message
+        # waiting on a semaphore: the same concurrency with less scheduling per message.
+        results: list[PushResult | None] = [None] * len(messages)
+        queue = iter(enumerate(messages))
+
+        async def worker() -> None:
+            for index, message in queue:
+                results[index] = await self._send_one(session, message)
+
+        workers = min(self.concurrency, len(messages))
+        await asyncio.gather(*(worker() for _ in range(workers)))
+        return results  # type: ignore[return-value]  (every slot was filled)
 
     async def _send_one(self, session: aiohttp.ClientSession, message: PushMessage) -> PushResult:
         started = time.perf_counter()

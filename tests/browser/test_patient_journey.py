@@ -77,7 +77,16 @@ def make_available_offline(page: Page) -> None:
     # A function, not an expression: the page's CSP forbids eval, which Playwright would use.
     page.wait_for_function("() => navigator.serviceWorker.controller !== null")
     # The worker stores its copy after answering the page: wait until both copies are there.
-    page.wait_for_function(PAGES_KEPT, arg=["/today", "/check-in"])
+    wait_for_pages_kept(page, ["/today", "/check-in"])
+
+
+def wait_for_pages_kept(page: Page, paths: list[str]) -> None:
+    """Poll until the worker has stored every page (wait_for_function won't await a promise)."""
+    for _ in range(WAIT_MS // 100):
+        if run_js(page, PAGES_KEPT, paths):
+            return
+        page.wait_for_timeout(100)
+    raise AssertionError(f"the service worker did not keep {paths}")
 
 
 def go_offline(page: Page, live_server: LiveServer) -> None:
@@ -250,7 +259,7 @@ def test_one_visit_to_today_is_enough_for_every_patient_page_to_open_offline(
     page = enrolled  # linked, and on /today: the only page this phone has opened
     assert run_js(page, "() => navigator.serviceWorker.ready.then((reg) => !!reg.active)")
     # The worker fetches and keeps the other patient pages in the background.
-    page.wait_for_function(PAGES_KEPT, arg=["/today", "/check-in", "/help"])
+    wait_for_pages_kept(page, ["/today", "/check-in", "/help"])
 
     go_offline(page, live_server)
     page.goto("/check-in")

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from sqlalchemy import select
 
-from aftercare.models import Alert, Device
+from aftercare.models import Alert, Appointment, Device, utcnow
 from tests.conftest import csrf_from
 
 # Every clinician route that names a patient or alert, with its method.
@@ -15,6 +17,10 @@ PATIENT_ROUTES = [
     ("POST", "/clinic/patients/{patient}/enrollment-link"),
     ("POST", "/clinic/patients/{patient}/devices/{device}/revoke"),
     ("POST", "/clinic/alerts/{alert}/acknowledge"),
+    ("POST", "/clinic/patients/{patient}/appointments"),
+    ("GET", "/clinic/appointments/{appointment}/edit"),
+    ("POST", "/clinic/appointments/{appointment}/edit"),
+    ("POST", "/clinic/appointments/{appointment}/cancel"),
 ]
 CLINIC_ROUTES = [("GET", "/clinic/"), ("GET", "/clinic/patients/new"), ("GET", "/clinic/settings")]
 
@@ -22,7 +28,16 @@ CLINIC_ROUTES = [("GET", "/clinic/"), ("GET", "/clinic/patients/new"), ("GET", "
 @pytest.fixture
 def objects(phone, db, patient):  # noqa: ANN001, ANN201
     phone.check_in(suicidal_thoughts="y")
+    appointment = Appointment(
+        clinic_id=patient.clinic_id,
+        patient_id=patient.id,
+        kind="follow_up",
+        starts_at=utcnow() + timedelta(days=2),
+    )
+    db.session.add(appointment)
+    db.session.commit()
     return {
+        "appointment": appointment.id,
         "patient": patient.id,
         "device": db.session.scalar(select(Device)).id,
         "alert": db.session.scalar(select(Alert)).id,

@@ -147,6 +147,10 @@ def test_settings_change_what_patients_read(clinician_client, phone, db, clinic)
         "crisis_line": "988",
         "crisis_line_name": "988 Lifeline",
         "crisis_options": "",
+        "appointment_hours": "48, 2",
+        "driver_hour": "10",
+        "evening_hour": "20",
+        "morning_hour": "9",
         "emergency_number": "911",
         "not_monitored": "Nobody watches this app at night.",
     }
@@ -155,6 +159,7 @@ def test_settings_change_what_patients_read(clinician_client, phone, db, clinic)
     assert clinic.timezone == "America/Chicago"
     # Only the changes are stored, so improved defaults still reach the clinic.
     assert clinic.content["windows"] == {"driving": 12}
+    assert clinic.content["reminders"] == {"appointment_hours": [48, 2], "evening_hour": 20}
     assert "decisions" not in clinic.content.get("timed", {})
     today = phone.client.get("/today").text
     assert "Please do not drive until" in today
@@ -171,6 +176,8 @@ def test_bad_settings_are_refused_with_clear_errors(clinician_client, db, clinic
         "driving_hours": "999",
         "driving_text": "Do not drive.",
         "phone": "call me",
+        "appointment_hours": "soon",
+        "evening_hour": "25",
     }
     response = clinician_client.post("/clinic/settings", data=form)
     assert response.status_code == 422
@@ -178,5 +185,7 @@ def test_bad_settings_are_refused_with_clear_errors(clinician_client, db, clinic
     assert "from 0 to 168 hours" in response.text
     assert "Keep {until} where the time goes" in response.text
     assert "Use digits" in response.text
+    assert "Use whole hours separated by commas" in response.text
+    assert "Enter an hour from 0 to 23" in response.text
     db.session.refresh(clinic)
     assert clinic.timezone == "America/New_York"
