@@ -32,16 +32,20 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
 def register_extensions(app: Flask) -> None:
     from . import models  # noqa: F401  (the models must be known before migrations run)
-    from .extensions import csrf, db, login_manager, migrate
+    from .extensions import csrf, db, limiter, login_manager, migrate
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(resource_dir("migrations")), render_as_batch=True)
     csrf.init_app(app)
     login_manager.init_app(app)
+    limiter.init_app(app)
 
 
 def register_blueprints(app: Flask) -> None:
+    from .clinic.admin import bp as clinic_admin_bp
     from .clinic.appointments import bp as appointments_bp
+    from .clinic.auth import bp as clinic_auth_bp
+    from .clinic.auth import init_session_rules
     from .clinic.views import bp as clinic_bp
     from .patient.reminders import bp as patient_reminders_bp
     from .patient.views import bp as patient_bp
@@ -49,9 +53,12 @@ def register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(patient_bp)
     app.register_blueprint(patient_reminders_bp)
+    app.register_blueprint(clinic_auth_bp)
     app.register_blueprint(clinic_bp)
+    app.register_blueprint(clinic_admin_bp)
     app.register_blueprint(appointments_bp)
     app.register_blueprint(pwa_bp)
+    init_session_rules(app)
 
 
 def register_templating(app: Flask) -> None:

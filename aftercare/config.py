@@ -112,6 +112,12 @@ def load_config(env: Mapping[str, str] | None = None) -> dict[str, Any]:
         # Only for tests and benchmarks with a local push receiver: real ones are HTTPS.
         "PUSH_ALLOW_LOOPBACK_HTTP": env_bool(env, "AFTERCARE_PUSH_ALLOW_LOOPBACK_HTTP", False),
         "SCHEDULER_INTERVAL_SECONDS": _interval(env),
+        # Clinicians are signed out after this long without a request.
+        "CLINICIAN_IDLE_MINUTES": env_int(env, "AFTERCARE_CLINICIAN_IDLE_MINUTES", 30, minimum=1),
+        # An emergency or crisis alert nobody acknowledged for this long stands out.
+        "ALERT_OVERDUE_MINUTES": env_int(env, "AFTERCARE_ALERT_OVERDUE_MINUTES", 15, minimum=1),
+        "RATELIMIT_STORAGE_URI": env.get("AFTERCARE_RATELIMIT_STORAGE_URI") or "memory://",
+        "RATELIMIT_HEADERS_ENABLED": True,
     }
 
 

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from .extensions import db
 from .models import Clinic, Clinician, Infusion, Patient, utcnow
 from .patient.enrollment import create_link
+from .reminders.planning import plan_infusion
 
 DEMO_CLINIC = "Demo Ketamine Clinic"
 DEMO_EMAIL = "demo@aftercare.test"
@@ -41,9 +42,8 @@ def create_demo(enrollment_days: int = 7) -> Demo:
         db.session.flush()
     clinician = db.session.scalar(select(Clinician).where(Clinician.email == DEMO_EMAIL))
     if clinician is None:
-        clinician = Clinician(
-            clinic_id=clinic.id, email=DEMO_EMAIL, name="Demo Clinician", role="admin"
-        )
+        # A clinician, not an admin: admins must set up two-factor sign-in first.
+        clinician = Clinician(clinic_id=clinic.id, email=DEMO_EMAIL, name="Demo Clinician")
         db.session.add(clinician)
     password = secrets.token_urlsafe(12)
     clinician.set_password(password)
@@ -54,14 +54,15 @@ def create_demo(enrollment_days: int = 7) -> Demo:
     db.session.add(patient)
     db.session.flush()
     ended = utcnow() - timedelta(hours=1)
-    db.session.add(
-        Infusion(
-            patient_id=patient.id,
-            started_at=ended - timedelta(minutes=50),
-            ended_at=ended,
-            recorded_by_id=clinician.id,
-        )
+    infusion = Infusion(
+        patient_id=patient.id,
+        started_at=ended - timedelta(minutes=50),
+        ended_at=ended,
+        recorded_by_id=clinician.id,
     )
+    db.session.add(infusion)
+    db.session.flush()
+    plan_infusion(infusion, clinic)
     _, token = create_link(patient, clinician.id, days=enrollment_days)
     db.session.commit()
     return Demo(DEMO_EMAIL, password, patient.id, token)

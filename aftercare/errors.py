@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Flask, jsonify, render_template, request
+from flask_limiter.errors import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
@@ -33,6 +34,8 @@ def init_errors(app: Flask) -> None:
     def http_error(error: HTTPException):  # type: ignore[no-untyped-def]
         code = error.code or 500
         message = MESSAGES.get(code, error.description or "Something went wrong.")
+        if isinstance(error, RateLimitExceeded) and error.limit.error_message:
+            message = error.description  # the limit's own words: how long to wait
         if _wants_json():
             return jsonify(error=error.name.lower().replace(" ", "_"), message=message), code
         return render_template("error.html", code=code, message=message), code

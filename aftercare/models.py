@@ -72,8 +72,24 @@ class Clinician(UserMixin, db.Model):
     role: Mapped[str] = mapped_column(String(20), default="clinician")
     is_enabled: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Two-factor sign-in: the TOTP secret, encrypted with a key derived from the app's secret.
+    totp_secret_encrypted: Mapped[str] = mapped_column(String(255), default="")
+    totp_enabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The last time step accepted, so that a code cannot be used twice.
+    totp_last_step: Mapped[int] = mapped_column(default=0)
+    # An invited clinician sets a password through a one-time link (only its hash is kept).
+    invite_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    invite_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     clinic: Mapped[Clinic] = relationship()
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+    @property
+    def has_two_factor(self) -> bool:
+        return self.totp_enabled_at is not None
 
     @property
     def is_active(self) -> bool:  # Flask-Login refuses sign-in to disabled accounts
@@ -83,7 +99,19 @@ class Clinician(UserMixin, db.Model):
         self.password_hash = generate_password_hash(password, method="scrypt")
 
     def check_password(self, password: str) -> bool:
-        return check_password_hash(self.password_hash, password)
+        # An invited clinician has no password until they choose one.
+        return bool(self.password_hash) and check_password_hash(self.password_hash, password)
+
+
+class RecoveryCode(db.Model):
+    """A one-time code that stands in for the authenticator app; only its hash is kept."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    clinician_id: Mapped[int] = mapped_column(
+        ForeignKey("clinician.id", ondelete="CASCADE"), index=True
+    )
+    code_hash: Mapped[str] = mapped_column(String(64))
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class Patient(db.Model):

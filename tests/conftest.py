@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
+import email_validator
+import pyotp
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
@@ -20,6 +22,10 @@ from aftercare.models import Clinic, Clinician, Infusion, Patient, utcnow
 from aftercare.patient.enrollment import create_link
 
 PASSWORD = "correct horse battery staple"
+
+# The people in these tests have addresses in the reserved .test domain, which email-validator
+# refuses in production and accepts in its test mode.
+email_validator.TEST_ENVIRONMENT = True
 
 
 class RequestScopedClient(FlaskClient):
@@ -232,6 +238,37 @@ def sign_in(client: FlaskClient, email: str, password: str = PASSWORD):  # noqa:
         "/clinic/login",
         data={"csrf_token": csrf_from(page.text), "email": email, "password": password},
     )
+
+
+@pytest.fixture
+def admin(db, clinic: Clinic) -> Clinician:  # noqa: ANN001
+    """An admin of the clinic, with two-factor sign-in set up (admins must have it)."""
+    from aftercare.clinic import twofactor
+
+    person = add_clinician(db, clinic, "admin@riverside.test", role="admin")
+    person.test_totp_secret = secret = twofactor.new_secret()  # type: ignore[attr-defined]
+    code = pyotp.TOTP(secret).at(utcnow() - timedelta(seconds=30))
+    assert twofactor.enable(person, secret, code) is not None
+    db.session.commit()
+    return person
+
+
+def sign_in_with_code(client: FlaskClient, person: Clinician):  # noqa: ANN201
+    """Password, then the authenticator app's current code."""
+    response = sign_in(client, person.email)
+    assert response.status_code == 302 and response.headers["Location"].endswith("/login/verify")
+    page = client.get("/clinic/login/verify")
+    code = pyotp.TOTP(person.test_totp_secret).now()  # type: ignore[attr-defined]
+    return client.post(
+        "/clinic/login/verify", data={"csrf_token": csrf_from(page.text), "code": code}
+    )
+
+
+@pytest.fixture
+def admin_client(app: Flask, admin: Clinician) -> FlaskClient:
+    client = app.test_client()
+    assert sign_in_with_code(client, admin).status_code == 302
+    return client
 
 
 @pytest.fixture

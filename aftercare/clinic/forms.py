@@ -17,7 +17,15 @@ from wtforms import (
     TimeField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import InputRequired, Length, NumberRange, Optional, Regexp, ValidationError
+from wtforms.validators import (
+    Email,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    Regexp,
+    ValidationError,
+)
 
 from ..care.reminder_plans import APPOINTMENT_KINDS
 
@@ -207,3 +215,34 @@ class SettingsForm(FlaskForm):
 
 WINDOW_KEYS = ("driving", "decisions", "alcohol", "sedatives", "companion")
 LIST_KEYS = ("normal", "self_care", "call_clinic", "call_911")
+
+
+class CodeForm(FlaskForm):
+    code = StringField(
+        "Code from your authenticator app, or a recovery code",
+        validators=[InputRequired(message="Enter the code."), Length(max=40)],
+        render_kw={"autocomplete": "one-time-code", "inputmode": "text"},
+    )
+
+
+class SetPasswordForm(FlaskForm):
+    password = PasswordField(
+        "New password",
+        description="At least 12 characters. A few unrelated words make a good one.",
+        validators=[InputRequired(), Length(min=12, max=200, message="Use 12 to 200 characters.")],
+    )
+    confirm = PasswordField("The same password again", validators=[InputRequired()])
+
+    def validate_confirm(self, field: PasswordField) -> None:
+        if field.data != self.password.data:
+            raise ValidationError("The two passwords are not the same.")
+
+
+class InviteForm(FlaskForm):
+    name = StringField("Name", validators=[InputRequired(), Length(max=120)])
+    email = EmailField("Email", validators=[InputRequired(), Length(max=254), Email()])
+    role = SelectField(
+        "Role",
+        choices=[SelectChoice("clinician", "Clinician"), SelectChoice("admin", "Admin")],
+        validators=[InputRequired()],
+    )

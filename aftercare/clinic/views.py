@@ -13,11 +13,10 @@ from flask import (
     redirect,
     render_template,
     request,
-    session,
     url_for,
 )
 from flask.typing import ResponseReturnValue
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_required
 from markupsafe import Markup
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import selectinload
@@ -26,12 +25,11 @@ from .. import audit
 from ..care.reminder_plans import APPOINTMENT_KINDS
 from ..care.symptoms import SYMPTOMS_BY_CODE
 from ..care.triage import Level
-from ..extensions import db, login_manager
+from ..extensions import db
 from ..models import (
     Alert,
     Appointment,
     CheckIn,
-    Clinician,
     Device,
     Infusion,
     Patient,
@@ -42,11 +40,11 @@ from ..models import (
 from ..patient.enrollment import create_link
 from ..reminders.planning import plan_infusion
 from .access import current_clinic, get_alert_for_clinician, get_patient_for_clinician
+from .auth import admin_required
 from .forms import (
     AcknowledgeForm,
     AppointmentForm,
     InfusionForm,
-    LoginForm,
     PatientForm,
     RevokeForm,
     SettingsForm,
@@ -62,50 +60,12 @@ LEVEL_ORDER = case(
 )
 
 
-@login_manager.user_loader
-def load_clinician(user_id: str) -> Clinician | None:
-    if not user_id.isdigit():
-        return None
-    return db.session.get(Clinician, int(user_id))
-
-
-login_manager.login_view = "clinic.login"
-login_manager.login_message = "Please sign in to see that page."
-
-
 @bp.app_template_filter("local")
 def local_time(moment: Any, fmt: str = "%a %d %b %Y, %H:%M") -> str:
     """A UTC timestamp in the signed-in clinician's clinic time zone."""
     if moment is None:
         return ""
     return moment.astimezone(current_clinic().tz).strftime(fmt)
-
-
-@bp.route("/login", methods=["GET", "POST"])
-def login() -> ResponseReturnValue:
-    if current_user.is_authenticated:
-        return redirect(url_for("clinic.dashboard"))
-    form = LoginForm()
-    if form.validate_on_submit():
-        email = form.email.data.strip().lower()
-        clinician = db.session.scalar(select(Clinician).where(Clinician.email == email))
-        if clinician and clinician.is_enabled and clinician.check_password(form.password.data):
-            session.clear()
-            login_user(clinician)
-            audit.record("clinician.sign_in", clinic_id=clinician.clinic_id)
-            db.session.commit()
-            return redirect(url_for("clinic.dashboard"))
-        form.password.errors.append("That email and password do not match an account.")
-        return render_template("clinic/login.html", form=form), 401
-    return render_template("clinic/login.html", form=form)
-
-
-@bp.post("/logout")
-@login_required
-def logout() -> ResponseReturnValue:
-    logout_user()
-    session.clear()
-    return redirect(url_for("clinic.login"))
 
 
 @bp.get("/")
@@ -328,7 +288,7 @@ def alert_acknowledge(alert_id: int) -> ResponseReturnValue:
 
 
 @bp.route("/settings", methods=["GET", "POST"])
-@login_required
+@admin_required
 def settings() -> ResponseReturnValue:
     clinic = current_clinic()
     form = SettingsForm(data=form_data(clinic)) if request.method == "GET" else SettingsForm()

@@ -100,3 +100,30 @@ def test_a_disabled_clinician_cannot_sign_in(client, db, clinician):
     clinician.is_enabled = False
     db.session.commit()
     assert sign_in(client, clinician.email).status_code == 401
+
+
+ADMIN_ROUTES = [
+    ("GET", "/clinic/settings"),
+    ("POST", "/clinic/settings"),
+    ("GET", "/clinic/admin/clinicians"),
+    ("POST", "/clinic/admin/clinicians"),
+    ("POST", "/clinic/admin/clinicians/{colleague}/disable"),
+    ("POST", "/clinic/admin/clinicians/{colleague}/enable"),
+    ("POST", "/clinic/admin/clinicians/{colleague}/reset-two-factor"),
+    ("GET", "/clinic/admin/audit"),
+]
+
+
+@pytest.mark.parametrize(("method", "route"), ADMIN_ROUTES)
+def test_admin_pages_are_403_for_a_clinician(clinician_client, colleague, method, route):
+    token = csrf_from(clinician_client.get("/clinic/patients/new").text)
+    response = clinician_client.open(
+        route.format(colleague=colleague.id), method=method, data={"csrf_token": token}
+    )
+    assert response.status_code == 403
+
+
+@pytest.mark.parametrize(("method", "route"), ADMIN_ROUTES)
+def test_admin_pages_send_signed_out_visitors_to_sign_in(client, colleague, method, route):
+    response = client.open(route.format(colleague=colleague.id), method=method)
+    assert response.status_code in ((302,) if method == "GET" else (302, 400))

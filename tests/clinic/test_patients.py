@@ -121,8 +121,8 @@ def test_urgent_alerts_come_first_and_can_be_acknowledged(phone, clinician_clien
     assert "alert--crisis" not in clinician_client.get("/clinic/").text
 
 
-def test_settings_change_what_patients_read(clinician_client, phone, db, clinic):
-    page = clinician_client.get("/clinic/settings")
+def test_settings_change_what_patients_read(admin_client, phone, db, clinic):
+    page = admin_client.get("/clinic/settings")
     assert page.status_code == 200
     form = {
         "csrf_token": csrf_from(page.text),
@@ -154,7 +154,7 @@ def test_settings_change_what_patients_read(clinician_client, phone, db, clinic)
         "emergency_number": "911",
         "not_monitored": "Nobody watches this app at night.",
     }
-    assert clinician_client.post("/clinic/settings", data=form).status_code == 303
+    assert admin_client.post("/clinic/settings", data=form).status_code == 303
     db.session.refresh(clinic)
     assert clinic.timezone == "America/Chicago"
     # Only the changes are stored, so improved defaults still reach the clinic.
@@ -167,8 +167,8 @@ def test_settings_change_what_patients_read(clinician_client, phone, db, clinic)
     assert 'href="tel:5550111"' in today
 
 
-def test_bad_settings_are_refused_with_clear_errors(clinician_client, db, clinic):
-    page = clinician_client.get("/clinic/settings")
+def test_bad_settings_are_refused_with_clear_errors(admin_client, db, clinic):
+    page = admin_client.get("/clinic/settings")
     form = {
         "csrf_token": csrf_from(page.text),
         "name": "Riverside",
@@ -179,7 +179,7 @@ def test_bad_settings_are_refused_with_clear_errors(clinician_client, db, clinic
         "appointment_hours": "soon",
         "evening_hour": "25",
     }
-    response = clinician_client.post("/clinic/settings", data=form)
+    response = admin_client.post("/clinic/settings", data=form)
     assert response.status_code == 422
     assert "Not a time zone name" in response.text
     assert "from 0 to 168 hours" in response.text

@@ -1,0 +1,156 @@
+"""Admin pages: the clinic's clinicians (invite, disable, reset two-factor) and the audit trail."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_login import current_user
+from sqlalchemy import select
+
+from .. import audit
+from ..extensions import db
+from ..models import AuditEvent, Clinician, utcnow
+from ..patient.enrollment import hash_token, new_token
+from . import twofactor
+from .auth import admin_required
+from .forms import InviteForm, RevokeForm
+
+bp = Blueprint("clinic_admin", __name__, url_prefix="/clinic/admin")
+
+INVITE_DAYS = 7
+AUDIT_PAGE = 100
+
+
+def _colleague(clinician_id: int) -> Clinician:
+    clinician = db.session.get(Clinician, clinician_id)
+    if clinician is None or clinician.clinic_id != current_user.clinic_id:
+        abort(404)
+    return clinician
+
+
+@bp.route("/clinicians", methods=["GET", "POST"])
+@admin_required
+def clinicians() -> ResponseReturnValue:
+    form = InviteForm()
+    invite_url = None
+    if form.validate_on_submit():
+        email = form.email.data.strip().lower()
+        if db.session.scalar(select(Clinician).where(Clinician.email == email)):
+            form.email.errors.append("That email already has an account.")
+        else:
+            token = new_token()
+            clinician = Clinician(
+                clinic_id=current_user.clinic_id,
+                email=email,
+                name=form.name.data.strip(),
+                role=form.role.data,
+                password_hash="",
+                invite_token_hash=hash_token(token),
+                invite_expires_at=utcnow() + timedelta(days=INVITE_DAYS),
+            )
+            db.session.add(clinician)
+            db.session.flush()
+            audit.record(
+                "clinician.invite",
+                clinic_id=current_user.clinic_id,
+                detail={"clinician_id": clinician.id, "role": clinician.role},
+            )
+            db.session.commit()
+            invite_url = url_for("clinic_auth.accept_invite", token=token, _external=True)
+            form = InviteForm(formdata=None)
+    team = db.session.scalars(
+        select(Clinician)
+        .where(Clinician.clinic_id == current_user.clinic_id)
+        .order_by(Clinician.name)
+    ).all()
+    status = 422 if form.errors else 200
+    return render_template(
+        "clinic/admin/clinicians.html",
+        form=form,
+        team=team,
+        invite_url=invite_url,
+        button_form=RevokeForm(),
+    ), status
+
+
+def _change(clinician_id: int, action: str) -> ResponseReturnValue:
+    clinician = _colleague(clinician_id)
+    if not RevokeForm().validate_on_submit():
+        abort(400)
+    if clinician.id == current_user.id and action == "disable":
+        flash("You cannot disable your own account.")
+        return redirect(url_for("clinic_admin.clinicians"), 303)
+    if action == "disable":
+        clinician.is_enabled = False
+    elif action == "enable":
+        clinician.is_enabled = True
+    elif action == "reset_two_factor":
+        twofactor.disable(clinician)
+    audit.record(
+        f"clinician.{action}",
+        clinic_id=current_user.clinic_id,
+        detail={"clinician_id": clinician.id},
+    )
+    db.session.commit()
+    flash(f"Done: {clinician.name}.")
+    return redirect(url_for("clinic_admin.clinicians"), 303)
+
+
+@bp.post("/clinicians/<int:clinician_id>/disable")
+@admin_required
+def disable(clinician_id: int) -> ResponseReturnValue:
+    return _change(clinician_id, "disable")
+
+
+@bp.post("/clinicians/<int:clinician_id>/enable")
+@admin_required
+def enable(clinician_id: int) -> ResponseReturnValue:
+    return _change(clinician_id, "enable")
+
+
+@bp.post("/clinicians/<int:clinician_id>/reset-two-factor")
+@admin_required
+def reset_two_factor(clinician_id: int) -> ResponseReturnValue:
+    return _change(clinician_id, "reset_two_factor")
+
+
+def _day(name: str) -> datetime | None:
+    try:
+        return datetime.strptime(request.args.get(name, ""), "%Y-%m-%d").replace(tzinfo=UTC)
+    except ValueError:
+        return None
+
+
+@bp.get("/audit")
+@admin_required
+def audit_trail() -> ResponseReturnValue:
+    """Who viewed or changed what, newest first; filter by patient, person, action, dates."""
+    query = select(AuditEvent).where(AuditEvent.clinic_id == current_user.clinic_id)
+    filters = {key: request.args.get(key, "").strip() for key in ("patient", "actor", "action")}
+    if filters["patient"].isdigit():
+        query = query.where(AuditEvent.patient_id == int(filters["patient"]))
+    if filters["actor"]:
+        query = query.where(AuditEvent.actor == filters["actor"][:64])
+    if filters["action"]:
+        query = query.where(AuditEvent.action.startswith(filters["action"][:64], autoescape=True))
+    if since := _day("since"):
+        query = query.where(AuditEvent.at >= since)
+    if until := _day("until"):
+        query = query.where(AuditEvent.at < until + timedelta(days=1))
+    page = max(1, request.args.get("page", 1, type=int) or 1)
+    events = db.session.scalars(
+        query.order_by(AuditEvent.id.desc()).offset((page - 1) * AUDIT_PAGE).limit(AUDIT_PAGE + 1)
+    ).all()
+    return render_template(
+        "clinic/admin/audit.html",
+        events=events[:AUDIT_PAGE],
+        more=len(events) > AUDIT_PAGE,
+        page=page,
+        filters={
+            **filters,
+            "since": request.args.get("since", ""),
+            "until": request.args.get("until", ""),
+        },
+    )
