@@ -46,6 +46,7 @@ def register_blueprints(app: Flask) -> None:
     from .clinic.appointments import bp as appointments_bp
     from .clinic.auth import bp as clinic_auth_bp
     from .clinic.auth import init_session_rules
+    from .clinic.exporting import bp as exports_bp
     from .clinic.views import bp as clinic_bp
     from .patient.reminders import bp as patient_reminders_bp
     from .patient.views import bp as patient_bp
@@ -56,6 +57,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(clinic_auth_bp)
     app.register_blueprint(clinic_bp)
     app.register_blueprint(clinic_admin_bp)
+    app.register_blueprint(exports_bp)
     app.register_blueprint(appointments_bp)
     app.register_blueprint(pwa_bp)
     init_session_rules(app)

@@ -35,7 +35,7 @@ from .forms import CodeForm, LoginForm, SetPasswordForm
 bp = Blueprint("clinic_auth", __name__, url_prefix="/clinic")
 
 # Blueprints whose pages need a signed-in clinician (the session rules below apply to them).
-CLINIC_BLUEPRINTS = {"clinic", "appointments", "clinic_admin", "clinic_auth"}
+CLINIC_BLUEPRINTS = {"clinic", "appointments", "clinic_admin", "clinic_auth", "exports"}
 # Pages reachable while the sign-in is unfinished (an admin who must set up two-factor).
 OPEN_WHILE_SETTING_UP = {"clinic_auth.two_factor", "clinic_auth.logout"}
 PENDING = "pending_clinician"

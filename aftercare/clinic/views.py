@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import segno
@@ -41,6 +42,7 @@ from ..patient.enrollment import create_link
 from ..reminders.planning import plan_infusion
 from .access import current_clinic, get_alert_for_clinician, get_patient_for_clinician
 from .auth import admin_required
+from .charts import side_effect_chart
 from .forms import (
     AcknowledgeForm,
     AppointmentForm,
@@ -53,6 +55,7 @@ from .settings import form_data, overrides_from
 
 bp = Blueprint("clinic", __name__, url_prefix="/clinic")
 
+URGENT_LEVELS = (Level.EMERGENCY.value, Level.CRISIS.value)
 LEVEL_ORDER = case(
     {Level.EMERGENCY.value: 0, Level.CRISIS.value: 1, Level.CALL_CLINIC.value: 2},
     value=Alert.level,
@@ -100,8 +103,17 @@ def dashboard() -> ResponseReturnValue:
     for alert in alerts:
         audit.record("alert.view", clinic_id=clinic.id, patient_id=alert.patient_id)
     db.session.commit()
+    now = utcnow()
+    overdue_after = timedelta(minutes=current_app.config["ALERT_OVERDUE_MINUTES"])
     return render_template(
-        "clinic/dashboard.html", alerts=alerts, rows=rows, ack_form=AcknowledgeForm()
+        "clinic/dashboard.html",
+        alerts=alerts,
+        waiting={a.id: int((now - a.created_at).total_seconds() // 60) for a in alerts},
+        overdue={
+            a.id for a in alerts if a.level in URGENT_LEVELS and now - a.created_at > overdue_after
+        },
+        rows=rows,
+        ack_form=AcknowledgeForm(),
     )
 
 
@@ -157,11 +169,14 @@ def render_patient(
     if appointment_form is None:
         appointment_form = AppointmentForm()
         appointment_form.day.data = today
+    chart, chart_rows = side_effect_chart(check_ins, patient.infusions, clinic.tz)
     audit.record("patient.view", clinic_id=clinic.id, patient_id=patient.id)
     db.session.commit()
     return (
         render_template(
             "clinic/patient.html",
+            chart=chart,
+            chart_rows=chart_rows,
             patient=patient,
             check_ins=check_ins,
             alerts=alerts,

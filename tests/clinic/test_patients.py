@@ -189,3 +189,17 @@ def test_bad_settings_are_refused_with_clear_errors(admin_client, db, clinic):
     assert "Enter an hour from 0 to 23" in response.text
     db.session.refresh(clinic)
     assert clinic.timezone == "America/New_York"
+
+
+def test_an_urgent_alert_left_unacknowledged_stands_out(phone, clinician_client, db, app):
+    from aftercare.models import Alert, utcnow
+
+    phone.check_in(suicidal_thoughts="y")
+    phone.check_in(rash_itching="y")
+    assert "alert--overdue" not in clinician_client.get("/clinic/").text
+    for alert in db.session.scalars(select(Alert)):
+        alert.created_at = utcnow() - timedelta(minutes=20)
+    db.session.commit()
+    page = clinician_client.get("/clinic/").text
+    assert page.count("alert--overdue") == 1  # the crisis, not the call-the-clinic one
+    assert "Not acknowledged for 20 minutes" in page

@@ -1,0 +1,86 @@
+"""Export routes: scoped to the clinic, date ranges, audited; the patient page chart."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import timedelta
+
+from fhir.resources.bundle import Bundle
+from sqlalchemy import select
+
+from aftercare.models import AuditEvent, CheckIn, utcnow
+
+
+def rows(response) -> list[list[str]]:  # noqa: ANN001
+    text = response.get_data(as_text=True).lstrip("\ufeff")
+    return list(csv.reader(io.StringIO(text)))
+
+
+def test_a_patients_check_ins_download_as_csv(phone, clinician_client, db, patient):
+    phone.check_in(headache="2", note="=1+1")
+    response = clinician_client.get(f"/clinic/patients/{patient.id}/check-ins.csv")
+    assert response.status_code == 200 and response.mimetype == "text/csv"
+    assert "attachment" in response.headers["Content-Disposition"]
+    header, row = rows(response)
+    assert row[header.index("Headache")] == "2"
+    assert "'=1+1" in row
+    event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "export.csv"))
+    assert event.patient_id == patient.id
+
+
+def test_the_clinic_export_has_only_this_clinics_check_ins_in_the_date_range(
+    phone, second_phone, clinician_client, other_clinician_client, db
+):
+    phone.check_in(headache="1")
+    second_phone.check_in(dizziness="1")
+    old = db.session.scalars(select(CheckIn)).first()
+    old.received_at = utcnow() - timedelta(days=10)
+    db.session.commit()
+    everything = rows(clinician_client.get("/clinic/export/check-ins.csv"))
+    assert len(everything) == 3
+    today = utcnow().date().isoformat()
+    recent = rows(clinician_client.get(f"/clinic/export/check-ins.csv?from={today}&to={today}"))
+    assert len(recent) <= 2  # the old one is left out
+    assert len(rows(other_clinician_client.get("/clinic/export/check-ins.csv"))) == 1  # header
+
+
+def test_bad_dates_are_a_clear_400(clinician_client, patient):
+    response = clinician_client.get("/clinic/export/check-ins.csv?from=yesterday")
+    assert response.status_code == 400 and "must be a date" in response.text
+    response = clinician_client.get("/clinic/export/check-ins.csv?from=2026-05-02&to=2026-05-01")
+    assert response.status_code == 400 and "not be before" in response.text
+
+
+def test_a_patient_downloads_as_a_valid_fhir_r4_bundle(phone, clinician_client, db, patient):
+    phone.check_in(headache="2", rash_itching="y")
+    response = clinician_client.get(f"/clinic/patients/{patient.id}/fhir.json")
+    assert response.status_code == 200 and response.mimetype == "application/fhir+json"
+    data = json.loads(response.data)
+    bundle = Bundle.parse_obj(data)
+    types = [entry.resource.resource_type for entry in bundle.entry]
+    assert types == ["Patient", "Questionnaire", "QuestionnaireResponse"]
+    assert patient.display_name not in response.get_data(as_text=True)
+
+
+def test_exports_of_another_clinics_patient_are_404(other_clinician_client, patient):
+    for path in (
+        f"/clinic/patients/{patient.id}/check-ins.csv",
+        f"/clinic/patients/{patient.id}/fhir.json",
+    ):
+        assert other_clinician_client.get(path).status_code == 404
+
+
+def test_the_patient_page_charts_side_effects_with_a_text_alternative(
+    phone, clinician_client, patient
+):
+    phone.check_in(headache="3")
+    page = clinician_client.get(f"/clinic/patients/{patient.id}").text
+    assert (
+        "<svg" in page
+        and 'role="img"' in page
+        and 'aria-labelledby="side-effects-title side-effects-desc"' in page
+    )
+    assert "The chart as a table" in page
+    assert "Infusion" in page
