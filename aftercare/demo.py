@@ -61,6 +61,7 @@ def create_demo(enrollment_days: int = 7) -> Demo:
         recorded_by_id=clinician.id,
     )
     db.session.add(infusion)
+    patient.note_infusion(ended)
     db.session.flush()
     plan_infusion(infusion, clinic)
     _, token = create_link(patient, clinician.id, days=enrollment_days)

@@ -120,6 +120,17 @@ class Patient(db.Model):
     # A first name or a clinic code: the app needs no more to identify a patient.
     display_name: Mapped[str] = mapped_column(String(80))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Kept up to date as check-ins and infusions arrive, so that the patient list can sort
+    # and page a large clinic without scanning every check-in.
+    last_check_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_triage_level: Mapped[str | None] = mapped_column(String(16))
+    last_infusion_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    __table_args__ = (
+        Index("ix_patient_clinic_id_display_name", "clinic_id", "display_name"),
+        Index("ix_patient_clinic_id_last_check_in_at", "clinic_id", "last_check_in_at"),
+        Index("ix_patient_clinic_id_last_infusion_at", "clinic_id", "last_infusion_at"),
+    )
 
     clinic: Mapped[Clinic] = relationship()
     infusions: Mapped[list[Infusion]] = relationship(
@@ -132,6 +143,15 @@ class Patient(db.Model):
     @property
     def latest_infusion(self) -> Infusion | None:
         return self.infusions[-1] if self.infusions else None
+
+    def note_check_in(self, received_at: datetime, level: str) -> None:
+        if self.last_check_in_at is None or received_at >= self.last_check_in_at:
+            self.last_check_in_at = received_at
+            self.last_triage_level = level
+
+    def note_infusion(self, ended_at: datetime) -> None:
+        if self.last_infusion_at is None or ended_at > self.last_infusion_at:
+            self.last_infusion_at = ended_at
 
 
 class EnrollmentLink(db.Model):
@@ -187,7 +207,10 @@ class Infusion(db.Model):
 class CheckIn(db.Model):
     """A side-effect check-in as the patient sent it, with the triage it was given."""
 
-    __table_args__ = (UniqueConstraint("patient_id", "idempotency_key"),)
+    __table_args__ = (
+        UniqueConstraint("patient_id", "idempotency_key"),
+        Index("ix_check_in_patient_id_received_at", "patient_id", "received_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     patient_id: Mapped[int] = mapped_column(

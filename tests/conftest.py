@@ -168,6 +168,7 @@ def add_patient(db, clinic: Clinic, name: str, hours_ago: float | None = 1.0) ->
                 patient_id=patient.id, started_at=ended - timedelta(minutes=50), ended_at=ended
             )
         )
+        patient.note_infusion(ended)
     db.session.commit()
     return patient
 

@@ -19,7 +19,7 @@ from flask import (
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 from markupsafe import Markup
-from sqlalchemy import case, func, select
+from sqlalchemy import case, select
 from sqlalchemy.orm import selectinload
 
 from .. import audit
@@ -51,6 +51,7 @@ from .forms import (
     RevokeForm,
     SettingsForm,
 )
+from .patient_list import patient_page
 from .settings import form_data, overrides_from
 
 bp = Blueprint("clinic", __name__, url_prefix="/clinic")
@@ -81,25 +82,13 @@ def dashboard() -> ResponseReturnValue:
         .order_by(LEVEL_ORDER, Alert.created_at.desc())
         .limit(50)
     ).all()
-    last_check_in = (
-        select(CheckIn.patient_id, func.max(CheckIn.id).label("check_in_id"))
-        .group_by(CheckIn.patient_id)
-        .subquery()
+    listing = patient_page(
+        clinic.id,
+        utcnow(),
+        query=request.args.get("q", ""),
+        sort=request.args.get("sort", "triage"),
+        page=request.args.get("page", 1, type=int) or 1,
     )
-    working_devices = (
-        select(PushSubscription.patient_id, func.count(PushSubscription.id).label("devices"))
-        .where(PushSubscription.disabled_at.is_(None))
-        .group_by(PushSubscription.patient_id)
-        .subquery()
-    )
-    rows = db.session.execute(
-        select(Patient, CheckIn, working_devices.c.devices)
-        .outerjoin(last_check_in, last_check_in.c.patient_id == Patient.id)
-        .outerjoin(CheckIn, CheckIn.id == last_check_in.c.check_in_id)
-        .outerjoin(working_devices, working_devices.c.patient_id == Patient.id)
-        .where(Patient.clinic_id == clinic.id)
-        .order_by(Patient.display_name)
-    ).all()
     for alert in alerts:
         audit.record("alert.view", clinic_id=clinic.id, patient_id=alert.patient_id)
     db.session.commit()
@@ -112,7 +101,13 @@ def dashboard() -> ResponseReturnValue:
         overdue={
             a.id for a in alerts if a.level in URGENT_LEVELS and now - a.created_at > overdue_after
         },
-        rows=rows,
+        listing=listing,
+        sorts={
+            "triage": "Most urgent",
+            "recent": "Latest check-in",
+            "infusion": "Latest infusion",
+            "name": "Name",
+        },
         ack_form=AcknowledgeForm(),
     )
 
@@ -217,6 +212,7 @@ def infusion_create(patient_id: int) -> ResponseReturnValue:
         patient_id=patient.id, started_at=started, ended_at=ended, recorded_by_id=current_user.id
     )
     db.session.add(infusion)
+    patient.note_infusion(ended)
     db.session.flush()
     plan_infusion(infusion, current_clinic())
     audit.record(

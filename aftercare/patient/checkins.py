@@ -92,6 +92,7 @@ def save_check_in(
         triage_reasons=list(result.reasons),
     )
     db.session.add(check_in)
+    patient.note_check_in(received_at, result.level.value)
     db.session.flush()
     if result.level.is_alert:
         db.session.add(

@@ -203,3 +203,61 @@ def test_an_urgent_alert_left_unacknowledged_stands_out(phone, clinician_client,
     page = clinician_client.get("/clinic/").text
     assert page.count("alert--overdue") == 1  # the crisis, not the call-the-clinic one
     assert "Not acknowledged for 20 minutes" in page
+
+
+def test_the_patient_list_sorts_searches_and_pages(app, clinician_client, db, clinic):
+    from aftercare.clinic import patient_list
+    from tests.conftest import add_patient
+
+    for n in range(30):
+        add_patient(db, clinic, f"Patient {n:02d}", hours_ago=n + 1)
+    first = clinician_client.get("/clinic/?sort=infusion").text
+    assert "31 patients" not in first and "30 patients" in first
+    assert "Page 1 of 2" in first
+    assert first.index("Patient 00") < first.index("Patient 01")  # latest infusion first
+    assert "Patient 29" not in first
+    second = clinician_client.get("/clinic/?sort=infusion&page=2").text
+    assert "Patient 29" in second and "Patient 00" not in second
+    found = clinician_client.get("/clinic/?q=ient 1").text
+    assert "10 patients" in found  # Patient 10 ... Patient 19
+    assert "No patient matches" in clinician_client.get("/clinic/?q=zzz").text
+    # Nonsense in the address is not an error.
+    assert clinician_client.get("/clinic/?sort=bogus&page=-4&q=%25_").status_code == 200
+    assert patient_list.PER_PAGE == 25
+
+
+def test_the_patient_list_shows_what_a_clinician_needs(phone, clinician_client, db, patient):
+    from aftercare.models import Appointment, Reminder, utcnow
+
+    phone.check_in(rash_itching="y")
+    db.session.add(
+        Appointment(
+            clinic_id=patient.clinic_id,
+            patient_id=patient.id,
+            kind="booster",
+            starts_at=utcnow() + timedelta(days=3),
+        )
+    )
+    # A check-in prompt whose window closed with no check-in in it is a missed check-in.
+    past = utcnow() - timedelta(days=2)
+    db.session.add(
+        Reminder(
+            clinic_id=patient.clinic_id,
+            patient_id=patient.id,
+            kind="checkin_morning",
+            title="t",
+            body="b",
+            due_at=past,
+            expires_at=past + timedelta(hours=5),
+            next_attempt_at=past,
+            state="delivered",
+        )
+    )
+    db.session.commit()
+    page = clinician_client.get("/clinic/").text
+    row = page[page.index(f'<th scope="row"><a href="/clinic/patients/{patient.id}">Alex') :]
+    row = row[: row.index("</tr>")]
+    assert "badge--call_clinic" in row
+    assert "<strong>1</strong>" in row  # missed
+    assert "None booked" not in row
+    assert "No working device" in row
