@@ -53,6 +53,7 @@ from .forms import (
 )
 from .patient_list import patient_page
 from .settings import form_data, overrides_from
+from .timeline import timeline
 
 bp = Blueprint("clinic", __name__, url_prefix="/clinic")
 
@@ -165,6 +166,7 @@ def render_patient(
         appointment_form = AppointmentForm()
         appointment_form.day.data = today
     chart, chart_rows = side_effect_chart(check_ins, patient.infusions, clinic.tz)
+    timeline_entries = timeline(patient.infusions, check_ins, alerts, appointments, reminders)
     audit.record("patient.view", clinic_id=clinic.id, patient_id=patient.id)
     db.session.commit()
     return (
@@ -172,6 +174,7 @@ def render_patient(
             "clinic/patient.html",
             chart=chart,
             chart_rows=chart_rows,
+            timeline_entries=timeline_entries,
             patient=patient,
             check_ins=check_ins,
             alerts=alerts,

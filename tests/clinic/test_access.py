@@ -21,8 +21,16 @@ PATIENT_ROUTES = [
     ("GET", "/clinic/appointments/{appointment}/edit"),
     ("POST", "/clinic/appointments/{appointment}/edit"),
     ("POST", "/clinic/appointments/{appointment}/cancel"),
+    ("GET", "/clinic/patients/{patient}/check-ins.csv"),
+    ("GET", "/clinic/patients/{patient}/fhir.json"),
 ]
-CLINIC_ROUTES = [("GET", "/clinic/"), ("GET", "/clinic/patients/new"), ("GET", "/clinic/settings")]
+CLINIC_ROUTES = [
+    ("GET", "/clinic/"),
+    ("GET", "/clinic/patients/new"),
+    ("GET", "/clinic/settings"),
+    ("GET", "/clinic/export/check-ins.csv"),
+    ("GET", "/clinic/security/two-factor"),
+]
 
 
 @pytest.fixture

@@ -261,3 +261,33 @@ def test_the_patient_list_shows_what_a_clinician_needs(phone, clinician_client, 
     assert "<strong>1</strong>" in row  # missed
     assert "None booked" not in row
     assert "No working device" in row
+
+
+def test_the_patient_page_has_one_timeline_of_the_course(phone, clinician_client, db, patient):
+    from aftercare.models import Appointment, utcnow
+
+    phone.check_in(suicidal_thoughts="y")
+    db.session.add(
+        Appointment(
+            clinic_id=patient.clinic_id,
+            patient_id=patient.id,
+            kind="follow_up",
+            starts_at=utcnow() + timedelta(days=1),
+        )
+    )
+    db.session.commit()
+    page = clinician_client.get(f"/clinic/patients/{patient.id}").text
+    section = page[page.index('id="timeline-heading"') : page.index('id="chart-heading"')]
+    kinds = [
+        k
+        for k in ("appointment", "alert", "check-in", "infusion")
+        if f"timeline__entry--{k}" in section
+    ]
+    assert kinds == ["appointment", "alert", "check-in", "infusion"]
+    # Newest first: the planned appointment, then today's check-in, then the infusion.
+    assert (
+        section.index("Follow-up visit")
+        < section.index("Check-in: crisis")
+        < section.index("Infusion ended")
+    )
+    assert "(planned)" in section
