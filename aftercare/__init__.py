@@ -51,9 +51,11 @@ def register_blueprints(app: Flask) -> None:
     from .patient.reminders import bp as patient_reminders_bp
     from .patient.views import bp as patient_bp
     from .pwa.views import bp as pwa_bp
+    from .questionnaires.views import bp as questionnaires_bp
 
     app.register_blueprint(patient_bp)
     app.register_blueprint(patient_reminders_bp)
+    app.register_blueprint(questionnaires_bp)
     app.register_blueprint(clinic_auth_bp)
     app.register_blueprint(clinic_bp)
     app.register_blueprint(clinic_admin_bp)

@@ -116,6 +116,8 @@ def load_config(env: Mapping[str, str] | None = None) -> dict[str, Any]:
         "CLINICIAN_IDLE_MINUTES": env_int(env, "AFTERCARE_CLINICIAN_IDLE_MINUTES", 30, minimum=1),
         # An emergency or crisis alert nobody acknowledged for this long stands out.
         "ALERT_OVERDUE_MINUTES": env_int(env, "AFTERCARE_ALERT_OVERDUE_MINUTES", 15, minimum=1),
+        # A folder of a clinic's own licensed questionnaires (JSON, as aftercare/care/instruments).
+        "INSTRUMENTS_DIR": env.get("AFTERCARE_INSTRUMENTS_DIR") or "",
         "RATELIMIT_STORAGE_URI": env.get("AFTERCARE_RATELIMIT_STORAGE_URI") or "memory://",
         "RATELIMIT_HEADERS_ENABLED": True,
     }

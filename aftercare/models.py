@@ -236,6 +236,37 @@ class CheckIn(db.Model):
     infusion: Mapped[Infusion | None] = relationship()
 
 
+class QuestionnaireResponse(db.Model):
+    """A completed questionnaire (PCL-5, PHQ-9, GAD-7 or a clinic's own) and its score."""
+
+    __table_args__ = (
+        UniqueConstraint("patient_id", "idempotency_key"),
+        Index(
+            "ix_questionnaire_response_patient_instrument",
+            "patient_id",
+            "instrument_id",
+            "received_at",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patient.id", ondelete="CASCADE"))
+    device_id: Mapped[int | None] = mapped_column(ForeignKey("device.id", ondelete="SET NULL"))
+    infusion_id: Mapped[int | None] = mapped_column(ForeignKey("infusion.id", ondelete="SET NULL"))
+    instrument_id: Mapped[str] = mapped_column(String(40))
+    instrument_version: Mapped[str] = mapped_column(String(60))
+    idempotency_key: Mapped[str] = mapped_column(String(64))
+    # Item number (as text, for JSON) -> the value chosen; unscored questions apart.
+    answers: Mapped[dict[str, int]] = mapped_column(JSON, default=dict)
+    extra: Mapped[dict[str, int]] = mapped_column(JSON, default=dict)
+    total: Mapped[int]
+    band: Mapped[str | None] = mapped_column(String(60))
+    clusters: Mapped[dict[str, int]] = mapped_column(JSON, default=dict)
+    provisional_diagnosis: Mapped[bool | None]
+    filled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 class Alert(db.Model):
     """A check-in the care team must act on: emergency, crisis or call-the-clinic."""
 
@@ -245,6 +276,9 @@ class Alert(db.Model):
         ForeignKey("patient.id", ondelete="CASCADE"), index=True
     )
     check_in_id: Mapped[int | None] = mapped_column(ForeignKey("check_in.id", ondelete="CASCADE"))
+    questionnaire_response_id: Mapped[int | None] = mapped_column(
+        ForeignKey("questionnaire_response.id", ondelete="CASCADE")
+    )
     level: Mapped[str] = mapped_column(String(16))
     reasons: Mapped[list[str]] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

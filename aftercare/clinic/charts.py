@@ -8,8 +8,9 @@ from zoneinfo import ZoneInfo
 from markupsafe import Markup
 
 from ..care.charts import Marker, Point, Series, TableRow, chart_table, line_chart
+from ..care.instruments import Instrument
 from ..care.symptoms import GRADED
-from ..models import CheckIn, Infusion
+from ..models import CheckIn, Infusion, QuestionnaireResponse
 
 GRADED_CODES = tuple(symptom.code for symptom in GRADED)
 LEVEL_WORDS = {
@@ -46,3 +47,35 @@ def side_effect_chart(
         markers=markers,
     )
     return svg, chart_table(series, tz, markers=markers)
+
+
+def questionnaire_charts(
+    responses: Sequence[QuestionnaireResponse],
+    infusions: Sequence[Infusion],
+    instruments: dict[str, Instrument],
+    tz: ZoneInfo,
+) -> list[tuple[str, Markup, list[TableRow]]]:
+    """One chart per instrument answered (PCL-5, PHQ-9, ...), totals with infusions marked."""
+    charts = []
+    markers = [Marker(infusion.ended_at, "Infusion") for infusion in infusions]
+    for instrument_id, instrument in instruments.items():
+        answered = [r for r in responses if r.instrument_id == instrument_id]
+        if not answered:
+            continue
+        points = [Point(r.received_at, r.total, r.band or "") for r in answered]
+        series = [Series(f"{instrument.short_title} total", points, instrument_id)]
+        scoring = instrument.scoring
+        svg = line_chart(
+            series,
+            title=f"{instrument.short_title} totals",
+            description=f"{instrument.short_title} totals from {scoring.total_min} to "
+            f"{scoring.total_max}, with infusions marked.",
+            y_min=scoring.total_min,
+            y_max=scoring.total_max,
+            y_label="Total",
+            tz=tz,
+            id_prefix=f"totals-{instrument_id}",
+            markers=markers,
+        )
+        charts.append((instrument.short_title, svg, chart_table(series, tz, markers=markers)))
+    return charts

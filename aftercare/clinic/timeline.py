@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from ..care.reminder_plans import APPOINTMENT_KINDS
-from ..models import Alert, Appointment, CheckIn, Infusion, Reminder
+from ..models import Alert, Appointment, CheckIn, Infusion, QuestionnaireResponse, Reminder
 
 LEVEL_WORDS = {
     "expected": "expected",
@@ -39,6 +39,7 @@ def timeline(
     alerts: Sequence[Alert],
     appointments: Sequence[Appointment],
     reminders: Sequence[Reminder],
+    responses: Sequence[QuestionnaireResponse] = (),
     limit: int = 200,
 ) -> list[Entry]:
     """Everything that happened (or is planned), newest first."""
@@ -62,5 +63,9 @@ def timeline(
         attempts = f", {len(r.deliveries)} attempt{'s' if len(r.deliveries) != 1 else ''}"
         text = f"Reminder “{r.title}”: {REMINDER_WORDS.get(r.state, r.state)}"
         entries.append(Entry(r.due_at, "reminder", text + (attempts if r.deliveries else "")))
+    for q in responses:
+        band = f" ({q.band})" if q.band else ""
+        text = f"Questionnaire {q.instrument_id.upper()}: total {q.total}{band}"
+        entries.append(Entry(q.received_at, "questionnaire", text))
     entries.sort(key=lambda e: e.at, reverse=True)
     return entries[:limit]

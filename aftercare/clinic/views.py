@@ -39,10 +39,11 @@ from ..models import (
     utcnow,
 )
 from ..patient.enrollment import create_link
+from ..questionnaires.service import history, instruments
 from ..reminders.planning import plan_infusion
 from .access import current_clinic, get_alert_for_clinician, get_patient_for_clinician
 from .auth import admin_required
-from .charts import side_effect_chart
+from .charts import questionnaire_charts, side_effect_chart
 from .forms import (
     AcknowledgeForm,
     AppointmentForm,
@@ -166,7 +167,11 @@ def render_patient(
         appointment_form = AppointmentForm()
         appointment_form.day.data = today
     chart, chart_rows = side_effect_chart(check_ins, patient.infusions, clinic.tz)
-    timeline_entries = timeline(patient.infusions, check_ins, alerts, appointments, reminders)
+    responses = history(patient)
+    score_charts = questionnaire_charts(responses, patient.infusions, instruments(), clinic.tz)
+    timeline_entries = timeline(
+        patient.infusions, check_ins, alerts, appointments, reminders, responses
+    )
     audit.record("patient.view", clinic_id=clinic.id, patient_id=patient.id)
     db.session.commit()
     return (
@@ -175,6 +180,7 @@ def render_patient(
             chart=chart,
             chart_rows=chart_rows,
             timeline_entries=timeline_entries,
+            score_charts=score_charts,
             patient=patient,
             check_ins=check_ins,
             alerts=alerts,

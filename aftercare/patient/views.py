@@ -40,6 +40,8 @@ from .session import current_patient, load_device, patient_required, set_device_
 bp = Blueprint("patient", __name__)
 
 RECENT_CHECK_INS = 5
+# Pages a patient's phone sees, with the crisis bar and the clinic's numbers.
+PATIENT_BLUEPRINTS = {"patient", "patient_reminders", "questionnaires"}
 UPCOMING_APPOINTMENTS = 5
 
 
@@ -60,7 +62,7 @@ def forget_device() -> None:
 @bp.app_context_processor
 def patient_context() -> dict[str, Any]:
     """The clinic and its words, for the crisis bar on every patient page."""
-    device = load_device() if request.blueprint == "patient" else None
+    device = load_device() if request.blueprint in PATIENT_BLUEPRINTS else None
     clinic = device.patient.clinic if device else None
     content = clinic_content(clinic.content if clinic else None)
     return {"clinic": clinic, "content": content}

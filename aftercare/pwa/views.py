@@ -22,6 +22,8 @@ PRECACHE = (
     "js/triage.js",
     "js/checkin.js",
     "js/push.js",
+    "js/questionnaire.js",
+    "css/charts.css",
     "icons/icon-192.png",
 )
 ICONS = (

@@ -54,7 +54,7 @@
     body.set("csrf_token", item.csrf_token || "");
     body.set("idempotency_key", item.key);
     body.set("filled_at", item.filled_at);
-    return fetch("/check-in", {
+    return fetch(item.url || "/check-in", {
       method: "POST",
       body: body,
       credentials: "same-origin",

@@ -1,0 +1,1 @@
+"""Questionnaires across the infusion course: answering, scoring, storing, showing."""

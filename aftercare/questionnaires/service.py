@@ -1,0 +1,120 @@
+"""Saving a completed questionnaire: scored, stored once, and raised to the clinic if it must."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from functools import cache
+from pathlib import Path
+
+from flask import current_app
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from .. import audit
+from ..care.instruments import Instrument, load_builtin, load_folder
+from ..care.scoring import score
+from ..extensions import db
+from ..models import Alert, Device, Patient, QuestionnaireResponse, utcnow
+from ..patient.checkins import infusion_before
+
+
+@cache
+def _instruments(extra_folder: str) -> dict[str, Instrument]:
+    instruments = load_builtin()
+    if extra_folder:
+        for key, instrument in load_folder(Path(extra_folder)).items():
+            # A clinic's instrument may not quietly replace a published one.
+            if key in instruments:
+                raise ValueError(f"{extra_folder}: {key} is already a built-in instrument")
+            instruments[key] = instrument
+    return instruments
+
+
+def instruments() -> dict[str, Instrument]:
+    """Every instrument the app offers: the built-in ones and the clinic's own, by id."""
+    return _instruments(current_app.config["INSTRUMENTS_DIR"])
+
+
+@dataclass(frozen=True)
+class Submission:
+    instrument: Instrument
+    idempotency_key: str
+    answers: dict[int, int]
+    extra: dict[str, int]
+    filled_at: datetime | None
+
+
+def find_response(patient: Patient, key: str) -> QuestionnaireResponse | None:
+    return db.session.scalar(
+        select(QuestionnaireResponse).where(
+            QuestionnaireResponse.patient_id == patient.id,
+            QuestionnaireResponse.idempotency_key == key,
+        )
+    )
+
+
+def save_response(
+    patient: Patient, device: Device | None, submission: Submission
+) -> tuple[QuestionnaireResponse, bool]:
+    """Score and store; a re-sent submission (same key) returns the stored one.
+
+    Raises scoring's IncompleteAnswers or InvalidAnswer: nothing is stored then.
+    """
+    existing = find_response(patient, submission.idempotency_key)
+    if existing is not None:
+        return existing, False
+    result = score(submission.instrument, submission.answers)
+    received_at = utcnow()
+    infusion = infusion_before(patient, submission.filled_at or received_at)
+    response = QuestionnaireResponse(
+        patient_id=patient.id,
+        device_id=device.id if device else None,
+        infusion_id=infusion.id if infusion else None,
+        instrument_id=submission.instrument.id,
+        instrument_version=submission.instrument.version,
+        idempotency_key=submission.idempotency_key,
+        answers={str(k): v for k, v in submission.answers.items()},
+        extra=submission.extra,
+        total=result.total,
+        band=result.band,
+        clusters=dict(result.clusters),
+        provisional_diagnosis=result.provisional_diagnosis,
+        filled_at=submission.filled_at,
+        received_at=received_at,
+    )
+    db.session.add(response)
+    db.session.flush()
+    for alert in result.alerts:
+        db.session.add(
+            Alert(
+                clinic_id=patient.clinic_id,
+                patient_id=patient.id,
+                questionnaire_response_id=response.id,
+                level=alert.level.value,
+                reasons=[alert.reason],
+                created_at=received_at,
+            )
+        )
+    audit.record(
+        "questionnaire.create",
+        clinic_id=patient.clinic_id,
+        patient_id=patient.id,
+        detail={"response_id": response.id, "instrument": submission.instrument.id},
+    )
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        stored = find_response(patient, submission.idempotency_key)
+        if stored is None:
+            raise
+        return stored, False
+    return response, True
+
+
+def history(patient: Patient, instrument_id: str | None = None) -> list[QuestionnaireResponse]:
+    query = select(QuestionnaireResponse).where(QuestionnaireResponse.patient_id == patient.id)
+    if instrument_id:
+        query = query.where(QuestionnaireResponse.instrument_id == instrument_id)
+    return list(db.session.scalars(query.order_by(QuestionnaireResponse.received_at)))

@@ -1,0 +1,206 @@
+"""Patient pages for questionnaires: answer one (online or queued offline), see your scores."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask.typing import ResponseReturnValue
+from flask_wtf import FlaskForm
+from sqlalchemy.exc import OperationalError
+
+from ..care.charts import Point, Series, chart_table, line_chart
+from ..care.instruments import Instrument
+from ..care.scoring import IncompleteAnswers, InvalidAnswer
+from ..extensions import csrf, db
+from ..models import QuestionnaireResponse
+from ..patient.session import current_patient, load_device, patient_required
+from .service import Submission, history, instruments, save_response
+
+bp = Blueprint("questionnaires", __name__)
+KEY = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
+
+
+class TokenForm(FlaskForm):
+    """Only the CSRF token; like the check-in, it may be sent hours after the page loaded."""
+
+    class Meta:
+        @property
+        def csrf_time_limit(self) -> int:
+            return current_app.config["CHECKIN_CSRF_HOURS"] * 3600
+
+
+def _instrument(instrument_id: str) -> Instrument:
+    found = instruments().get(instrument_id)
+    if found is None:
+        abort(404)
+    return found
+
+
+def _wants_json() -> bool:
+    return request.accept_mimetypes.best_match(["application/json", "text/html"]) == (
+        "application/json"
+    )
+
+
+def _filled_at(raw: str) -> datetime | None:
+    try:
+        moment = datetime.fromisoformat(raw)
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        return None
+    now = datetime.now(UTC)
+    if moment > now + timedelta(minutes=10) or moment < now - timedelta(days=30):
+        return None
+    return moment.astimezone(UTC)
+
+
+def _parse(instrument: Instrument) -> tuple[dict[int, Any], dict[str, int]]:
+    """The answers as sent; scoring decides whether they are complete and valid."""
+    answers: dict[int, Any] = {}
+    for item in instrument.items:
+        raw = request.form.get(f"item-{item.number}", "").strip()
+        if raw:
+            answers[item.number] = int(raw) if raw.lstrip("-").isdigit() else raw
+    extra = {}
+    for question in instrument.extra_questions:
+        raw = request.form.get(f"extra-{question.key}", "").strip()
+        allowed = {option.value for option in question.options}
+        if raw.isdigit() and int(raw) in allowed:
+            extra[question.key] = int(raw)
+    return answers, extra
+
+
+@bp.get("/questionnaires")
+@patient_required
+def index() -> ResponseReturnValue:
+    patient = current_patient()
+    tz = patient.clinic.tz
+    rows = []
+    for instrument in instruments().values():
+        responses = history(patient, instrument.id)
+        chart = None
+        table = []
+        if responses:
+            series = [
+                Series(
+                    instrument.short_title,
+                    [Point(r.received_at, r.total) for r in responses],
+                    "mine",
+                )
+            ]
+            chart = line_chart(
+                series,
+                title=f"Your {instrument.short_title} answers over time",
+                description="Your total at each time you answered.",
+                y_min=instrument.scoring.total_min,
+                y_max=instrument.scoring.total_max,
+                y_label="Total",
+                tz=tz,
+                id_prefix=f"mine-{instrument.id}",
+                calm=True,
+                width=400,
+                height=260,
+            )
+            table = chart_table(series, tz)
+        rows.append(
+            {"instrument": instrument, "responses": responses, "chart": chart, "table": table}
+        )
+    return render_template("patient/questionnaires.html", rows=rows)
+
+
+@bp.get("/questionnaires/<instrument_id>")
+@patient_required
+def form(instrument_id: str) -> ResponseReturnValue:
+    instrument = _instrument(instrument_id)
+    return render_template(
+        "patient/questionnaire.html",
+        instrument=instrument,
+        form=TokenForm(),
+        key=uuid.uuid4().hex,
+        errors=[],
+        answers={},
+    )
+
+
+# CSRF is checked by TokenForm, with the longer life a queued submission needs.
+@csrf.exempt
+@bp.post("/questionnaires/<instrument_id>")
+@patient_required
+def submit(instrument_id: str) -> ResponseReturnValue:
+    instrument = _instrument(instrument_id)
+    token = TokenForm()
+    if not token.validate_on_submit():
+        message = "This form has expired. Please reload the page and try again."
+        if _wants_json():
+            return jsonify(error="csrf", message=message), 400
+        return render_template("error.html", code=400, message=message), 400
+    key = request.form.get("idempotency_key", "")
+    answers, extra = _parse(instrument)
+
+    def refuse(message: str) -> ResponseReturnValue:
+        if _wants_json():
+            return jsonify(error="invalid", message=message), 422
+        return render_template(
+            "patient/questionnaire.html",
+            instrument=instrument,
+            form=token,
+            key=key if KEY.match(key) else uuid.uuid4().hex,
+            errors=[message],
+            answers=answers,
+        ), 422
+
+    if not KEY.match(key):
+        return refuse("The form's key is not valid. Please reload the page.")
+    submission = Submission(
+        instrument, key, answers, extra, _filled_at(request.form.get("filled_at", ""))
+    )
+    try:
+        response, created = save_response(current_patient(), load_device(), submission)
+    except (IncompleteAnswers, InvalidAnswer) as error:
+        return refuse(str(error))
+    except OperationalError:
+        db.session.rollback()
+        message = (
+            "Your answers could not be saved just now. They are kept on this phone; "
+            "please try again."
+        )
+        if _wants_json():
+            return jsonify(error="unavailable", message=message), 503
+        return render_template("error.html", code=503, message=message), 503
+    result_url = url_for("questionnaires.result", response_id=response.id)
+    if _wants_json():
+        return jsonify(id=response.id, result_url=result_url, created=created), (
+            201 if created else 200
+        )
+    return redirect(result_url, code=303)
+
+
+@bp.get("/questionnaires/responses/<int:response_id>")
+@patient_required
+def result(response_id: int) -> ResponseReturnValue:
+    patient = current_patient()
+    response = db.session.get(QuestionnaireResponse, response_id)
+    if response is None or response.patient_id != patient.id:
+        abort(404)
+    instrument = instruments().get(response.instrument_id)
+    crisis = any(
+        str(alert.item) in response.answers and response.answers[str(alert.item)] > alert.above
+        for alert in (instrument.scoring.alerts if instrument else ())
+    )
+    return render_template(
+        "patient/questionnaire_result.html", response=response, instrument=instrument, crisis=crisis
+    )
