@@ -48,6 +48,7 @@ def register_blueprints(app: Flask) -> None:
     from .clinic.auth import init_session_rules
     from .clinic.exporting import bp as exports_bp
     from .clinic.views import bp as clinic_bp
+    from .patient.companion import bp as companion_bp
     from .patient.reminders import bp as patient_reminders_bp
     from .patient.views import bp as patient_bp
     from .pwa.views import bp as pwa_bp
@@ -56,6 +57,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(patient_bp)
     app.register_blueprint(patient_reminders_bp)
     app.register_blueprint(questionnaires_bp)
+    app.register_blueprint(companion_bp)
     app.register_blueprint(clinic_auth_bp)
     app.register_blueprint(clinic_bp)
     app.register_blueprint(clinic_admin_bp)

@@ -41,7 +41,7 @@ bp = Blueprint("patient", __name__)
 
 RECENT_CHECK_INS = 5
 # Pages a patient's phone sees, with the crisis bar and the clinic's numbers.
-PATIENT_BLUEPRINTS = {"patient", "patient_reminders", "questionnaires"}
+PATIENT_BLUEPRINTS = {"patient", "patient_reminders", "questionnaires", "companion"}
 UPCOMING_APPOINTMENTS = 5
 
 

@@ -1,0 +1,110 @@
+"""The companion link: what the person driving the patient home or staying with them needs.
+
+No account and no patient answers: the instructions, what is normal, what to watch for, when
+to call 911 or 988, and the clinic's number. It stops working 24 hours after the infusion ends,
+or when the patient revokes it.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import Blueprint, abort, redirect, render_template, url_for
+from flask.typing import ResponseReturnValue
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+
+from .. import audit
+from ..care.content import clinic_content
+from ..care.instructions import format_moment, timed_instructions
+from ..extensions import db
+from ..models import CompanionLink, utcnow
+from .enrollment import hash_token, new_token
+from .session import current_patient, patient_required
+
+bp = Blueprint("companion", __name__)
+LASTS_AFTER_INFUSION = timedelta(hours=24)
+
+
+class ButtonForm(FlaskForm):
+    """A button with a CSRF token."""
+
+
+@bp.route("/companion", methods=["GET", "POST"])
+@patient_required
+def manage() -> ResponseReturnValue:
+    """Make a link to share (shown once), and see or stop the ones made before."""
+    patient = current_patient()
+    form = ButtonForm()
+    infusion = patient.latest_infusion
+    url = None
+    if form.validate_on_submit():
+        if infusion is None or utcnow() >= infusion.ended_at + LASTS_AFTER_INFUSION:
+            abort(409, "A companion link is for the first day after an infusion.")
+        token = new_token()
+        link = CompanionLink(
+            patient_id=patient.id,
+            token_hash=hash_token(token),
+            expires_at=infusion.ended_at + LASTS_AFTER_INFUSION,
+        )
+        db.session.add(link)
+        audit.record("companion.create", clinic_id=patient.clinic_id, patient_id=patient.id)
+        db.session.commit()
+        url = url_for("companion.view", token=token, _external=True)
+    links = db.session.scalars(
+        select(CompanionLink)
+        .where(CompanionLink.patient_id == patient.id)
+        .order_by(CompanionLink.created_at.desc())
+    ).all()
+    return render_template(
+        "patient/companion.html",
+        form=form,
+        url=url,
+        links=links,
+        now=utcnow(),
+        can_share=infusion is not None and utcnow() < infusion.ended_at + LASTS_AFTER_INFUSION,
+        tz=patient.clinic.tz,
+    )
+
+
+@bp.post("/companion/<int:link_id>/revoke")
+@patient_required
+def revoke(link_id: int) -> ResponseReturnValue:
+    patient = current_patient()
+    link = db.session.get(CompanionLink, link_id)
+    if link is None or link.patient_id != patient.id:
+        abort(404)
+    if ButtonForm().validate_on_submit() and link.revoked_at is None:
+        link.revoked_at = utcnow()
+        audit.record("companion.revoke", clinic_id=patient.clinic_id, patient_id=patient.id)
+        db.session.commit()
+    return redirect(url_for("companion.manage"), code=303)
+
+
+@bp.get("/c/<token>")
+def view(token: str) -> ResponseReturnValue:
+    """The companion's page: read-only, no patient answers, for a day."""
+    link = db.session.scalar(
+        select(CompanionLink).where(CompanionLink.token_hash == hash_token(token))
+    )
+    now = utcnow()
+    if link is None or not link.is_usable(now):
+        return render_template("companion/gone.html"), (404 if link is None else 410)
+    patient = link.patient
+    clinic = patient.clinic
+    content = clinic_content(clinic.content)
+    infusion = patient.latest_infusion
+    items = (
+        timed_instructions(infusion.ended_at, now, clinic.tz, content["windows"], content["timed"])
+        if infusion
+        else []
+    )
+    response = render_template(
+        "companion/view.html",
+        clinic=clinic,
+        content=content,
+        items=items,
+        ended=format_moment(infusion.ended_at, clinic.tz) if infusion else None,
+        expires=format_moment(link.expires_at, clinic.tz),
+    )
+    return response, 200, {"Cache-Control": "no-store", "X-Robots-Tag": "noindex"}
