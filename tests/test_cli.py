@@ -161,7 +161,7 @@ def test_the_scheduler_runs_until_told_to_stop(tmp_path):
         "AFTERCARE_SCHEDULER_INTERVAL_SECONDS": "1",
     }
     subprocess.run(
-        [str(AFTERCARE), "db", "upgrade"], env=env, capture_output=True, timeout=60, check=True
+        [str(AFTERCARE), "db", "upgrade"], env=env, capture_output=True, timeout=180, check=True
     )
     scheduler = subprocess.Popen(
         [str(AFTERCARE), "scheduler"],
@@ -177,7 +177,7 @@ def test_the_scheduler_runs_until_told_to_stop(tmp_path):
             line = scheduler.stdout.readline()
         assert "every 1 s" in line
         scheduler.send_signal(signal.SIGTERM)
-        assert scheduler.wait(timeout=15) == 0
+        assert scheduler.wait(timeout=60) == 0
     finally:
         if scheduler.poll() is None:
             scheduler.kill()

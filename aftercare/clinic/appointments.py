@@ -9,6 +9,7 @@ from flask_login import current_user, login_required
 from .. import audit
 from ..extensions import db
 from ..models import Appointment, utcnow
+from ..questionnaires.schedule import plan_questionnaire_reminders
 from ..reminders.planning import plan_appointment
 from .access import current_clinic, get_appointment_for_clinician, get_patient_for_clinician
 from .forms import AppointmentForm, RevokeForm
@@ -36,6 +37,7 @@ def create(patient_id: int) -> ResponseReturnValue:
     db.session.add(appointment)
     db.session.flush()
     plan_appointment(appointment)
+    plan_questionnaire_reminders(patient)
     audit.record(
         "appointment.create",
         clinic_id=patient.clinic_id,
@@ -68,6 +70,7 @@ def edit(appointment_id: int) -> ResponseReturnValue:
         appointment.duration_minutes = form.duration_minutes.data
         appointment.updated_at = utcnow()
         plan_appointment(appointment)
+        plan_questionnaire_reminders(appointment.patient)
         audit.record(
             "appointment.update",
             clinic_id=appointment.clinic_id,
@@ -90,6 +93,7 @@ def cancel(appointment_id: int) -> ResponseReturnValue:
     if RevokeForm().validate_on_submit() and not appointment.is_cancelled:
         appointment.cancelled_at = utcnow()
         plan_appointment(appointment)  # cancels the reminders not sent yet
+        plan_questionnaire_reminders(appointment.patient)
         audit.record(
             "appointment.cancel",
             clinic_id=appointment.clinic_id,

@@ -39,6 +39,7 @@ from ..models import (
     utcnow,
 )
 from ..patient.enrollment import create_link
+from ..questionnaires.schedule import missed_for, plan_questionnaire_reminders
 from ..questionnaires.service import history, instruments
 from ..reminders.planning import plan_infusion
 from .access import current_clinic, get_alert_for_clinician, get_patient_for_clinician
@@ -181,6 +182,7 @@ def render_patient(
             chart_rows=chart_rows,
             timeline_entries=timeline_entries,
             score_charts=score_charts,
+            missed_questionnaires=missed_for(patient),
             patient=patient,
             check_ins=check_ins,
             alerts=alerts,
@@ -224,6 +226,7 @@ def infusion_create(patient_id: int) -> ResponseReturnValue:
     patient.note_infusion(ended)
     db.session.flush()
     plan_infusion(infusion, current_clinic())
+    plan_questionnaire_reminders(patient)
     audit.record(
         "infusion.create",
         clinic_id=patient.clinic_id,

@@ -30,6 +30,8 @@ from ..care.symptoms import GRADED, NOTE_MAX_LENGTH, SYMPTOMS_BY_CODE, YES_NO
 from ..care.triage import RULES_BY_CODE, Level, rules_for_browser
 from ..extensions import csrf, db
 from ..models import Appointment, CheckIn, Clinic, utcnow
+from ..questionnaires.schedule import due_for
+from ..questionnaires.service import instruments
 from ..reminders.push import device_subscription, vapid_public_key
 from ..templating import tel
 from .checkins import CheckInData, save_check_in
@@ -156,6 +158,11 @@ def today() -> ResponseReturnValue:
         timed=_instructions(clinic, content),
         recent=recent,
         upcoming=upcoming,
+        due_questionnaires=[
+            (occurrence, instruments().get(occurrence.instrument_id))
+            for occurrence in due_for(patient)
+            if occurrence.instrument_id in instruments()
+        ],
         kinds=APPOINTMENT_KINDS,
         reminders_on=device_subscription(load_device()) is not None,
         vapid_key=vapid_public_key(current_app._get_current_object()),  # type: ignore[attr-defined]

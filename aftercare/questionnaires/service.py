@@ -17,6 +17,7 @@ from ..care.scoring import score
 from ..extensions import db
 from ..models import Alert, Device, Patient, QuestionnaireResponse, utcnow
 from ..patient.checkins import infusion_before
+from .schedule import answered
 
 
 @cache
@@ -85,6 +86,7 @@ def save_response(
     )
     db.session.add(response)
     db.session.flush()
+    answered(patient, submission.instrument.id, received_at)
     for alert in result.alerts:
         db.session.add(
             Alert(

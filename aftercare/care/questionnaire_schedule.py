@@ -1,0 +1,99 @@
+"""When each questionnaire is due across the infusion course: pure, no Flask.
+
+Regular questionnaires fall on the clinic's calendar, counted in days from the end of the first
+infusion and placed at a fixed hour of the clinic's clock (so a daylight-saving change moves
+nothing); some are also due shortly before each booster. Each occurrence stays open until the
+next one: answered in that window it is done, otherwise it was missed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+# A response a little before the due time still counts (the patient opened it early).
+EARLY_GRACE = timedelta(hours=12)
+
+
+@dataclass(frozen=True)
+class QuestionnaireSchedule:
+    every_days: Mapping[str, int] = field(
+        default_factory=lambda: {"pcl5": 7, "phq9": 14, "gad7": 14}
+    )
+    before_booster: tuple[str, ...] = ("phq9", "gad7")
+    days_before_booster: int = 2
+    hour: int = 10
+
+
+@dataclass(frozen=True)
+class Occurrence:
+    instrument_id: str
+    due_at: datetime
+    closes_at: datetime
+    reason: str  # "regular" or "booster"
+
+    def answered_by(self, responses: Sequence[datetime]) -> bool:
+        return any(self.due_at - EARLY_GRACE <= at < self.closes_at for at in responses)
+
+
+def _at_hour(day: datetime, days_later: int, hour: int, tz: ZoneInfo) -> datetime:
+    date = day.astimezone(tz).date() + timedelta(days=days_later)
+    return datetime.combine(date, time(hour), tzinfo=tz).astimezone(UTC)
+
+
+def occurrences(
+    schedule: QuestionnaireSchedule,
+    course_start: datetime,
+    boosters: Sequence[datetime],
+    until: datetime,
+    tz: ZoneInfo,
+) -> list[Occurrence]:
+    """Every occurrence from the course's start up to `until`, in time order.
+
+    The first regular one is the day after the first infusion (a baseline while it is fresh).
+    """
+    found: list[Occurrence] = []
+    for instrument_id, every in schedule.every_days.items():
+        day = 1
+        due = _at_hour(course_start, day, schedule.hour, tz)
+        while due <= until:
+            following = _at_hour(course_start, day + every, schedule.hour, tz)
+            found.append(Occurrence(instrument_id, due, following, "regular"))
+            day += every
+            due = following
+    for booster in boosters:
+        due = _at_hour(booster, -schedule.days_before_booster, schedule.hour, tz)
+        if due <= until:
+            for instrument_id in schedule.before_booster:
+                found.append(Occurrence(instrument_id, due, booster, "booster"))
+    return sorted(found, key=lambda o: (o.due_at, o.instrument_id))
+
+
+def due_now(
+    found: Sequence[Occurrence], responses: Mapping[str, Sequence[datetime]], now: datetime
+) -> list[Occurrence]:
+    """Occurrences open now and not answered: what the Today page offers."""
+    open_now = [
+        o
+        for o in found
+        if o.due_at - EARLY_GRACE <= now < o.closes_at
+        and not o.answered_by(responses.get(o.instrument_id, ()))
+    ]
+    # One entry per instrument, even if a regular and a booster occurrence overlap.
+    seen: dict[str, Occurrence] = {}
+    for occurrence in open_now:
+        seen.setdefault(occurrence.instrument_id, occurrence)
+    return list(seen.values())
+
+
+def missed(
+    found: Sequence[Occurrence], responses: Mapping[str, Sequence[datetime]], now: datetime
+) -> list[Occurrence]:
+    """Occurrences whose window closed without an answer."""
+    return [
+        o
+        for o in found
+        if o.closes_at <= now and not o.answered_by(responses.get(o.instrument_id, ()))
+    ]
