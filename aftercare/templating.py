@@ -35,9 +35,18 @@ def lower_first(text: str) -> str:
     return text[:1].lower() + text[1:]
 
 
+REASON_LABELS = {
+    "bp_crisis": "Blood pressure at crisis level",
+    "bp_crisis_with_symptoms": "Blood pressure at crisis level, with symptoms",
+    "bp_high": "Blood pressure well above usual",
+    "heart_rate_high": "Fast resting heart rate",
+    "phq9_item9": "PHQ-9 item 9: thoughts of being better off dead or of self-harm",
+}
+
+
 def reason_label(code: str) -> str:
-    """A triage reason code as a clinician reads it: 'bp_crisis' -> 'Bp crisis'."""
-    return code.replace("_", " ").capitalize()
+    """A reason code as a clinician reads it: 'chest_pain' -> 'Chest pain'."""
+    return REASON_LABELS.get(code) or code.replace("_", " ").capitalize()
 
 
 def init_templating(app: Flask) -> None:
