@@ -130,6 +130,13 @@ class Patient(db.Model):
         Index("ix_patient_clinic_id_display_name", "clinic_id", "display_name"),
         Index("ix_patient_clinic_id_last_check_in_at", "clinic_id", "last_check_in_at"),
         Index("ix_patient_clinic_id_last_infusion_at", "clinic_id", "last_infusion_at"),
+        # The "most urgent" order reads one triage level at a time, newest check-in first.
+        Index(
+            "ix_patient_clinic_id_last_triage_level_last_check_in_at",
+            "clinic_id",
+            "last_triage_level",
+            "last_check_in_at",
+        ),
     )
 
     clinic: Mapped[Clinic] = relationship()
@@ -245,6 +252,8 @@ class CheckIn(db.Model):
     diastolic: Mapped[int | None]
     heart_rate: Mapped[int | None]
     got_home_safely: Mapped[bool | None]
+    # Asked the morning after an infusion: driving waits for a night's sleep.
+    slept: Mapped[bool | None]
     note: Mapped[str] = mapped_column(Text, default="")
     hours_since_infusion: Mapped[float | None]
     triage_level: Mapped[str] = mapped_column(String(16), index=True)
@@ -287,6 +296,17 @@ class QuestionnaireResponse(db.Model):
 
 class Alert(db.Model):
     """A check-in the care team must act on: emergency, crisis or call-the-clinic."""
+
+    __table_args__ = (
+        # The dashboard's open alerts, one level at a time, newest first.
+        Index(
+            "ix_alert_clinic_id_acknowledged_at_level_created_at",
+            "clinic_id",
+            "acknowledged_at",
+            "level",
+            "created_at",
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     clinic_id: Mapped[int] = mapped_column(ForeignKey("clinic.id"), index=True)

@@ -21,6 +21,26 @@ class TimedInstruction:
     is_over: bool
 
 
+@dataclass(frozen=True)
+class MorningAnswers:
+    """What a check-in after the infusion said about the night and the head."""
+
+    slept: bool | None
+    dissociation: int
+    confusion: int
+
+
+def ready_to_drive(window_over: bool, since_infusion: list[MorningAnswers]) -> bool:
+    """Driving waits for the clinic's window AND a night's sleep with a clear head.
+
+    The label says "until the next day, following a restful sleep": the clock alone is not
+    enough, so a check-in must say the patient slept and no longer feels detached or confused.
+    """
+    return window_over and any(
+        a.slept is True and a.dissociation == 0 and a.confusion == 0 for a in since_infusion
+    )
+
+
 def format_moment(moment: datetime, tz: ZoneInfo, locale: str = "en") -> str:
     """A weekday and a clock time in the clinic's zone, e.g. 'Saturday 3:40 PM'."""
     return format_datetime(moment.astimezone(tz), "EEEE h:mm a", locale=locale)

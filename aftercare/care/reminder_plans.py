@@ -138,7 +138,7 @@ def infusion_prompts(
             expires_at=morning + MORNING_USEFUL_FOR,
             title=words["morning_title"],
             body=words["morning_body"],
-            url="/check-in",
+            url="/check-in?morning=1",
             urgency="normal",
         )
     ]

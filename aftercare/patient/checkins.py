@@ -24,6 +24,7 @@ class CheckInData:
     diastolic: int | None = None
     heart_rate: int | None = None
     got_home_safely: bool | None = None
+    slept: bool | None = None
     note: str = ""
     filled_at: datetime | None = None
 
@@ -86,6 +87,7 @@ def save_check_in(
         diastolic=data.diastolic,
         heart_rate=data.heart_rate,
         got_home_safely=data.got_home_safely,
+        slept=data.slept,
         note=data.note,
         hours_since_infusion=hours,
         triage_level=result.level.value,

@@ -52,6 +52,11 @@ class CheckInForm(FlaskForm):
         choices=[SelectChoice("yes", "Yes"), SelectChoice("no", "No")],
         validators=[Optional()],
     )
+    slept = RadioField(
+        "Did you sleep last night?",
+        choices=[SelectChoice("yes", "Yes"), SelectChoice("no", "No")],
+        validators=[Optional()],
+    )
     note = TextAreaField(
         "Anything else you want your care team to know? (optional)",
         validators=[
@@ -108,6 +113,9 @@ class CheckInForm(FlaskForm):
 
     def got_home(self) -> bool | None:
         return {"yes": True, "no": False}.get(self.got_home_safely.data or "")
+
+    def slept_last_night(self) -> bool | None:
+        return {"yes": True, "no": False}.get(self.slept.data or "")
 
 
 _SEVERITY_CHOICES = [SelectChoice(int(level), label) for level, label in SEVERITY_LABELS.items()]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 from typing import Any
 
 from flask import (
@@ -24,7 +25,12 @@ from sqlalchemy.exc import OperationalError
 
 from .. import audit
 from ..care.content import clinic_content
-from ..care.instructions import format_moment, timed_instructions
+from ..care.instructions import (
+    MorningAnswers,
+    format_moment,
+    ready_to_drive,
+    timed_instructions,
+)
 from ..care.reminder_plans import APPOINTMENT_KINDS
 from ..care.symptoms import GRADED, NOTE_MAX_LENGTH, SYMPTOMS_BY_CODE, YES_NO
 from ..care.triage import RULES_BY_CODE, Level, rules_for_browser
@@ -122,11 +128,28 @@ def _instructions(clinic: Clinic, content: dict[str, Any]) -> dict[str, Any] | N
     items = timed_instructions(
         infusion.ended_at, now, clinic.tz, content["windows"], content["timed"]
     )
+    since = db.session.scalars(
+        select(CheckIn).where(
+            CheckIn.patient_id == patient.id, CheckIn.received_at >= infusion.ended_at
+        )
+    )
+    answers = [
+        MorningAnswers(
+            c.slept,
+            c.severities.get("dissociation", 0),
+            c.severities.get("confusion_hallucinations", 0),
+        )
+        for c in since
+    ]
+    driving = next(item for item in items if item.key == "driving")
+    cleared = ready_to_drive(driving.is_over, answers)
     return {
         "infusion": infusion,
         "ended": format_moment(infusion.ended_at, clinic.tz),
         "items": items,
-        "all_over": all(item.is_over for item in items),
+        # The window is over but the morning check-in has not said "slept, clear-headed".
+        "driving_waits": driving.is_over and not cleared,
+        "all_over": all(item.is_over for item in items) and cleared,
     }
 
 
@@ -194,6 +217,14 @@ def _offline_triage_data(content: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _asks_about_sleep() -> bool:
+    """The morning after (or from the morning reminder): ask whether the patient slept."""
+    infusion = current_patient().latest_infusion
+    if request.args.get("morning") or request.form.get("slept"):
+        return True
+    return infusion is not None and utcnow() - infusion.ended_at >= timedelta(hours=8)
+
+
 def _render_form(form: CheckInForm, status: int = 200) -> ResponseReturnValue:
     content = clinic_content(current_patient().clinic.content)
     urgent = [SYMPTOMS_BY_CODE[code] for code in URGENT_CODES]
@@ -206,6 +237,7 @@ def _render_form(form: CheckInForm, status: int = 200) -> ResponseReturnValue:
             graded=GRADED,
             others=others,
             note_max=NOTE_MAX_LENGTH,
+            ask_sleep=_asks_about_sleep(),
             triage_data=_offline_triage_data(content),
         ),
         status,
@@ -251,6 +283,7 @@ def check_in_submit() -> ResponseReturnValue:
         diastolic=form.diastolic.data,
         heart_rate=form.heart_rate.data,
         got_home_safely=form.got_home(),
+        slept=form.slept_last_night(),
         note=(form.note.data or "").strip(),
         filled_at=form.filled_at_time(),
     )

@@ -92,3 +92,21 @@ def test_moments_are_shown_in_the_clinics_zone():
     moment = datetime(2026, 7, 1, 19, 5, tzinfo=UTC)
     assert format_moment(moment, NEW_YORK) == "Wednesday 3:05 PM"
     assert format_moment(moment, ZoneInfo("Asia/Tokyo")) == "Thursday 4:05 AM"
+
+
+@pytest.mark.parametrize(
+    ("window_over", "answers", "ready"),
+    [
+        (False, [(True, 0, 0)], False),  # slept and clear, but the clinic's window is not over
+        (True, [], False),  # the clock alone is not enough
+        (True, [(None, 0, 0)], False),  # no word about sleep
+        (True, [(False, 0, 0)], False),  # did not sleep
+        (True, [(True, 1, 0)], False),  # still feels detached
+        (True, [(True, 0, 1)], False),  # still confused
+        (True, [(False, 0, 0), (True, 0, 0)], True),  # a later check-in says slept and clear
+    ],
+)
+def test_driving_waits_for_a_nights_sleep_and_a_clear_head(window_over, answers, ready):
+    from aftercare.care.instructions import MorningAnswers, ready_to_drive
+
+    assert ready_to_drive(window_over, [MorningAnswers(*a) for a in answers]) is ready

@@ -116,7 +116,8 @@ def test_after_an_infusion_the_patient_is_asked_that_evening_and_the_next_mornin
     assert planned["checkin_evening"].due_at == local(NEW_YORK, 2026, 11, 19, 19, 0)
     assert planned["checkin_morning"].due_at == local(NEW_YORK, 2026, 11, 20, 9, 0)
     assert planned["checkin_evening"].expires_at == planned["checkin_morning"].due_at
-    assert all(p.url == "/check-in" for p in planned.values())
+    assert planned["checkin_evening"].url == "/check-in"
+    assert planned["checkin_morning"].url == "/check-in?morning=1"
 
 
 def test_prompts_follow_the_clinics_clock_across_daylight_saving():

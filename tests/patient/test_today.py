@@ -74,8 +74,9 @@ def test_instructions_show_as_done_after_their_window(db, patient, phone):
     infusion.started_at = infusion.ended_at - timedelta(hours=1)
     db.session.commit()
     page = phone.client.get("/today").text
-    assert "All the waiting times are over" in page
     assert page.count("is-over") == 5
+    # The clock is done; driving still waits for the morning check-in (see below).
+    assert "All the waiting times are over" not in page
 
 
 def test_a_phone_that_is_not_enrolled_sees_no_patient_data(client):
@@ -88,3 +89,19 @@ def test_the_other_clinic_settings_do_not_leak(db, other_clinic: Clinic, phone):
     other_clinic.content = {"not_monitored": "Hillside wording"}
     db.session.commit()
     assert "Hillside wording" not in phone.client.get("/today").text
+
+
+def test_driving_is_shown_as_met_only_after_the_morning_check_in(db, patient, phone):
+    infusion = patient.infusions[-1]
+    infusion.ended_at = utcnow() - timedelta(hours=30)
+    infusion.started_at = infusion.ended_at - timedelta(hours=1)
+    db.session.commit()
+    waiting = phone.client.get("/today").text
+    assert "answer the morning check-in" in waiting
+    assert "All the waiting times are over" not in waiting
+    form = phone.client.get("/check-in?morning=1").text
+    assert "Did you sleep last night?" in form
+    phone.check_in(slept="yes")
+    cleared = phone.client.get("/today").text
+    assert "answer the morning check-in" not in cleared
+    assert "All the waiting times are over" in cleared
