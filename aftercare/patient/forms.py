@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 
 from flask import current_app
 from flask_wtf import FlaskForm
@@ -20,6 +20,7 @@ from ..care.symptoms import (
     YES_NO,
     Severity,
 )
+from .offline import believable_time
 
 # Red flags are asked first, so a patient in trouble finds them without scrolling.
 URGENT_CODES = ("chest_pain", "trouble_breathing", "swelling", "fainting", "suicidal_thoughts")
@@ -93,17 +94,7 @@ class CheckInForm(FlaskForm):
 
     def filled_at_time(self) -> datetime | None:
         """When the patient filled in the form, if the phone said and it is believable."""
-        try:
-            moment = datetime.fromisoformat(self.filled_at.data or "")
-        except ValueError:
-            return None
-        if moment.tzinfo is None:
-            return None
-        now = datetime.now(UTC)
-        # A phone's clock can be off; a time in the future or months ago is not believed.
-        if moment > now + timedelta(minutes=10) or moment < now - timedelta(days=30):
-            return None
-        return moment.astimezone(UTC)
+        return believable_time(self.filled_at.data)
 
     def severities(self) -> dict[str, int]:
         """Every symptom's answer as a number: 0-3 for graded ones, 0 or 1 for yes/no."""

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 import uuid
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from flask import (
@@ -26,6 +25,7 @@ from ..care.instruments import Instrument
 from ..care.scoring import IncompleteAnswers, InvalidAnswer
 from ..extensions import csrf, db
 from ..models import QuestionnaireResponse
+from ..patient.offline import believable_time
 from ..patient.session import current_patient, load_device, patient_required
 from .service import Submission, history, instruments, save_response
 
@@ -53,19 +53,6 @@ def _wants_json() -> bool:
     return request.accept_mimetypes.best_match(["application/json", "text/html"]) == (
         "application/json"
     )
-
-
-def _filled_at(raw: str) -> datetime | None:
-    try:
-        moment = datetime.fromisoformat(raw)
-    except ValueError:
-        return None
-    if moment.tzinfo is None:
-        return None
-    now = datetime.now(UTC)
-    if moment > now + timedelta(minutes=10) or moment < now - timedelta(days=30):
-        return None
-    return moment.astimezone(UTC)
 
 
 def _parse(instrument: Instrument) -> tuple[dict[int, Any], dict[str, int]]:
@@ -166,7 +153,7 @@ def submit(instrument_id: str) -> ResponseReturnValue:
     if not KEY.match(key):
         return refuse("The form's key is not valid. Please reload the page.")
     submission = Submission(
-        instrument, key, answers, extra, _filled_at(request.form.get("filled_at", ""))
+        instrument, key, answers, extra, believable_time(request.form.get("filled_at"))
     )
     try:
         response, created = save_response(current_patient(), load_device(), submission)
