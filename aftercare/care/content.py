@@ -102,6 +102,15 @@ DEFAULT_CONTENT: dict[str, Any] = {
         "evening_hour": 19,
         "morning_hour": 9,
     },
+    # Questionnaires: every how many days each is due (0: not scheduled), at what hour of the
+    # clinic's clock, and how many days before a booster PHQ-9 and GAD-7 are due again.
+    "questionnaires": {
+        "pcl5_days": 7,
+        "phq9_days": 14,
+        "gad7_days": 14,
+        "days_before_booster": 2,
+        "hour": 10,
+    },
     # What a notification says. A lock screen is public: no treatment, no clinical details.
     # {when} becomes e.g. "tomorrow at 3:00 PM".
     "notifications": {
@@ -123,6 +132,11 @@ INT_RANGES: dict[str, tuple[int, int]] = {
     "reminders.driver_hour": (0, 23),
     "reminders.evening_hour": (0, 23),
     "reminders.morning_hour": (0, 23),
+    "questionnaires.pcl5_days": (0, 90),
+    "questionnaires.phq9_days": (0, 90),
+    "questionnaires.gad7_days": (0, 90),
+    "questionnaires.days_before_booster": (0, 14),
+    "questionnaires.hour": (0, 23),
 }
 
 

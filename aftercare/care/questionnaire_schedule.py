@@ -26,6 +26,19 @@ class QuestionnaireSchedule:
     days_before_booster: int = 2
     hour: int = 10
 
+    @classmethod
+    def from_content(cls, content: Mapping[str, int]) -> QuestionnaireSchedule:
+        """From a clinic's "questionnaires" settings (see care/content.py); 0 days: not asked."""
+        every = {
+            instrument: content[f"{instrument}_days"]
+            for instrument in ("pcl5", "phq9", "gad7")
+            if content[f"{instrument}_days"] > 0
+        }
+        boosters = tuple(
+            i for i in ("phq9", "gad7") if content["days_before_booster"] and i in every
+        )
+        return cls(every, boosters, content["days_before_booster"], content["hour"])
+
 
 @dataclass(frozen=True)
 class Occurrence:

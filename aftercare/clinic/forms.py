@@ -197,6 +197,27 @@ class SettingsForm(FlaskForm):
         validators=[InputRequired(), NumberRange(0, 23, message="Enter an hour from 0 to 23.")],
     )
 
+    pcl5_days = IntegerField(
+        "PCL-5 every (days, 0 for never)",
+        validators=[InputRequired(), NumberRange(0, 90, message="Enter from 0 to 90 days.")],
+    )
+    phq9_days = IntegerField(
+        "PHQ-9 every (days, 0 for never)",
+        validators=[InputRequired(), NumberRange(0, 90, message="Enter from 0 to 90 days.")],
+    )
+    gad7_days = IntegerField(
+        "GAD-7 every (days, 0 for never)",
+        validators=[InputRequired(), NumberRange(0, 90, message="Enter from 0 to 90 days.")],
+    )
+    days_before_booster = IntegerField(
+        "PHQ-9 and GAD-7 again this many days before a booster (0 for never)",
+        validators=[InputRequired(), NumberRange(0, 14, message="Enter from 0 to 14 days.")],
+    )
+    questionnaire_hour = IntegerField(
+        "Questionnaires fall due at (hour, 0-23)",
+        validators=[InputRequired(), NumberRange(0, 23, message="Enter an hour from 0 to 23.")],
+    )
+
     def reminder_offsets(self) -> list[int]:
         return [int(part) for part in self.appointment_hours.data.replace(" ", "").split(",")]
 

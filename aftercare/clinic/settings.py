@@ -28,6 +28,10 @@ def form_data(clinic: Clinic) -> dict[str, Any]:
         data[f"{key}_text"] = content["timed"][key]
     for key in LIST_KEYS:
         data[key] = "\n".join(content[key])
+    questionnaires = content["questionnaires"]
+    for key in ("pcl5_days", "phq9_days", "gad7_days", "days_before_booster"):
+        data[key] = questionnaires[key]
+    data["questionnaire_hour"] = questionnaires["hour"]
     reminders = content["reminders"]
     data["appointment_hours"] = ", ".join(str(h) for h in reminders["appointment_hours"])
     for key in ("driver_hour", "evening_hour", "morning_hour"):
@@ -55,6 +59,13 @@ def overrides_from(form: SettingsForm, previous: dict[str, Any]) -> dict[str, An
             "emergency": form.emergency_number.data.strip(),
         },
         "not_monitored": form.not_monitored.data.strip(),
+        "questionnaires": {
+            "pcl5_days": form.pcl5_days.data,
+            "phq9_days": form.phq9_days.data,
+            "gad7_days": form.gad7_days.data,
+            "days_before_booster": form.days_before_booster.data,
+            "hour": form.questionnaire_hour.data,
+        },
         "reminders": {
             "appointment_hours": sorted(set(form.reminder_offsets()), reverse=True),
             "driver_hour": form.driver_hour.data,

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 
+from ..care.content import clinic_content
 from ..care.questionnaire_schedule import (
     EARLY_GRACE,
     Occurrence,
@@ -49,7 +50,9 @@ def _course(
             )
         )
     )
-    found = occurrences(QuestionnaireSchedule(), first, boosters, until, patient.clinic.tz)
+    settings = clinic_content(patient.clinic.content)["questionnaires"]
+    schedule = QuestionnaireSchedule.from_content(settings)
+    found = occurrences(schedule, first, boosters, until, patient.clinic.tz)
     return found, responses
 
 

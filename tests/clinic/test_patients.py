@@ -151,6 +151,11 @@ def test_settings_change_what_patients_read(admin_client, phone, db, clinic):
         "driver_hour": "10",
         "evening_hour": "20",
         "morning_hour": "9",
+        "pcl5_days": "7",
+        "phq9_days": "28",
+        "gad7_days": "0",
+        "days_before_booster": "2",
+        "questionnaire_hour": "10",
         "emergency_number": "911",
         "not_monitored": "Nobody watches this app at night.",
     }
@@ -160,6 +165,7 @@ def test_settings_change_what_patients_read(admin_client, phone, db, clinic):
     # Only the changes are stored, so improved defaults still reach the clinic.
     assert clinic.content["windows"] == {"driving": 12}
     assert clinic.content["reminders"] == {"appointment_hours": [48, 2], "evening_hour": 20}
+    assert clinic.content["questionnaires"] == {"phq9_days": 28, "gad7_days": 0}
     assert "decisions" not in clinic.content.get("timed", {})
     today = phone.client.get("/today").text
     assert "Please do not drive until" in today

@@ -77,3 +77,18 @@ def test_missed_questionnaires_show_for_the_clinician(clinician_client, db, pati
     page = clinician_client.get(f"/clinic/patients/{patient.id}").text
     assert "Missed questionnaires:" in page
     assert "PCL5 due" in page
+
+
+def test_a_clinic_sets_its_own_schedule(phone, db, patient, clinic):
+    clinic.content = {"questionnaires": {"pcl5_days": 0, "gad7_days": 0}}
+    db.session.commit()
+    infusion = patient.latest_infusion
+    infusion.ended_at -= timedelta(days=2)
+    infusion.started_at -= timedelta(days=2)
+    db.session.commit()
+    today = phone.client.get("/today").text
+    assert "Answer the PHQ-9" in today
+    assert "Answer the PCL-5" not in today and "Answer the GAD-7" not in today
+    plan_questionnaire_reminders(patient)
+    db.session.commit()
+    assert {r.kind for r in questionnaire_reminders(db)} == {"questionnaire_phq9"}
