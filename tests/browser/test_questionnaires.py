@@ -61,3 +61,37 @@ def test_phq9_item_9_shows_the_crisis_screen_and_tops_the_alert_queue(
     expect(alerts.first.locator(".badge")).to_have_text("Crisis")
     expect(alerts.first).to_contain_text(demo.patient_name)
     expect(alerts.first).to_contain_text("PHQ-9 item 9")
+
+
+def test_a_questionnaire_answered_offline_arrives_once_when_back_online(
+    enrolled: Page, live_server: LiveServer, demo: Demo
+) -> None:
+    from aftercare.models import QuestionnaireResponse
+    from tests.browser.conftest import wait_until
+    from tests.browser.test_patient_journey import go_offline, run_js, wait_for_pages_kept
+
+    page = enrolled
+    assert run_js(page, "() => navigator.serviceWorker.ready.then((reg) => !!reg.active)")
+    page.goto("/questionnaires/gad7")  # opened once online, so the phone keeps it
+    wait_for_pages_kept(page, ["/questionnaires/gad7"])
+    go_offline(page, live_server)
+    page.goto("/questionnaires/gad7")
+    items = page.locator("fieldset.choice--column")
+    for number in range(1, 8):
+        items.nth(number - 1).get_by_label("Several days").check()
+    page.get_by_role("button", name="Send answers").tap()
+    expect(page.locator("#queued-result")).to_contain_text("Saved on this phone")
+
+    def stored() -> int:
+        with live_server.app.app_context():
+            return db.session.query(QuestionnaireResponse).count()
+
+    assert stored() == 0
+    live_server.start()
+    page.context.set_offline(False)
+    wait_until(lambda: stored() == 1, what="the answers to reach the server")
+    run_js(page, "() => AftercareOutbox.flush()")
+    assert stored() == 1
+    with live_server.app.app_context():
+        response = db.session.scalar(select(QuestionnaireResponse))
+        assert (response.instrument_id, response.total) == ("gad7", 7)
