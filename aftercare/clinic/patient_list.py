@@ -11,18 +11,15 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, case, exists, func, select
+from sqlalchemy import ColumnElement, and_, case, exists, func, or_, select
 
 from ..extensions import db
 from ..models import Appointment, CheckIn, Patient, PushSubscription, Reminder
 
 PER_PAGE = 25
 CHECK_IN_PROMPTS = ("checkin_evening", "checkin_morning")
-TRIAGE_ORDER = case(
-    {"emergency": 0, "crisis": 1, "call_clinic": 2, "expected": 3},
-    value=Patient.last_triage_level,
-    else_=4,
-)
+TRIAGE_RANKS = {"emergency": 0, "crisis": 1, "call_clinic": 2, "expected": 3}
+TRIAGE_ORDER = case(TRIAGE_RANKS, value=Patient.last_triage_level, else_=len(TRIAGE_RANKS))
 SORTS = {
     "name": (Patient.display_name, Patient.id),
     "recent": (Patient.last_check_in_at.desc().nulls_last(), Patient.id),
@@ -58,16 +55,22 @@ def patient_page(
     where = [Patient.clinic_id == clinic_id]
     if query:
         where.append(Patient.display_name.ilike(f"%{query}%", escape="\\"))
-    total = db.session.scalar(select(func.count(Patient.id)).where(*where)) or 0
+    if sort == "triage":
+        by_level = _count_by_level(where)
+        total = sum(by_level.values())
+    else:
+        total = db.session.scalar(select(func.count(Patient.id)).where(*where)) or 0
     pages = max(1, -(-total // PER_PAGE))
     page = min(max(1, page), pages)
-    patients = db.session.scalars(
-        select(Patient)
-        .where(*where)
-        .order_by(*SORTS[sort])
-        .offset((page - 1) * PER_PAGE)
-        .limit(PER_PAGE)
-    ).all()
+    offset = (page - 1) * PER_PAGE
+    if sort == "triage":
+        patients = _most_urgent_first(where, by_level, offset)
+    else:
+        patients = list(
+            db.session.scalars(
+                select(Patient).where(*where).order_by(*SORTS[sort]).offset(offset).limit(PER_PAGE)
+            )
+        )
     ids = [p.id for p in patients]
     nexts = _next_appointments(ids, now)
     missed = _missed_check_ins(ids, now)
@@ -76,6 +79,55 @@ def patient_page(
         PatientRow(p, nexts.get(p.id), missed.get(p.id, 0), devices.get(p.id, 0)) for p in patients
     ]
     return PatientPage(rows, total, page, pages, sort, query)
+
+
+def _count_by_level(where: list[ColumnElement[bool]]) -> dict[str | None, int]:
+    """How many of the matching patients there are at each last triage level (None: none yet)."""
+    counts = db.session.execute(
+        select(Patient.last_triage_level, func.count(Patient.id))
+        .where(*where)
+        .group_by(Patient.last_triage_level)
+    )
+    return {level: count for level, count in counts}
+
+
+def _most_urgent_first(
+    where: list[ColumnElement[bool]], by_level: dict[str | None, int], offset: int
+) -> list[Patient]:
+    """A page in the "triage" order (SORTS), read one triage level at a time.
+
+    Ordering by TRIAGE_ORDER would sort every matching patient for each page. Within one level
+    the index on (clinic_id, last_triage_level, last_check_in_at) already has the order, so a
+    page reads about as many rows as it skips and shows, whatever the size of the clinic; the
+    counts per level say which levels the page starts and ends in.
+    """
+    levels: list[tuple[ColumnElement[bool], int]] = [
+        (Patient.last_triage_level == level, by_level.get(level, 0)) for level in TRIAGE_RANKS
+    ]
+    # Ranked last: no check-in yet (NULL), or a level the ranks do not know.
+    unranked = {level: count for level, count in by_level.items() if level not in TRIAGE_RANKS}
+    if unranked:
+        condition = Patient.last_triage_level.is_(None)
+        if set(unranked) != {None}:
+            condition = or_(condition, Patient.last_triage_level.not_in(TRIAGE_RANKS))
+        levels.append((condition, sum(unranked.values())))
+    within_level = SORTS["triage"][1:]
+    patients: list[Patient] = []
+    for condition, count in levels:
+        if offset >= count:
+            offset -= count
+            continue
+        patients += db.session.scalars(
+            select(Patient)
+            .where(*where, condition)
+            .order_by(*within_level)
+            .offset(offset)
+            .limit(PER_PAGE - len(patients))
+        )
+        offset = 0
+        if len(patients) >= PER_PAGE:
+            break
+    return patients
 
 
 def _next_appointments(ids: list[int], now: datetime) -> dict[int, Appointment]:

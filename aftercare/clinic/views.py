@@ -19,8 +19,8 @@ from flask import (
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 from markupsafe import Markup
-from sqlalchemy import case, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload, selectinload
 
 from .. import audit
 from ..care.reminder_plans import APPOINTMENT_KINDS
@@ -60,11 +60,8 @@ from .timeline import timeline
 bp = Blueprint("clinic", __name__, url_prefix="/clinic")
 
 URGENT_LEVELS = (Level.EMERGENCY.value, Level.CRISIS.value)
-LEVEL_ORDER = case(
-    {Level.EMERGENCY.value: 0, Level.CRISIS.value: 1, Level.CALL_CLINIC.value: 2},
-    value=Alert.level,
-    else_=3,
-)
+# The dashboard's order of open alerts: most urgent level first, then any other, newest first.
+ALERT_LEVELS = (Level.EMERGENCY.value, Level.CRISIS.value, Level.CALL_CLINIC.value)
 
 
 @bp.app_template_filter("local")
@@ -79,12 +76,20 @@ def local_time(moment: Any, fmt: str = "%a %d %b %Y, %H:%M") -> str:
 @login_required
 def dashboard() -> ResponseReturnValue:
     clinic = current_clinic()
-    alerts = db.session.scalars(
-        select(Alert)
-        .where(Alert.clinic_id == clinic.id, Alert.acknowledged_at.is_(None))
-        .order_by(LEVEL_ORDER, Alert.created_at.desc())
-        .limit(50)
-    ).all()
+    # One level at a time, each read newest first from the index on (clinic_id,
+    # acknowledged_at, level, created_at): ordering by level in SQL would sort every open alert.
+    alerts: list[Alert] = []
+    for level in (*ALERT_LEVELS, None):
+        if len(alerts) == 50:
+            break
+        same_level = Alert.level == level if level else Alert.level.not_in(ALERT_LEVELS)
+        alerts += db.session.scalars(
+            select(Alert)
+            .where(Alert.clinic_id == clinic.id, Alert.acknowledged_at.is_(None), same_level)
+            .options(joinedload(Alert.patient))
+            .order_by(Alert.created_at.desc())
+            .limit(50 - len(alerts))
+        )
     listing = patient_page(
         clinic.id,
         utcnow(),
@@ -92,12 +97,9 @@ def dashboard() -> ResponseReturnValue:
         sort=request.args.get("sort", "triage"),
         page=request.args.get("page", 1, type=int) or 1,
     )
-    for alert in alerts:
-        audit.record("alert.view", clinic_id=clinic.id, patient_id=alert.patient_id)
-    db.session.commit()
     now = utcnow()
     overdue_after = timedelta(minutes=current_app.config["ALERT_OVERDUE_MINUTES"])
-    return render_template(
+    page = render_template(
         "clinic/dashboard.html",
         alerts=alerts,
         waiting={a.id: int((now - a.created_at).total_seconds() // 60) for a in alerts},
@@ -113,6 +115,12 @@ def dashboard() -> ResponseReturnValue:
         },
         ack_form=AcknowledgeForm(),
     )
+    # Recorded once the page is made, and committed before it is shown: committing first would
+    # expire every alert and patient on the page, to be read again one by one while rendering.
+    for alert in alerts:
+        audit.record("alert.view", clinic_id=clinic.id, patient_id=alert.patient_id)
+    db.session.commit()
+    return page
 
 
 @bp.route("/patients/new", methods=["GET", "POST"])
@@ -173,32 +181,32 @@ def render_patient(
     timeline_entries = timeline(
         patient.infusions, check_ins, alerts, appointments, reminders, responses
     )
+    page = render_template(
+        "clinic/patient.html",
+        chart=chart,
+        chart_rows=chart_rows,
+        timeline_entries=timeline_entries,
+        score_charts=score_charts,
+        missed_questionnaires=missed_for(patient),
+        patient=patient,
+        check_ins=check_ins,
+        alerts=alerts,
+        appointments=appointments,
+        reminders=reminders,
+        subscriptions=subscriptions,
+        kinds=APPOINTMENT_KINDS,
+        now=utcnow(),
+        infusion_form=infusion_form,
+        appointment_form=appointment_form,
+        button_form=RevokeForm(),
+        ack_form=AcknowledgeForm(),
+        symptoms=SYMPTOMS_BY_CODE,
+    )
+    # Recorded once the page is made, and committed before it is shown: committing first would
+    # expire every record on the page, to be read again one by one while rendering.
     audit.record("patient.view", clinic_id=clinic.id, patient_id=patient.id)
     db.session.commit()
-    return (
-        render_template(
-            "clinic/patient.html",
-            chart=chart,
-            chart_rows=chart_rows,
-            timeline_entries=timeline_entries,
-            score_charts=score_charts,
-            missed_questionnaires=missed_for(patient),
-            patient=patient,
-            check_ins=check_ins,
-            alerts=alerts,
-            appointments=appointments,
-            reminders=reminders,
-            subscriptions=subscriptions,
-            kinds=APPOINTMENT_KINDS,
-            now=utcnow(),
-            infusion_form=infusion_form,
-            appointment_form=appointment_form,
-            button_form=RevokeForm(),
-            ack_form=AcknowledgeForm(),
-            symptoms=SYMPTOMS_BY_CODE,
-        ),
-        status,
-    )
+    return page, status
 
 
 @bp.get("/patients/<int:patient_id>")

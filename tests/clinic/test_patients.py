@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
@@ -297,3 +298,39 @@ def test_the_patient_page_has_one_timeline_of_the_course(phone, clinician_client
         < section.index("Infusion ended")
     )
     assert "(planned)" in section
+
+
+def test_most_urgent_first_pages_through_every_level_and_no_level(clinician_client, db, clinic):
+    from aftercare.clinic.patient_list import PER_PAGE, patient_page
+    from aftercare.models import Patient, utcnow
+
+    levels = ["expected", None, "crisis", "call_clinic", "emergency", "unknown"]
+    now = utcnow()
+    for n in range(40):
+        level = levels[n % len(levels)]
+        db.session.add(
+            Patient(
+                clinic_id=clinic.id,
+                display_name=f"P{n:02d}",
+                last_triage_level=level,
+                last_check_in_at=(now - timedelta(minutes=n % 7)) if level else None,
+            )
+        )
+    db.session.commit()
+    first = patient_page(clinic.id, now, sort="triage", page=1)
+    second = patient_page(clinic.id, now, sort="triage", page=2)
+    assert first.total == 40 and len(first.rows) == PER_PAGE and len(second.rows) == 40 - PER_PAGE
+    seen = [row.patient for row in first.rows + second.rows]
+    assert len({p.id for p in seen}) == 40  # every patient exactly once across the pages
+    rank = {"emergency": 0, "crisis": 1, "call_clinic": 2, "expected": 3}
+    keys = [
+        (
+            rank.get(p.last_triage_level, 4),
+            -(p.last_check_in_at or now - timedelta(days=99)).timestamp(),
+        )
+        for p in seen
+    ]
+    assert [k[0] for k in keys] == sorted(k[0] for k in keys)
+    for a, b in itertools.pairwise(keys):
+        if a[0] == b[0] and a[0] < 4:
+            assert a[1] <= b[1]  # newest check-in first within a level
