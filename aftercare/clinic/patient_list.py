@@ -13,8 +13,17 @@ from datetime import datetime
 
 from sqlalchemy import ColumnElement, and_, case, exists, func, or_, select
 
+from ..care.instruments import load_builtin
+from ..care.scoring import Change, change
 from ..extensions import db
-from ..models import Appointment, CheckIn, Patient, PushSubscription, Reminder
+from ..models import (
+    Appointment,
+    CheckIn,
+    Patient,
+    PushSubscription,
+    QuestionnaireResponse,
+    Reminder,
+)
 
 PER_PAGE = 25
 CHECK_IN_PROMPTS = ("checkin_evening", "checkin_morning")
@@ -29,11 +38,22 @@ SORTS = {
 
 
 @dataclass(frozen=True)
+class Trend:
+    """A questionnaire's latest total against the patient's first (baseline) one."""
+
+    instrument: str
+    baseline: int
+    latest: int
+    change: Change | None  # None with a single answer so far
+
+
+@dataclass(frozen=True)
 class PatientRow:
     patient: Patient
     next_appointment: Appointment | None
     missed_check_ins: int
     devices: int
+    trends: tuple[Trend, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -75,8 +95,12 @@ def patient_page(
     nexts = _next_appointments(ids, now)
     missed = _missed_check_ins(ids, now)
     devices = _devices(ids)
+    trends = _trends(ids)
     rows = [
-        PatientRow(p, nexts.get(p.id), missed.get(p.id, 0), devices.get(p.id, 0)) for p in patients
+        PatientRow(
+            p, nexts.get(p.id), missed.get(p.id, 0), devices.get(p.id, 0), trends.get(p.id, ())
+        )
+        for p in patients
     ]
     return PatientPage(rows, total, page, pages, sort, query)
 
@@ -183,3 +207,33 @@ def _devices(ids: list[int]) -> dict[int, int]:
     ):
         counts[patient_id] += 1
     return counts
+
+
+TREND_INSTRUMENTS = ("pcl5", "phq9")
+
+
+def _trends(ids: list[int]) -> dict[int, tuple[Trend, ...]]:
+    """PCL-5 and PHQ-9: first and latest totals, and whether the change counts."""
+    if not ids:
+        return {}
+    totals: dict[tuple[int, str], list[int]] = defaultdict(list)
+    for patient_id, instrument_id, total in db.session.execute(
+        select(
+            QuestionnaireResponse.patient_id,
+            QuestionnaireResponse.instrument_id,
+            QuestionnaireResponse.total,
+        )
+        .where(
+            QuestionnaireResponse.patient_id.in_(ids),
+            QuestionnaireResponse.instrument_id.in_(TREND_INSTRUMENTS),
+        )
+        .order_by(QuestionnaireResponse.received_at)
+    ):
+        totals[(patient_id, instrument_id)].append(total)
+    known = load_builtin()
+    result: dict[int, list[Trend]] = defaultdict(list)
+    for (patient_id, instrument_id), series in sorted(totals.items()):
+        instrument = known[instrument_id]
+        moved = change(instrument, series[0], series[-1]) if len(series) > 1 else None
+        result[patient_id].append(Trend(instrument.short_title, series[0], series[-1], moved))
+    return {patient_id: tuple(trends) for patient_id, trends in result.items()}

@@ -114,3 +114,12 @@ def test_the_clinician_charts_pcl5_and_phq9_totals_across_infusions(
     assert 'id="totals-gad7-title"' not in page  # not answered
     assert "Questionnaire PCL5: total 40" in page  # in the timeline
     assert "PHQ-9 totals as a table" in page or "totals as a table" in page
+
+
+def test_the_patient_list_shows_the_trend_from_baseline(phone, clinician_client, db, patient):
+    answer(phone, "pcl5", {n: 3 for n in range(1, 21)})  # 60
+    answer(phone, "pcl5", {n: 2 for n in range(1, 21)})  # 40
+    answer(phone, "phq9", {n: 1 for n in range(1, 10)})
+    page = clinician_client.get("/clinic/").text
+    assert "PCL-5 60 → 40 (-20, clinically meaningful, better)" in page
+    assert "PHQ-9 9 → 9" in page
