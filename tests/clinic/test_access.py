@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -135,3 +136,18 @@ def test_admin_pages_are_403_for_a_clinician(clinician_client, colleague, method
 def test_admin_pages_send_signed_out_visitors_to_sign_in(client, colleague, method, route):
     response = client.open(route.format(colleague=colleague.id), method=method)
     assert response.status_code in ((302,) if method == "GET" else (302, 400))
+
+
+# Reached before sign-in, on purpose: signing in itself, and an invitation's own link.
+OPEN_ROUTES = {"/clinic/login", "/clinic/login/verify", "/clinic/invite/<token>", "/clinic/logout"}
+
+
+def test_the_matrix_covers_every_clinician_route(app):
+    """A new clinician page must join the access tests above before it can ship."""
+    covered = {route for _, route in PATIENT_ROUTES + CLINIC_ROUTES + ADMIN_ROUTES}
+    covered = {re.sub(r"\{(\w+)\}", "<x>", route) for route in covered}
+    for rule in app.url_map.iter_rules():
+        if not rule.rule.startswith("/clinic") or rule.rule in OPEN_ROUTES:
+            continue
+        shape = re.sub(r"<(?:\w+:)?\w+>", "<x>", rule.rule)
+        assert shape in covered, f"{rule.rule} is not in the access tests"
