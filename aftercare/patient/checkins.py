@@ -6,12 +6,12 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
 from .. import audit
 from ..care.triage import CheckInAnswers, Level, triage
 from ..extensions import db
 from ..models import Alert, CheckIn, Device, Infusion, Patient, utcnow
+from .offline import commit_once
 
 
 @dataclass(frozen=True)
@@ -113,16 +113,7 @@ def save_check_in(
         patient_id=patient.id,
         detail={"check_in_id": check_in.id, "level": result.level.value},
     )
-    try:
-        db.session.commit()
-    except IntegrityError:
-        # The same key arrived twice at once and the other request stored it first.
-        db.session.rollback()
-        stored = find_check_in(patient, data.idempotency_key)
-        if stored is None:
-            raise
-        return stored, False
-    return check_in, True
+    return commit_once(check_in, lambda: find_check_in(patient, data.idempotency_key))
 
 
 def level_of(check_in: CheckIn) -> Level:

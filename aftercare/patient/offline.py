@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from typing import TypeVar
+
+from sqlalchemy.exc import IntegrityError
+
+from ..extensions import db
+
+T = TypeVar("T")
 
 # A phone's clock can be off; a time in the future or months ago is not believed.
 CLOCK_AHEAD = timedelta(minutes=10)
@@ -21,3 +29,20 @@ def believable_time(raw: str | None, now: datetime | None = None) -> datetime | 
     if moment > now + CLOCK_AHEAD or moment < now - KEPT_AT_MOST:
         return None
     return moment.astimezone(UTC)
+
+
+def commit_once(new: T, stored_under_key: Callable[[], T | None]) -> tuple[T, bool]:
+    """Commit a new submission; if a twin with the same key won the race, return the twin.
+
+    A phone may send the same queued submission twice at once (the page and the service worker
+    both flushing); the unique (patient, key) constraint lets only one in.
+    """
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        stored = stored_under_key()
+        if stored is None:
+            raise
+        return stored, False
+    return new, True

@@ -9,7 +9,6 @@ from pathlib import Path
 
 from flask import current_app
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
 from .. import audit
 from ..care.instruments import Instrument, load_builtin, load_folder
@@ -17,6 +16,7 @@ from ..care.scoring import score
 from ..extensions import db
 from ..models import Alert, Device, Patient, QuestionnaireResponse, utcnow
 from ..patient.checkins import infusion_before
+from ..patient.offline import commit_once
 from .schedule import answered
 
 
@@ -104,15 +104,7 @@ def save_response(
         patient_id=patient.id,
         detail={"response_id": response.id, "instrument": submission.instrument.id},
     )
-    try:
-        db.session.commit()
-    except IntegrityError:
-        db.session.rollback()
-        stored = find_response(patient, submission.idempotency_key)
-        if stored is None:
-            raise
-        return stored, False
-    return response, True
+    return commit_once(response, lambda: find_response(patient, submission.idempotency_key))
 
 
 def history(patient: Patient, instrument_id: str | None = None) -> list[QuestionnaireResponse]:

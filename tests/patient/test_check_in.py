@@ -195,3 +195,26 @@ def test_a_failed_save_says_so_and_the_phone_keeps_the_check_in(phone, db, monke
     assert "could not be saved" in response.json["message"]
     page = phone.check_in(headache="1")
     assert page.status_code == 503 and "could not be saved" in page.text
+
+
+def test_a_twin_that_wins_the_race_is_returned_not_stored_again(phone, db, patient, monkeypatch):
+    from aftercare.patient import checkins
+
+    first, created = checkins.save_check_in(
+        patient, None, checkins.CheckInData("race-key-0001", {"headache": 1})
+    )
+    assert created
+    real_find = checkins.find_check_in
+    calls = []
+
+    def find_missing_once(*args):  # noqa: ANN002, ANN202
+        calls.append(args)
+        return None if len(calls) == 1 else real_find(*args)
+
+    # The twin is not seen before the insert (it is committed in between), only after.
+    monkeypatch.setattr(checkins, "find_check_in", find_missing_once)
+    again, created = checkins.save_check_in(
+        patient, None, checkins.CheckInData("race-key-0001", {"headache": 1})
+    )
+    assert not created and again.id == first.id
+    assert count(db, CheckIn) == 1 and count(db, Alert) == 0
