@@ -11,7 +11,7 @@ from .. import audit
 from ..care.triage import CheckInAnswers, Level, triage
 from ..extensions import db
 from ..models import Alert, CheckIn, Device, Infusion, Patient, utcnow
-from .offline import commit_once
+from .offline import store_once
 
 
 @dataclass(frozen=True)
@@ -75,45 +75,48 @@ def save_check_in(
     )
     result = triage(answers, hours)
 
-    check_in = CheckIn(
-        patient_id=patient.id,
-        device_id=device.id if device else None,
-        infusion_id=infusion.id if infusion else None,
-        idempotency_key=data.idempotency_key,
-        filled_at=data.filled_at,
-        received_at=received_at,
-        severities=data.severities,
-        systolic=data.systolic,
-        diastolic=data.diastolic,
-        heart_rate=data.heart_rate,
-        got_home_safely=data.got_home_safely,
-        slept=data.slept,
-        note=data.note,
-        hours_since_infusion=hours,
-        triage_level=result.level.value,
-        triage_reasons=list(result.reasons),
-    )
-    db.session.add(check_in)
-    patient.note_check_in(received_at, result.level.value)
-    db.session.flush()
-    if result.level.is_alert:
-        db.session.add(
-            Alert(
-                clinic_id=patient.clinic_id,
-                patient_id=patient.id,
-                check_in_id=check_in.id,
-                level=result.level.value,
-                reasons=list(result.reasons),
-                created_at=received_at,
-            )
+    def write() -> CheckIn:
+        check_in = CheckIn(
+            patient_id=patient.id,
+            device_id=device.id if device else None,
+            infusion_id=infusion.id if infusion else None,
+            idempotency_key=data.idempotency_key,
+            filled_at=data.filled_at,
+            received_at=received_at,
+            severities=data.severities,
+            systolic=data.systolic,
+            diastolic=data.diastolic,
+            heart_rate=data.heart_rate,
+            got_home_safely=data.got_home_safely,
+            slept=data.slept,
+            note=data.note,
+            hours_since_infusion=hours,
+            triage_level=result.level.value,
+            triage_reasons=list(result.reasons),
         )
-    audit.record(
-        "check_in.create",
-        clinic_id=patient.clinic_id,
-        patient_id=patient.id,
-        detail={"check_in_id": check_in.id, "level": result.level.value},
-    )
-    return commit_once(check_in, lambda: find_check_in(patient, data.idempotency_key))
+        db.session.add(check_in)
+        patient.note_check_in(received_at, result.level.value)
+        db.session.flush()
+        if result.level.is_alert:
+            db.session.add(
+                Alert(
+                    clinic_id=patient.clinic_id,
+                    patient_id=patient.id,
+                    check_in_id=check_in.id,
+                    level=result.level.value,
+                    reasons=list(result.reasons),
+                    created_at=received_at,
+                )
+            )
+        audit.record(
+            "check_in.create",
+            clinic_id=patient.clinic_id,
+            patient_id=patient.id,
+            detail={"check_in_id": check_in.id, "level": result.level.value},
+        )
+        return check_in
+
+    return store_once(write, lambda: find_check_in(patient, data.idempotency_key))
 
 
 def level_of(check_in: CheckIn) -> Level:

@@ -31,13 +31,15 @@ def believable_time(raw: str | None, now: datetime | None = None) -> datetime | 
     return moment.astimezone(UTC)
 
 
-def commit_once(new: T, stored_under_key: Callable[[], T | None]) -> tuple[T, bool]:
-    """Commit a new submission; if a twin with the same key won the race, return the twin.
+def store_once(write: Callable[[], T], stored_under_key: Callable[[], T | None]) -> tuple[T, bool]:
+    """Write and commit a new submission; if a twin with its key won the race, return the twin.
 
     A phone may send the same queued submission twice at once (the page and the service worker
-    both flushing); the unique (patient, key) constraint lets only one in.
+    both flushing); the unique (patient, key) constraint lets only one in, at the insert or at
+    the commit.
     """
     try:
+        new = write()
         db.session.commit()
     except IntegrityError:
         db.session.rollback()

@@ -16,7 +16,7 @@ from ..care.scoring import score
 from ..extensions import db
 from ..models import Alert, Device, Patient, QuestionnaireResponse, utcnow
 from ..patient.checkins import infusion_before
-from ..patient.offline import commit_once
+from ..patient.offline import store_once
 from .schedule import answered
 
 
@@ -68,43 +68,47 @@ def save_response(
     result = score(submission.instrument, submission.answers)
     received_at = utcnow()
     infusion = infusion_before(patient, submission.filled_at or received_at)
-    response = QuestionnaireResponse(
-        patient_id=patient.id,
-        device_id=device.id if device else None,
-        infusion_id=infusion.id if infusion else None,
-        instrument_id=submission.instrument.id,
-        instrument_version=submission.instrument.version,
-        idempotency_key=submission.idempotency_key,
-        answers={str(k): v for k, v in submission.answers.items()},
-        extra=submission.extra,
-        total=result.total,
-        band=result.band,
-        clusters=dict(result.clusters),
-        provisional_diagnosis=result.provisional_diagnosis,
-        filled_at=submission.filled_at,
-        received_at=received_at,
-    )
-    db.session.add(response)
-    db.session.flush()
-    answered(patient, submission.instrument.id, received_at)
-    for alert in result.alerts:
-        db.session.add(
-            Alert(
-                clinic_id=patient.clinic_id,
-                patient_id=patient.id,
-                questionnaire_response_id=response.id,
-                level=alert.level.value,
-                reasons=[alert.reason],
-                created_at=received_at,
-            )
+
+    def write() -> QuestionnaireResponse:
+        response = QuestionnaireResponse(
+            patient_id=patient.id,
+            device_id=device.id if device else None,
+            infusion_id=infusion.id if infusion else None,
+            instrument_id=submission.instrument.id,
+            instrument_version=submission.instrument.version,
+            idempotency_key=submission.idempotency_key,
+            answers={str(k): v for k, v in submission.answers.items()},
+            extra=submission.extra,
+            total=result.total,
+            band=result.band,
+            clusters=dict(result.clusters),
+            provisional_diagnosis=result.provisional_diagnosis,
+            filled_at=submission.filled_at,
+            received_at=received_at,
         )
-    audit.record(
-        "questionnaire.create",
-        clinic_id=patient.clinic_id,
-        patient_id=patient.id,
-        detail={"response_id": response.id, "instrument": submission.instrument.id},
-    )
-    return commit_once(response, lambda: find_response(patient, submission.idempotency_key))
+        db.session.add(response)
+        db.session.flush()
+        answered(patient, submission.instrument.id, received_at)
+        for alert in result.alerts:
+            db.session.add(
+                Alert(
+                    clinic_id=patient.clinic_id,
+                    patient_id=patient.id,
+                    questionnaire_response_id=response.id,
+                    level=alert.level.value,
+                    reasons=[alert.reason],
+                    created_at=received_at,
+                )
+            )
+        audit.record(
+            "questionnaire.create",
+            clinic_id=patient.clinic_id,
+            patient_id=patient.id,
+            detail={"response_id": response.id, "instrument": submission.instrument.id},
+        )
+        return response
+
+    return store_once(write, lambda: find_response(patient, submission.idempotency_key))
 
 
 def history(patient: Patient, instrument_id: str | None = None) -> list[QuestionnaireResponse]:
