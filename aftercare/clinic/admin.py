@@ -7,15 +7,16 @@ from datetime import UTC, datetime, timedelta
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from .. import audit
 from ..extensions import db
-from ..models import AuditEvent, Clinician, utcnow
+from ..models import AuditEvent, Clinician, Patient, utcnow
 from ..patient.enrollment import hash_token, new_token
 from . import twofactor
+from .access import get_patient_for_clinician
 from .auth import admin_required
-from .forms import InviteForm, RevokeForm
+from .forms import DeletePatientForm, InviteForm, RevokeForm
 
 bp = Blueprint("clinic_admin", __name__, url_prefix="/clinic/admin")
 
@@ -154,3 +155,25 @@ def audit_trail() -> ResponseReturnValue:
             "until": request.args.get("until", ""),
         },
     )
+
+
+@bp.post("/patients/<int:patient_id>/delete")
+@admin_required
+def delete_patient(patient_id: int) -> ResponseReturnValue:
+    """Delete a patient and everything about them; the audit trail keeps that it happened."""
+    patient = get_patient_for_clinician(patient_id)
+    form = DeletePatientForm()
+    if not form.validate_on_submit() or form.confirm.data.strip() != patient.display_name:
+        flash("To delete, type the patient's name or code exactly as shown.")
+        return redirect(url_for("clinic.patient_detail", patient_id=patient.id), 303)
+    audit.record(
+        "patient.delete",
+        clinic_id=patient.clinic_id,
+        patient_id=patient.id,
+        detail={"deleted_by": current_user.id},
+    )
+    # The database removes what hangs off the patient (ON DELETE CASCADE), in one statement.
+    db.session.execute(delete(Patient).where(Patient.id == patient.id))
+    db.session.commit()
+    flash("The patient and all their data were deleted.")
+    return redirect(url_for("clinic.dashboard"), 303)

@@ -267,3 +267,10 @@ class InviteForm(FlaskForm):
         choices=[SelectChoice("clinician", "Clinician"), SelectChoice("admin", "Admin")],
         validators=[InputRequired()],
     )
+
+
+class DeletePatientForm(FlaskForm):
+    confirm = StringField(
+        "Type the patient's name or code to confirm",
+        validators=[InputRequired(), Length(max=80)],
+    )

@@ -120,21 +120,24 @@ ADMIN_ROUTES = [
     ("POST", "/clinic/admin/clinicians/{colleague}/enable"),
     ("POST", "/clinic/admin/clinicians/{colleague}/reset-two-factor"),
     ("GET", "/clinic/admin/audit"),
+    ("POST", "/clinic/admin/patients/{patient}/delete"),
 ]
 
 
 @pytest.mark.parametrize(("method", "route"), ADMIN_ROUTES)
-def test_admin_pages_are_403_for_a_clinician(clinician_client, colleague, method, route):
+def test_admin_pages_are_403_for_a_clinician(clinician_client, colleague, patient, method, route):
     token = csrf_from(clinician_client.get("/clinic/patients/new").text)
     response = clinician_client.open(
-        route.format(colleague=colleague.id), method=method, data={"csrf_token": token}
+        route.format(colleague=colleague.id, patient=patient.id),
+        method=method,
+        data={"csrf_token": token},
     )
     assert response.status_code == 403
 
 
 @pytest.mark.parametrize(("method", "route"), ADMIN_ROUTES)
-def test_admin_pages_send_signed_out_visitors_to_sign_in(client, colleague, method, route):
-    response = client.open(route.format(colleague=colleague.id), method=method)
+def test_admin_pages_send_signed_out_visitors_to_sign_in(client, colleague, patient, method, route):
+    response = client.open(route.format(colleague=colleague.id, patient=patient.id), method=method)
     assert response.status_code in ((302,) if method == "GET" else (302, 400))
 
 
