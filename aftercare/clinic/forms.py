@@ -9,7 +9,6 @@ from flask_wtf import FlaskForm
 from wtforms import (
     DateField,
     EmailField,
-    IntegerField,
     PasswordField,
     SelectField,
     StringField,
@@ -28,6 +27,7 @@ from wtforms.validators import (
 )
 
 from ..care.reminder_plans import APPOINTMENT_KINDS
+from ..fields import SmallIntegerField
 
 PHONE = Regexp(r"^[0-9+()\-. ]{3,40}$", message="Use digits, spaces and + ( ) - . only.")
 
@@ -86,7 +86,7 @@ class AppointmentForm(FlaskForm):
     )
     day = DateField("Date", validators=[InputRequired(message="Enter the date.")])
     starts = TimeField("Time", validators=[InputRequired(message="Enter the time.")])
-    duration_minutes = IntegerField(
+    duration_minutes = SmallIntegerField(
         "Length (minutes)",
         default=60,
         validators=[
@@ -115,8 +115,8 @@ class RevokeForm(FlaskForm):
     """A button with a CSRF token."""
 
 
-def _hours(label: str) -> IntegerField:
-    return IntegerField(
+def _hours(label: str) -> SmallIntegerField:
+    return SmallIntegerField(
         label,
         validators=[
             InputRequired(message="Enter a number of hours."),
@@ -184,36 +184,36 @@ class SettingsForm(FlaskForm):
         description="Whole hours, separated by commas, for example 24, 2.",
         validators=[InputRequired(), Length(max=60)],
     )
-    driver_hour = IntegerField(
+    driver_hour = SmallIntegerField(
         "Ride-home reminder, the day before an infusion (hour, 0-23)",
         validators=[InputRequired(), NumberRange(0, 23, message="Enter an hour from 0 to 23.")],
     )
-    evening_hour = IntegerField(
+    evening_hour = SmallIntegerField(
         "Evening check-in after an infusion (hour, 0-23)",
         validators=[InputRequired(), NumberRange(0, 23, message="Enter an hour from 0 to 23.")],
     )
-    morning_hour = IntegerField(
+    morning_hour = SmallIntegerField(
         "Next-morning check-in (hour, 0-23)",
         validators=[InputRequired(), NumberRange(0, 23, message="Enter an hour from 0 to 23.")],
     )
 
-    pcl5_days = IntegerField(
+    pcl5_days = SmallIntegerField(
         "PCL-5 every (days, 0 for never)",
         validators=[InputRequired(), NumberRange(0, 90, message="Enter from 0 to 90 days.")],
     )
-    phq9_days = IntegerField(
+    phq9_days = SmallIntegerField(
         "PHQ-9 every (days, 0 for never)",
         validators=[InputRequired(), NumberRange(0, 90, message="Enter from 0 to 90 days.")],
     )
-    gad7_days = IntegerField(
+    gad7_days = SmallIntegerField(
         "GAD-7 every (days, 0 for never)",
         validators=[InputRequired(), NumberRange(0, 90, message="Enter from 0 to 90 days.")],
     )
-    days_before_booster = IntegerField(
+    days_before_booster = SmallIntegerField(
         "PHQ-9 and GAD-7 again this many days before a booster (0 for never)",
         validators=[InputRequired(), NumberRange(0, 14, message="Enter from 0 to 14 days.")],
     )
-    questionnaire_hour = IntegerField(
+    questionnaire_hour = SmallIntegerField(
         "Questionnaires fall due at (hour, 0-23)",
         validators=[InputRequired(), NumberRange(0, 23, message="Enter an hour from 0 to 23.")],
     )

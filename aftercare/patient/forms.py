@@ -6,7 +6,7 @@ from datetime import datetime
 
 from flask import current_app
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, HiddenField, IntegerField, RadioField, TextAreaField
+from wtforms import BooleanField, HiddenField, RadioField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, Regexp, ValidationError
 
@@ -20,15 +20,16 @@ from ..care.symptoms import (
     YES_NO,
     Severity,
 )
+from ..fields import SmallIntegerField
 from .offline import believable_time
 
 # Red flags are asked first, so a patient in trouble finds them without scrolling.
 URGENT_CODES = ("chest_pain", "trouble_breathing", "swelling", "fainting", "suicidal_thoughts")
 
 
-def _vital(label: str, bounds: tuple[int, int], unit: str) -> IntegerField:
+def _vital(label: str, bounds: tuple[int, int], unit: str) -> SmallIntegerField:
     low, high = bounds
-    return IntegerField(
+    return SmallIntegerField(
         label,
         validators=[
             Optional(),

@@ -265,7 +265,8 @@ def _wants_json() -> bool:
 @bp.post("/check-in")
 @patient_required
 def check_in_submit() -> ResponseReturnValue:
-    form = CheckInForm()
+    # Form bodies only (the page and the outbox send those); a JSON body is not read as a form.
+    form = CheckInForm(formdata=request.form)
     if not form.validate_on_submit():
         if form.csrf_token.errors:
             message = "This form has expired. Please reload the page and try again."

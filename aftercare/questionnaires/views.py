@@ -31,6 +31,7 @@ from .service import Submission, history, instruments, save_response
 
 bp = Blueprint("questionnaires", __name__)
 KEY = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
+NUMBER = re.compile(r"-?[0-9]{1,6}")
 
 
 class TokenForm(FlaskForm):
@@ -61,12 +62,13 @@ def _parse(instrument: Instrument) -> tuple[dict[int, Any], dict[str, int]]:
     for item in instrument.items:
         raw = request.form.get(f"item-{item.number}", "").strip()
         if raw:
-            answers[item.number] = int(raw) if raw.lstrip("-").isdigit() else raw
+            # ASCII digits only: str.isdigit() also takes "²", which int() refuses.
+            answers[item.number] = int(raw) if NUMBER.fullmatch(raw) else raw
     extra = {}
     for question in instrument.extra_questions:
         raw = request.form.get(f"extra-{question.key}", "").strip()
         allowed = {option.value for option in question.options}
-        if raw.isdigit() and int(raw) in allowed:
+        if NUMBER.fullmatch(raw) and int(raw) in allowed:
             extra[question.key] = int(raw)
     return answers, extra
 

@@ -86,11 +86,13 @@ def parse_subscription(data: Any) -> SubscriptionInfo:
     endpoint = data.get("endpoint")
     if not isinstance(endpoint, str) or not endpoint or len(endpoint) > MAX_ENDPOINT:
         raise SubscriptionError(f"endpoint must be a URL of at most {MAX_ENDPOINT} characters")
-    parts = urlsplit(endpoint)
-    allow_http = current_app.config["PUSH_ALLOW_LOOPBACK_HTTP"] and _loopback(parts.hostname or "")
-    if not parts.hostname or not (
-        parts.scheme == "https" or (parts.scheme == "http" and allow_http)
-    ):
+    try:
+        parts = urlsplit(endpoint)
+        host = parts.hostname or ""
+    except ValueError:  # e.g. an unclosed IPv6 bracket
+        raise SubscriptionError("endpoint must be an https:// URL") from None
+    allow_http = current_app.config["PUSH_ALLOW_LOOPBACK_HTTP"] and _loopback(host)
+    if not host or not (parts.scheme == "https" or (parts.scheme == "http" and allow_http)):
         raise SubscriptionError("endpoint must be an https:// URL")
     keys = data.get("keys")
     if not isinstance(keys, dict):
