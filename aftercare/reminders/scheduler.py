@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import logging
 import signal
+import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
-from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 from flask import Flask
 
@@ -57,21 +57,16 @@ def start_background(app: Flask) -> BackgroundScheduler:
 
 
 def run_forever(app: Flask, announce: Callable[[], None] = lambda: None) -> None:
-    """Tick until SIGTERM or Ctrl+C; `announce` is called once the process can be stopped."""
-    scheduler = BlockingScheduler(timezone=UTC)
-    _add_job(scheduler, app)
+    """Tick until SIGTERM or Ctrl+C; `announce` is called once the process can be stopped.
 
-    def stop(signum: int, frame: object) -> None:
-        # Passes run in the scheduler's worker threads; the main thread only waits, so
-        # leaving it here stops the ticking cleanly, before or after start().
-        raise SystemExit(0)
-
-    signal.signal(signal.SIGTERM, stop)
+    The ticking runs in the scheduler's own threads; the main thread only waits for a signal,
+    whose handler just sets an event, so stopping never interrupts the scheduler's code.
+    """
+    stopping = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stopping.set())
+    scheduler = start_background(app)
     announce()
-    try:
-        scheduler.start()
-    except (KeyboardInterrupt, SystemExit):
+    while not stopping.wait(timeout=1):
         pass
-    finally:
-        if scheduler.running:
-            scheduler.shutdown(wait=False)
+    scheduler.shutdown(wait=False)
