@@ -125,6 +125,20 @@ def _hours(label: str) -> SmallIntegerField:
     )
 
 
+def _clock_hour(label: str) -> SmallIntegerField:
+    return SmallIntegerField(
+        label,
+        validators=[InputRequired(), NumberRange(0, 23, message="Enter an hour from 0 to 23.")],
+    )
+
+
+def _days(label: str, most: int) -> SmallIntegerField:
+    return SmallIntegerField(
+        label,
+        validators=[InputRequired(), NumberRange(0, most, message=f"Enter from 0 to {most} days.")],
+    )
+
+
 def _until_text(label: str) -> TextAreaField:
     return TextAreaField(
         label,
@@ -184,39 +198,17 @@ class SettingsForm(FlaskForm):
         description="Whole hours, separated by commas, for example 24, 2.",
         validators=[InputRequired(), Length(max=60)],
     )
-    driver_hour = SmallIntegerField(
-        "Ride-home reminder, the day before an infusion (hour, 0-23)",
-        validators=[InputRequired(), NumberRange(0, 23, message="Enter an hour from 0 to 23.")],
-    )
-    evening_hour = SmallIntegerField(
-        "Evening check-in after an infusion (hour, 0-23)",
-        validators=[InputRequired(), NumberRange(0, 23, message="Enter an hour from 0 to 23.")],
-    )
-    morning_hour = SmallIntegerField(
-        "Next-morning check-in (hour, 0-23)",
-        validators=[InputRequired(), NumberRange(0, 23, message="Enter an hour from 0 to 23.")],
-    )
+    driver_hour = _clock_hour("Ride-home reminder, the day before an infusion (hour, 0-23)")
+    evening_hour = _clock_hour("Evening check-in after an infusion (hour, 0-23)")
+    morning_hour = _clock_hour("Next-morning check-in (hour, 0-23)")
 
-    pcl5_days = SmallIntegerField(
-        "PCL-5 every (days, 0 for never)",
-        validators=[InputRequired(), NumberRange(0, 90, message="Enter from 0 to 90 days.")],
+    pcl5_days = _days("PCL-5 every (days, 0 for never)", 90)
+    phq9_days = _days("PHQ-9 every (days, 0 for never)", 90)
+    gad7_days = _days("GAD-7 every (days, 0 for never)", 90)
+    days_before_booster = _days(
+        "PHQ-9 and GAD-7 again this many days before a booster (0 for never)", 14
     )
-    phq9_days = SmallIntegerField(
-        "PHQ-9 every (days, 0 for never)",
-        validators=[InputRequired(), NumberRange(0, 90, message="Enter from 0 to 90 days.")],
-    )
-    gad7_days = SmallIntegerField(
-        "GAD-7 every (days, 0 for never)",
-        validators=[InputRequired(), NumberRange(0, 90, message="Enter from 0 to 90 days.")],
-    )
-    days_before_booster = SmallIntegerField(
-        "PHQ-9 and GAD-7 again this many days before a booster (0 for never)",
-        validators=[InputRequired(), NumberRange(0, 14, message="Enter from 0 to 14 days.")],
-    )
-    questionnaire_hour = SmallIntegerField(
-        "Questionnaires fall due at (hour, 0-23)",
-        validators=[InputRequired(), NumberRange(0, 23, message="Enter an hour from 0 to 23.")],
-    )
+    questionnaire_hour = _clock_hour("Questionnaires fall due at (hour, 0-23)")
 
     def reminder_offsets(self) -> list[int]:
         return [int(part) for part in self.appointment_hours.data.replace(" ", "").split(",")]
