@@ -60,11 +60,28 @@ def _secret_key(env: Mapping[str, str], data_dir: Path) -> str:
     return path.read_text().strip()
 
 
+def _database_url(env: Mapping[str, str], data_dir: Path) -> str:
+    """SQLite in the data folder, or DATABASE_URL; PostgreSQL always through psycopg 3."""
+    url = env.get("DATABASE_URL") or f"sqlite:///{data_dir / 'aftercare.sqlite3'}"
+    scheme, separator, rest = url.partition("://")
+    if not separator:
+        raise ConfigError(f"DATABASE_URL must look like postgresql://user@host/name, not {url!r}")
+    # Hosting platforms often hand out postgres:// URLs; SQLAlchemy's own default driver for
+    # postgresql:// is psycopg2, which Aftercare does not install.
+    if scheme in {"postgres", "postgresql"}:
+        return f"postgresql+psycopg://{rest}"
+    if scheme not in {"sqlite", "postgresql+psycopg"}:
+        raise ConfigError(
+            f"DATABASE_URL must be a sqlite:// or postgresql:// URL, not one starting {scheme}://"
+        )
+    return url
+
+
 def load_config(env: Mapping[str, str] | None = None) -> dict[str, Any]:
     """Build the Flask configuration from environment variables."""
     env = os.environ if env is None else env
     data_dir = Path(env.get("AFTERCARE_DATA_DIR") or "instance").resolve()
-    database_url = env.get("DATABASE_URL") or f"sqlite:///{data_dir / 'aftercare.sqlite3'}"
+    database_url = _database_url(env, data_dir)
     https = env_bool(env, "AFTERCARE_HTTPS", False)
     base_url = (env.get("AFTERCARE_BASE_URL") or "").rstrip("/")
     subject = env.get("AFTERCARE_VAPID_SUBJECT") or (

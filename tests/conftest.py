@@ -1,9 +1,9 @@
-"""Shared fixtures: an app on a migrated SQLite database, and the people in the stories."""
+"""Shared fixtures: an app on a migrated database of its own, and the people in the stories."""
 
 from __future__ import annotations
 
+import os
 import re
-import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
@@ -15,11 +15,20 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
+from sqlalchemy.engine import make_url
 
 from aftercare import create_app
 from aftercare.extensions import db as _db
 from aftercare.models import Clinic, Clinician, Infusion, Patient, utcnow
 from aftercare.patient.enrollment import create_link
+from tests.databases import (
+    SERVER_VARIABLE,
+    PostgresDatabases,
+    SQLiteDatabases,
+    databases_for_this_run,
+)
+
+TestDatabases = SQLiteDatabases | PostgresDatabases
 
 PASSWORD = "correct horse battery staple"
 
@@ -66,24 +75,44 @@ def _isolated_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> No
 
 
 @pytest.fixture(scope="session")
-def migrated_database(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One SQLite file brought to the newest schema by the real migrations, copied per test."""
+def databases(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestDatabases]:
+    """SQLite files, or PostgreSQL databases when AFTERCARE_TEST_DATABASE_URL names a server."""
     folder = tmp_path_factory.mktemp("template")
-    path = folder / "template.sqlite3"
-    app = make_app(folder, f"sqlite:///{path}")
-    with app.app_context():
-        upgrade()
-        # Closing the last connection folds SQLite's write-ahead log into the file we copy.
-        _db.session.remove()
-        _db.engine.dispose()
-    return path
+    databases = databases_for_this_run(folder)
+
+    def migrate(url: str) -> None:
+        app = make_app(folder, url)
+        with app.app_context():
+            upgrade()
+            # Closing the last connection folds SQLite's write-ahead log into the file we
+            # copy, and PostgreSQL copies no template that has a connection open.
+            _db.session.remove()
+            _db.engine.dispose()
+
+    databases.set_template(migrate)
+    yield databases
+    databases.close()
 
 
 @pytest.fixture
-def app(tmp_path: Path, migrated_database: Path) -> Iterator[Flask]:
-    path = tmp_path / "aftercare.sqlite3"
-    shutil.copy(migrated_database, path)
-    app = make_app(tmp_path, f"sqlite:///{path}")
+def database_url(tmp_path: Path, databases: TestDatabases) -> Iterator[str]:
+    """A database of this test's own, at the newest schema."""
+    url = databases.migrated(tmp_path)
+    yield url
+    databases.drop(url)
+
+
+@pytest.fixture
+def empty_database_url(tmp_path: Path, databases: TestDatabases) -> Iterator[str]:
+    """A database of this test's own with no tables, for migration tests."""
+    url = databases.empty(tmp_path)
+    yield url
+    databases.drop(url)
+
+
+@pytest.fixture
+def app(tmp_path: Path, database_url: str) -> Iterator[Flask]:
+    app = make_app(tmp_path, database_url)
     with app.app_context():
         yield app
         _db.session.remove()
@@ -284,3 +313,12 @@ def other_clinician_client(app: Flask, other_clinician: Clinician) -> FlaskClien
     client = app.test_client()
     assert sign_in(client, other_clinician.email).status_code == 302
     return client
+
+
+def pytest_report_header() -> str:
+    server = os.environ.get(SERVER_VARIABLE)
+    return (
+        f"databases: PostgreSQL at {make_url(server).render_as_string()}"
+        if server
+        else ("databases: SQLite")
+    )

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import shutil
 import socket
 import threading
 import time
@@ -162,10 +161,8 @@ def browser() -> Iterator[Browser]:
 
 
 @pytest.fixture
-def live_server(tmp_path: Path, migrated_database: Path) -> Iterator[LiveServer]:
-    path = tmp_path / "aftercare.sqlite3"
-    shutil.copy(migrated_database, path)
-    server = LiveServer(make_app(tmp_path, f"sqlite:///{path}"))
+def live_server(tmp_path: Path, database_url: str) -> Iterator[LiveServer]:
+    server = LiveServer(make_app(tmp_path, database_url))
     server.start()
     yield server
     server.stop()

@@ -1,0 +1,32 @@
+"""Settings from the environment: the database URL."""
+
+from __future__ import annotations
+
+import pytest
+
+from aftercare.config import ConfigError, load_config
+
+
+@pytest.mark.parametrize(
+    ("given", "used"),
+    [
+        ("postgres://a@db/care", "postgresql+psycopg://a@db/care"),
+        ("postgresql://a:b@127.0.0.1:5432/care", "postgresql+psycopg://a:b@127.0.0.1:5432/care"),
+        ("postgresql+psycopg://a@db/care", "postgresql+psycopg://a@db/care"),
+        ("sqlite:////srv/care.sqlite3", "sqlite:////srv/care.sqlite3"),
+    ],
+)
+def test_postgresql_urls_always_use_psycopg_3(tmp_path, given, used):
+    env = {"AFTERCARE_DATA_DIR": str(tmp_path), "DATABASE_URL": given}
+    assert load_config(env)["SQLALCHEMY_DATABASE_URI"] == used
+
+
+def test_without_a_url_the_database_is_sqlite_in_the_data_folder(tmp_path):
+    config = load_config({"AFTERCARE_DATA_DIR": str(tmp_path)})
+    assert config["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{tmp_path / 'aftercare.sqlite3'}"
+
+
+@pytest.mark.parametrize("given", ["mysql://a@db/care", "care.sqlite3", "postgresql+psycopg2://x"])
+def test_other_databases_are_refused_by_name(tmp_path, given):
+    with pytest.raises(ConfigError, match="DATABASE_URL"):
+        load_config({"AFTERCARE_DATA_DIR": str(tmp_path), "DATABASE_URL": given})
