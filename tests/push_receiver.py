@@ -254,6 +254,7 @@ class PushReceiver:
         *,
         clock: Clock = time.time,
         hang_limit: float = 30.0,
+        delay: float = 0.0,
     ) -> None:
         load_public_key(vapid_public_key)  # fail here, not on the first push
         self.vapid_public_key = vapid_public_key
@@ -261,6 +262,9 @@ class PushReceiver:
         self.port = port
         self.origin = ""
         self.hang_limit = hang_limit
+        # Seconds to wait before answering each push: a slow push service. May be changed
+        # while the receiver runs.
+        self.delay = delay
         self._clock = clock
         self._vapid: VapidChecker | None = None
         self._subscriptions: dict[str, Subscription] = {}
@@ -492,6 +496,8 @@ class PushReceiver:
         except Refused as refusal:
             self._record(Attempt(endpoint, refusal.status, refusal.reason, True, now))
             return web.Response(status=refusal.status, text=refusal.reason)
+        if self.delay > 0:
+            await asyncio.sleep(self.delay)
         answer = self._next_answer(subscription_id)
         if answer.hang:
             self._record(Attempt(endpoint, 0, "left hanging", False, now))

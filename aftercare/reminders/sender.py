@@ -83,12 +83,21 @@ def claim_due(now: datetime, limit: int, lease: timedelta, worker: str = WORKER)
         select(Reminder.id).where(_due(now)).order_by(Reminder.next_attempt_at).limit(limit)
     )
     if db.engine.dialect.name == "postgresql":
-        # Rows another sender is claiming right now are skipped, not waited for.
-        candidates = candidates.with_for_update(skip_locked=True)
+        # Rows another sender is claiming right now are skipped, not waited for. The candidates
+        # are picked once, in a materialized CTE: as a subquery in the UPDATE's WHERE, PostgreSQL
+        # may run the SELECT again as rows change and claim far more than `limit`.
+        chosen = (
+            candidates.with_for_update(skip_locked=True)
+            .cte("candidates")
+            .prefix_with("MATERIALIZED")
+        )
+        picked = Reminder.id == chosen.c.id
+    else:
+        picked = Reminder.id.in_(candidates.scalar_subquery())
     claimed = db.session.execute(
         update(Reminder)
         # The due condition again: a row claimed by another sender in between is not taken.
-        .where(Reminder.id.in_(candidates.scalar_subquery()), _due(now))
+        .where(picked, _due(now))
         .values(
             state="sending",
             lease_until=now + lease,

@@ -77,7 +77,10 @@ def states(db) -> dict[str, int]:  # noqa: ANN001
 def test_two_senders_at_once_deliver_each_reminder_exactly_once(push_app, db, patient, receiver):
     subscribe(db, patient, receiver)
     many_reminders(db, patient, 400)
-    env = environment(push_app, AFTERCARE_PUSH_BATCH_SIZE="25")
+    # A slow push service and small batches: the pass lasts several seconds, so the two
+    # processes, which take a second or two to start, race for the same reminders.
+    receiver.delay = 0.05
+    env = environment(push_app, AFTERCARE_PUSH_BATCH_SIZE="10", AFTERCARE_PUSH_CONCURRENCY="8")
     senders = [
         subprocess.Popen(
             [str(AFTERCARE), "send-due"],

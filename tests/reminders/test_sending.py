@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 from datetime import timedelta
 
 from sqlalchemy import select
 
-from aftercare.models import Delivery, PushSubscription, utcnow
+from aftercare.models import Delivery, PushSubscription, Reminder, utcnow
 from aftercare.reminders.push import make_sender
 from aftercare.reminders.sender import send_due_reminders
 from tests.reminders.conftest import add_reminder, subscribe
@@ -247,3 +248,16 @@ def test_a_broken_subscription_does_not_stop_the_others(
     outcomes = {d.subscription_id: d.outcome for d in db.session.scalars(select(Delivery))}
     assert outcomes == {broken.id: "failed", good.id: "delivered"}
     assert db.session.get(PushSubscription, good.id).is_active
+
+
+def test_a_claim_takes_at_most_its_limit_oldest_first(push_app, db, patient):
+    from aftercare.reminders.sender import claim_due
+
+    now = utcnow()
+    reminders = [add_reminder(db, patient, due=now - timedelta(minutes=60 - n)) for n in range(30)]
+    first = claim_due(now, 10, timedelta(seconds=120), worker="one")
+    second = claim_due(now, 10, timedelta(seconds=120), worker="two")
+    assert first == [r.id for r in reminders[:10]]
+    assert sorted(second) == [r.id for r in reminders[10:20]]
+    states = Counter(db.session.scalars(select(Reminder.state)))
+    assert states == {"sending": 20, "pending": 10}
