@@ -48,6 +48,7 @@ def register_blueprints(app: Flask) -> None:
     from .clinic.auth import init_session_rules
     from .clinic.exporting import bp as exports_bp
     from .clinic.views import bp as clinic_bp
+    from .health import bp as health_bp
     from .patient.companion import bp as companion_bp
     from .patient.reminders import bp as patient_reminders_bp
     from .patient.views import bp as patient_bp
@@ -64,6 +65,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(exports_bp)
     app.register_blueprint(appointments_bp)
     app.register_blueprint(pwa_bp)
+    app.register_blueprint(health_bp)
     init_session_rules(app)
 
 

@@ -1,0 +1,22 @@
+"""GET /healthz: for load balancers and process supervisors. It asks the database one thing."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, current_app, jsonify
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
+
+from .extensions import db
+
+bp = Blueprint("health", __name__)
+
+
+@bp.get("/healthz")
+def healthz() -> tuple[Response, int]:
+    try:
+        db.session.execute(text("SELECT 1"))
+    except SQLAlchemyError:
+        current_app.logger.warning("health check: the database cannot be reached")
+        db.session.rollback()
+        return jsonify(status="database unavailable"), 503
+    return jsonify(status="ok"), 200

@@ -1,0 +1,132 @@
+"""The production layout: gunicorn with several workers on the test's database, and its logs."""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from aftercare.logs import GunicornLogger, redact_path
+from tests.conftest import enrollment_token
+
+GUNICORN = Path(sys.executable).parent / "gunicorn"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def get(url: str) -> tuple[int, str]:
+    try:
+        with urllib.request.urlopen(url, timeout=10) as response:  # noqa: S310 (loopback)
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode()
+
+
+@pytest.fixture
+def gunicorn(app, tmp_path):  # noqa: ANN001, ANN201
+    port = free_port()
+    log = tmp_path / "gunicorn.log"
+    env = {
+        **os.environ,
+        "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
+        "AFTERCARE_DATA_DIR": str(tmp_path),
+        "AFTERCARE_SECRET_KEY": "test-secret-key",
+        "AFTERCARE_DEMO": "0",
+        "AFTERCARE_BIND": f"127.0.0.1:{port}",
+        "WEB_CONCURRENCY": "2",
+    }
+    with log.open("wb") as output:
+        server = subprocess.Popen(
+            [str(GUNICORN), "-c", "python:aftercare.gunicorn_conf", "aftercare.wsgi:app"],
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            assert server.poll() is None, log.read_text()
+            try:
+                if get(f"{base}/healthz")[0] == 200:
+                    break
+            except OSError:
+                time.sleep(0.2)
+        else:
+            pytest.fail(f"gunicorn did not answer in time:\n{log.read_text()}")
+        yield base, log
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def test_gunicorn_serves_the_app_with_several_workers(gunicorn):
+    base, log = gunicorn
+    assert get(f"{base}/healthz") == (200, '{"status":"ok"}\n')
+    status, page = get(f"{base}/clinic/login")
+    assert status == 200 and "Sign in" in page
+    workers = set(re.findall(r"Booting worker with pid: (\d+)", log.read_text()))
+    assert len(workers) == 2
+
+
+def test_the_access_log_keeps_no_token(gunicorn, db, patient):
+    base, log = gunicorn
+    token = enrollment_token(db, patient)
+    assert get(f"{base}/enroll/{token}?from=sms")[0] == 200
+    assert get(f"{base}/c/{token}")[0] == 404
+    deadline = time.monotonic() + 10
+    while "/c/[token]" not in log.read_text() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    text = log.read_text()
+    assert '"GET /enroll/[token] HTTP/1.1" 200' in text
+    assert '"GET /c/[token] HTTP/1.1" 404' in text
+    assert token not in text and "from=sms" not in text
+
+
+@pytest.mark.parametrize(
+    ("path", "logged"),
+    [
+        ("/enroll/abc-DEF_123", "/enroll/[token]"),
+        ("/c/abc?x=1", "/c/[token]"),
+        ("/clinic/invite/abc/", "/clinic/invite/[token]/"),
+        ("/today?lang=es", "/today"),
+        ("/checkins", "/checkins"),
+    ],
+)
+def test_paths_are_logged_without_tokens_or_query_strings(path, logged):
+    assert redact_path(path) == logged
+
+
+def test_no_header_or_cookie_reaches_the_access_log():
+    class Response:
+        status = "200 OK"
+        sent = 12
+        headers = [("Set-Cookie", "aftercare_session=secret")]
+
+    environ = {
+        "REQUEST_METHOD": "GET",
+        "RAW_URI": "/enroll/secret-token?x=y",
+        "PATH_INFO": "/enroll/secret-token",
+        "QUERY_STRING": "x=y",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "HTTP_COOKIE": "aftercare_session=secret",
+        "HTTP_REFERER": "http://127.0.0.1/enroll/secret-token",
+    }
+    request = [("COOKIE", "aftercare_session=secret")]
+    duration = type("Delta", (), {"seconds": 0, "microseconds": 5})()
+    logger = GunicornLogger.__new__(GunicornLogger)
+    atoms = GunicornLogger.atoms(logger, Response(), request, environ, duration)
+    assert "secret" not in repr(atoms)
+    assert atoms["r"] == "GET /enroll/[token] HTTP/1.1"
