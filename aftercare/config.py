@@ -116,7 +116,9 @@ def load_config(env: Mapping[str, str] | None = None) -> dict[str, Any]:
         # Flask-WTF's HTTPS check wants a Referer header, which Referrer-Policy: no-referrer
         # stops browsers sending; aftercare.security checks the Origin header instead.
         "WTF_CSRF_SSL_STRICT": False,
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # A failed statement's error message leaves out its parameters, which may be a
+        # patient's answers: logs hold no patient data.
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True, "hide_parameters": True},
         # Web Push. The key pair is made in the data folder on first start unless given.
         "VAPID_PRIVATE_KEY": env.get("AFTERCARE_VAPID_PRIVATE_KEY") or None,
         "VAPID_PRIVATE_KEY_FILE": env.get("AFTERCARE_VAPID_PRIVATE_KEY_FILE") or None,

@@ -13,6 +13,8 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
 
 from aftercare.logs import GunicornLogger, redact_path
 from tests.conftest import enrollment_token
@@ -130,3 +132,13 @@ def test_no_header_or_cookie_reaches_the_access_log():
     atoms = GunicornLogger.atoms(logger, Response(), request, environ, duration)
     assert "secret" not in repr(atoms)
     assert atoms["r"] == "GET /enroll/[token] HTTP/1.1"
+
+
+def test_a_failed_statement_keeps_its_parameters_out_of_the_error(app, db):
+    with pytest.raises(SQLAlchemyError) as failure:
+        db.session.execute(
+            text("INSERT INTO no_such_table (note) VALUES (:note)"), {"note": "I felt unsafe"}
+        )
+    db.session.rollback()
+    assert "no_such_table" in str(failure.value)
+    assert "I felt unsafe" not in str(failure.value)
