@@ -8,6 +8,7 @@ from flask import Flask
 
 from .config import load_config
 from .paths import resource_dir
+from .requests import AftercareJSONProvider, AftercareRequest
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
@@ -18,6 +19,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         static_folder=str(resource_dir("static")),
         static_url_path="/static",
     )
+    app.request_class = AftercareRequest
+    app.json = AftercareJSONProvider(app)
     app.config.update(load_config())
     if config:
         app.config.update(config)

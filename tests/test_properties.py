@@ -222,7 +222,7 @@ def _check_in_outcome(db, phone, before, response, key: Any, existed: bool) -> N
     assert response.status_code in (200, 201, 303)
     stored = db.session.scalar(
         select(CheckIn).where(
-            CheckIn.patient_id == phone.patient.id, CheckIn.idempotency_key == key
+            CheckIn.patient_id == phone.patient.id, CheckIn.idempotency_key == as_stored(key)
         )
     )
     assert stored is not None
@@ -237,13 +237,18 @@ def _check_in_outcome(db, phone, before, response, key: Any, existed: bool) -> N
     )
 
 
+def as_stored(text: str) -> str:
+    """Text as the app keeps it: without NUL characters (aftercare/requests.py)."""
+    return text.replace("\x00", "")
+
+
 def _key_exists(db, phone, key: Any) -> bool:  # noqa: ANN001
     if not isinstance(key, str):
         return False
     return (
         db.session.scalar(
             select(CheckIn).where(
-                CheckIn.patient_id == phone.patient.id, CheckIn.idempotency_key == key
+                CheckIn.patient_id == phone.patient.id, CheckIn.idempotency_key == as_stored(key)
             )
         )
         is not None
