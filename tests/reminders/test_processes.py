@@ -104,6 +104,47 @@ def test_two_senders_at_once_deliver_each_reminder_exactly_once(push_app, db, pa
     assert db.session.scalar(select(func.count(Delivery.id))) == 400
 
 
+def test_two_schedulers_during_a_fan_out_deliver_each_reminder_exactly_once(
+    push_app, db, patient, receiver
+):
+    """The production layout: scheduler processes side by side (on PostgreSQL in its pass)."""
+    subscribe(db, patient, receiver)
+    many_reminders(db, patient, 1000)
+    # About six seconds of sending for one process alone: both are running by then.
+    receiver.delay = 0.05
+    env = environment(
+        push_app,
+        AFTERCARE_PUSH_BATCH_SIZE="40",
+        AFTERCARE_PUSH_CONCURRENCY="8",
+        AFTERCARE_SCHEDULER_INTERVAL_SECONDS="1",
+    )
+    schedulers = [
+        subprocess.Popen(
+            [str(AFTERCARE), "scheduler"],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+        for _ in range(2)
+    ]
+    try:
+        wait_until(lambda: states(db) == {"delivered": 1000}, 120, "every reminder delivered")
+    finally:
+        for scheduler in schedulers:
+            scheduler.send_signal(signal.SIGTERM)
+        for scheduler in schedulers:
+            try:
+                scheduler.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                scheduler.kill()
+    received = topics(receiver)
+    assert len(received) == 1000
+    assert set(received.values()) == {1}
+    workers = Counter(db.session.scalars(select(Reminder.claimed_by)))
+    assert len(workers) == 2, f"one scheduler did all the work: {workers}"
+    assert db.session.scalar(select(func.count(Delivery.id))) == 1000
+
+
 @pytest.mark.parametrize("kill_after", [100])
 def test_a_scheduler_killed_mid_fan_out_loses_nothing(push_app, db, patient, receiver, kill_after):
     subscribe(db, patient, receiver)
