@@ -9,6 +9,8 @@ from zoneinfo import ZoneInfo
 
 from babel.dates import format_datetime
 
+from .translation import fill
+
 # The order patients read them in: the dangerous ones first.
 ORDER = ("driving", "decisions", "alcohol", "sedatives", "companion")
 
@@ -70,6 +72,6 @@ def timed_instructions(
     result = []
     for key in ORDER:
         until = (ended_at + timedelta(hours=windows[key])).astimezone(tz)
-        text = texts[key].replace("{until}", format_moment(until, tz, locale))
+        text = fill(texts[key], "until", format_moment(until, tz, locale))
         result.append(TimedInstruction(key=key, text=text, until=until, is_over=now >= until))
     return result

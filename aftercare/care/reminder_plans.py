@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 from babel.dates import format_datetime, format_time
 
-from .translation import N_, P_, Translate, in_context, untranslated
+from .translation import N_, P_, Translate, fill, in_context, untranslated
 
 APPOINTMENT_KINDS: dict[str, str] = {
     "follow_up": N_("Follow-up visit"),
@@ -122,8 +122,10 @@ def appointment_plan(
                 due_at=due,
                 expires_at=starts_at,
                 title=words["appointment_title"],
-                body=words["appointment_body"].replace(
-                    "{when}", describe_when(starts_at, due, tz, locale, translate)
+                body=fill(
+                    words["appointment_body"],
+                    "when",
+                    describe_when(starts_at, due, tz, locale, translate),
                 ),
                 url="/today",
                 urgency="high" if hours <= 3 else "normal",
@@ -137,8 +139,10 @@ def appointment_plan(
                 due_at=due,
                 expires_at=starts_at,
                 title=words["driver_title"],
-                body=words["driver_body"].replace(
-                    "{when}", describe_when(starts_at, due, tz, locale, translate)
+                body=fill(
+                    words["driver_body"],
+                    "when",
+                    describe_when(starts_at, due, tz, locale, translate),
                 ),
                 url="/today",
                 urgency="normal",

@@ -29,6 +29,18 @@ def in_context(translate: Translate, keyed: str) -> str:
     return translate(keyed).split("\x04", 1)[-1]
 
 
+def fill(template: str, name: str, value: str) -> str:
+    """Put `value` in place of {name} in a clinic's or a catalog's sentence.
+
+    A value that ends in a full stop, as a Spanish time does ("3:40 p. m."), also ends the
+    sentence: no second full stop follows it.
+    """
+    placeholder = "{" + name + "}"
+    if value.endswith("."):
+        template = template.replace(placeholder + ".", placeholder)
+    return template.replace(placeholder, value)
+
+
 def untranslated(text: str) -> str:
     """A Translate that keeps the English."""
     return text
