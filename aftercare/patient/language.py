@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import Blueprint, current_app, redirect, request
+from flask import Blueprint, abort, current_app, redirect, request
 from flask.typing import ResponseReturnValue
 from flask_wtf import FlaskForm
+from flask_wtf.csrf import CSRFError
 from wtforms import HiddenField
 from wtforms.validators import AnyOf, InputRequired
 
@@ -75,9 +76,11 @@ def remember_browser_language() -> None:
 @bp.post("/language")
 def switch() -> ResponseReturnValue:
     form = LanguageForm()
-    response = redirect(_safe_next(form.next.data), code=303)
     if not form.validate_on_submit():
-        return response
+        if form.csrf_token.errors:
+            raise CSRFError(form.csrf_token.errors[0])
+        abort(400)
+    response = redirect(_safe_next(form.next.data), code=303)
     language = form.language.data
     device = load_device()
     if device is not None:

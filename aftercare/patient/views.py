@@ -35,7 +35,7 @@ from ..care.reminder_plans import APPOINTMENT_KINDS
 from ..care.symptoms import GRADED, NOTE_MAX_LENGTH, SYMPTOMS_BY_CODE, YES_NO
 from ..care.triage import RULES_BY_CODE, Level, rules_for_browser
 from ..extensions import csrf, db
-from ..i18n import content_for, current_language
+from ..i18n import LANGUAGE_COOKIE, content_for, current_language, supported
 from ..models import Appointment, CheckIn, Clinic, utcnow
 from ..questionnaires.schedule import due_for
 from ..questionnaires.service import instruments
@@ -44,6 +44,7 @@ from ..templating import tel
 from .checkins import CheckInData, save_check_in
 from .enrollment import LinkProblem, check_link, redeem_link
 from .forms import URGENT_CODES, CheckInForm
+from .language import note_language
 from .session import current_patient, load_device, patient_required, set_device_cookie
 
 bp = Blueprint("patient", __name__)
@@ -107,6 +108,10 @@ def enroll_confirm(token: str) -> ResponseReturnValue:
         return _link_problem_page(redeemed)
     db.session.flush()
     patient = redeemed.device.patient
+    # A language chosen on the enrollment page is this patient's choice from now on.
+    chosen = supported(request.cookies.get(LANGUAGE_COOKIE))
+    if chosen and patient.language is None:
+        note_language(patient, chosen=chosen)
     audit.record(
         "device.enroll",
         clinic_id=patient.clinic_id,
