@@ -9,6 +9,7 @@ Clinician pages are English.
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Callable
 from functools import cache
 from pathlib import Path
@@ -37,36 +38,34 @@ DOMAIN = "messages"
 
 
 def compile_catalogs(source: Path, fallback: Path) -> Path:
-    """Compile each .po whose .mo is missing or older, beside it or else in `fallback`.
+    """Compile each .po whose .mo is missing or older, beside it or else all in `fallback`.
 
     Done at start-up so that a fresh clone, an editable install and a wheel all run with no
     separate step; an installed package may be read-only, hence the fallback folder.
     """
-    target = source
+    try:
+        _compile_stale(source, source)
+        return source
+    except OSError:
+        _compile_stale(source, fallback)
+        log.info("translations compiled into %s (the package folder is read-only)", fallback)
+        return fallback
+
+
+def _compile_stale(source: Path, target: Path) -> None:
     for po in sorted(source.glob(f"*/LC_MESSAGES/{DOMAIN}.po")):
-        relative = po.relative_to(source).with_suffix(".mo")
-        mo = target / relative
+        mo = target / po.relative_to(source).with_suffix(".mo")
         if mo.exists() and mo.stat().st_mtime >= po.stat().st_mtime:
             continue
         with po.open("rb") as handle:
             catalog = read_po(handle, locale=po.parent.parent.name, domain=DOMAIN)
-        try:
-            _write(catalog, mo)
-        except OSError:
-            target = fallback
-            _write(catalog, target / relative)
-    if target != source:
-        log.info("translations compiled into %s (the package folder is read-only)", target)
-    return target
-
-
-def _write(catalog: object, mo: Path) -> None:
-    mo.parent.mkdir(parents=True, exist_ok=True)
-    partial = mo.with_suffix(".mo.tmp")
-    with partial.open("wb") as handle:
-        # Fuzzy entries are guesses awaiting review: never shown (tests keep there being none).
-        write_mo(handle, catalog, use_fuzzy=False)  # type: ignore[arg-type]
-    partial.replace(mo)
+        mo.parent.mkdir(parents=True, exist_ok=True)
+        # Written aside and renamed: several processes may start at once.
+        partial = mo.with_name(f"{mo.name}.{os.getpid()}.tmp")
+        with partial.open("wb") as handle:
+            # Fuzzy entries are guesses awaiting review: never shown (tests keep there being none).
+            write_mo(handle, catalog, use_fuzzy=False)
+        partial.replace(mo)
 
 
 @cache
