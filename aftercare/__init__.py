@@ -25,6 +25,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     if config:
         app.config.update(config)
     register_extensions(app)
+    register_i18n(app)
     register_blueprints(app)
     register_templating(app)
     register_security(app)
@@ -44,6 +45,12 @@ def register_extensions(app: Flask) -> None:
     limiter.init_app(app)
 
 
+def register_i18n(app: Flask) -> None:
+    from .i18n import init_i18n
+
+    init_i18n(app)
+
+
 def register_blueprints(app: Flask) -> None:
     from .clinic.admin import bp as clinic_admin_bp
     from .clinic.appointments import bp as appointments_bp
@@ -53,6 +60,7 @@ def register_blueprints(app: Flask) -> None:
     from .clinic.views import bp as clinic_bp
     from .health import bp as health_bp
     from .patient.companion import bp as companion_bp
+    from .patient.language import bp as language_bp
     from .patient.reminders import bp as patient_reminders_bp
     from .patient.views import bp as patient_bp
     from .pwa.views import bp as pwa_bp
@@ -60,6 +68,7 @@ def register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(patient_bp)
     app.register_blueprint(patient_reminders_bp)
+    app.register_blueprint(language_bp)
     app.register_blueprint(questionnaires_bp)
     app.register_blueprint(companion_bp)
     app.register_blueprint(clinic_auth_bp)

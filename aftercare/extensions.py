@@ -2,6 +2,7 @@
 
 import sqlite3
 
+from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
@@ -29,6 +30,8 @@ db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 csrf = CSRFProtect()
 login_manager = LoginManager()
+# Languages of the patient pages; set up by aftercare.i18n.init_i18n().
+babel = Babel()
 # Sign-in limits; the storage is set from AFTERCARE_RATELIMIT_STORAGE_URI (memory by default,
 # which is right for one process; several processes want a shared store such as Redis).
 limiter = Limiter(key_func=get_remote_address, default_limits=[])

@@ -125,6 +125,11 @@ class Patient(db.Model):
     last_check_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_triage_level: Mapped[str | None] = mapped_column(String(16))
     last_infusion_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The language the patient chose with the switch on their pages ("en", "es"), and the one
+    # their browser asked for when they had not chosen. Reminders sent later by the scheduler,
+    # with no browser to ask, use the choice, then the browser's, then English.
+    language: Mapped[str | None] = mapped_column(String(8))
+    browser_language: Mapped[str | None] = mapped_column(String(8))
 
     __table_args__ = (
         Index("ix_patient_clinic_id_display_name", "clinic_id", "display_name"),
@@ -150,6 +155,11 @@ class Patient(db.Model):
     @property
     def latest_infusion(self) -> Infusion | None:
         return self.infusions[-1] if self.infusions else None
+
+    @property
+    def notification_language(self) -> str:
+        """The language of what is sent to this patient when no browser is there to ask."""
+        return self.language or self.browser_language or "en"
 
     def note_check_in(self, received_at: datetime, level: str) -> None:
         if self.last_check_in_at is None or received_at >= self.last_check_in_at:

@@ -6,9 +6,13 @@ import re
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from babel.dates import format_date
 from flask import Flask
+from flask_babel import gettext as _
+from flask_babel import ngettext
 
 from .care.instructions import format_moment
+from .i18n import current_language
 from .models import utcnow
 
 
@@ -18,17 +22,20 @@ def tel(number: str) -> str:
 
 
 def time_left(until: datetime, now: datetime | None = None) -> str:
-    """'3 hours 20 minutes left', or 'Done' once the moment has passed."""
+    """'3 hours 20 minutes left', or 'Done' once the moment has passed.
+
+    static/js/app.js counts down in the same words, taken from the page (see patient/base.html).
+    """
     seconds = int((until - (now or utcnow())).total_seconds())
     if seconds <= 0:
-        return "Done"
+        return _("Done")
     hours, minutes = divmod((seconds + 59) // 60, 60)
     parts = []
     if hours:
-        parts.append(f"{hours} hour{'s' if hours != 1 else ''}")
+        parts.append(ngettext("%(num)d hour", "%(num)d hours", hours))
     if minutes or not hours:
-        parts.append(f"{minutes} minute{'s' if minutes != 1 else ''}")
-    return " ".join(parts) + " left"
+        parts.append(ngettext("%(num)d minute", "%(num)d minutes", minutes))
+    return _("%(time)s left", time=" ".join(parts))
 
 
 def lower_first(text: str) -> str:
@@ -57,4 +64,13 @@ def init_templating(app: Flask) -> None:
 
     @app.template_filter("patient_time")
     def patient_time(moment: datetime, tz: ZoneInfo) -> str:
-        return format_moment(moment, tz)
+        return format_moment(moment, tz, current_language())
+
+    @app.template_filter("patient_date")
+    def patient_date(moment: datetime, tz: ZoneInfo) -> str:
+        """A month and day in the page's language: 'December 3', '3 de diciembre'."""
+        return format_date(
+            moment.astimezone(tz),
+            "MMMM d" if current_language() == "en" else "d 'de' MMMM",
+            locale=current_language(),
+        )

@@ -50,7 +50,11 @@ function pageFromCache(request) {
   return caches.open(PAGE_CACHE).then(function (cache) { return cache.match(path); })
     .then(function (page) { return page || caches.match("/offline"); })
     .then(function (page) {
-      return page || new Response("You are offline.", { status: 503, headers: { "Content-Type": "text/plain" } });
+      // The last resort, when not even the offline page was kept: in both languages, since the
+      // worker cannot tell which one the patient reads.
+      return page || new Response("You are offline. / No hay conexión.", {
+        status: 503, headers: { "Content-Type": "text/plain; charset=utf-8" },
+      });
     });
 }
 
@@ -96,11 +100,24 @@ var KEEP_FRESH = ["/today", "/check-in", "/help"];
 
 var REFRESH_EVERY_MS = 5 * 60 * 1000;
 var lastRefresh = 0;
+var lastLanguage = null;
 
-function refreshPages(except) {
-  if (Date.now() - lastRefresh < REFRESH_EVERY_MS) return Promise.resolve();
+/* The offline page is kept with the static files; it is in the language of the moment it was
+ * kept, so it is fetched again when the patient changes language. */
+function refreshOfflinePage() {
+  return fetch("/offline", { credentials: "same-origin" }).then(function (response) {
+    if (!response.ok) return;
+    return caches.open(STATIC_CACHE).then(function (cache) { return cache.put("/offline", response); });
+  }).catch(function () {});
+}
+
+function refreshPages(except, language) {
+  // A worker starting afresh knows no language yet: it keeps the offline page again too.
+  var changed = !!language && language !== lastLanguage;
+  if (language) lastLanguage = language;
+  if (!changed && Date.now() - lastRefresh < REFRESH_EVERY_MS) return Promise.resolve();
   lastRefresh = Date.now();
-  var stored = [];
+  var stored = changed ? [refreshOfflinePage()] : [];
   var keep = function (promise) { stored.push(promise); };
   return Promise.all(KEEP_FRESH.filter(function (path) { return path !== except; }).map(function (path) {
     return pageFromNetwork(new Request(path, { credentials: "same-origin" }), keep).catch(function () {});
@@ -112,7 +129,7 @@ self.addEventListener("message", function (event) {
   if (type === "flush") {
     event.waitUntil(self.AftercareOutbox.flush().then(tellPages));
   } else if (type === "refresh-pages") {
-    event.waitUntil(refreshPages(event.data.except));
+    event.waitUntil(refreshPages(event.data.except, event.data.lang));
   }
 });
 

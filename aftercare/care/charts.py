@@ -19,6 +19,8 @@ from datetime import UTC, datetime, time, timedelta, tzinfo
 from babel.dates import format_datetime
 from markupsafe import Markup, escape
 
+from .translation import N_, Translate, untranslated
+
 
 @dataclass(frozen=True)
 class Point:
@@ -162,7 +164,14 @@ def chart_table(
     return [row for _, _, row in entries]
 
 
-def describe(series: Sequence[Series], tz: tzinfo, locale: str = "en") -> str:
+ONE_POINT = N_("{name}, {when}: {value}.")
+SPAN = N_("{start} to {end}")
+FIRST_AND_LATEST = N_("{name}, {span}: first {first}, latest {latest}.")
+
+
+def describe(
+    series: Sequence[Series], tz: tzinfo, locale: str = "en", translate: Translate = untranslated
+) -> str:
     """A short, neutral summary per series: 'PCL-5, Nov 19 to Dec 10: first 52, latest 38.'"""
     sentences = []
     for s in series:
@@ -173,11 +182,18 @@ def describe(series: Sequence[Series], tz: tzinfo, locale: str = "en") -> str:
         start = format_datetime(first.at.astimezone(tz), "MMM d", locale=locale)
         end = format_datetime(last.at.astimezone(tz), "MMM d", locale=locale)
         if len(points) == 1:
-            sentences.append(f"{s.name}, {start}: {_number(first.value)}.")
-        else:
-            span = start if start == end else f"{start} to {end}"
             sentences.append(
-                f"{s.name}, {span}: first {_number(first.value)}, latest {_number(last.value)}."
+                translate(ONE_POINT).format(name=s.name, when=start, value=_number(first.value))
+            )
+        else:
+            span = start if start == end else translate(SPAN).format(start=start, end=end)
+            sentences.append(
+                translate(FIRST_AND_LATEST).format(
+                    name=s.name,
+                    span=span,
+                    first=_number(first.value),
+                    latest=_number(last.value),
+                )
             )
     return " ".join(sentences)
 
@@ -201,6 +217,7 @@ def line_chart(
     empty_text: str = EMPTY_TEXT,
     summarize: bool = True,
     locale: str = "en",
+    translate: Translate = untranslated,
 ) -> Markup:
     """An accessible inline SVG line chart of values over time.
 
@@ -225,7 +242,7 @@ def line_chart(
     ordered = [Series(s.name, sorted(s.points, key=lambda p: p.at), s.css_class) for s in series]
     has_points = any(s.points for s in ordered)
     if summarize and has_points:
-        description = f"{description} {describe(ordered, tz, locale)}".strip()
+        description = f"{description} {describe(ordered, tz, locale, translate)}".strip()
 
     chart = _Chart(layout, width, height, tz, locale, y_min, y_max)
     legend = chart.legend(ordered) if has_points and len(ordered) > 1 else []

@@ -10,6 +10,8 @@ import copy
 from collections.abc import Mapping
 from typing import Any
 
+from .translation import N_, Translate, untranslated
+
 # Hours after the end of the infusion that each instruction lasts.
 DEFAULT_WINDOWS: dict[str, int] = {
     "driving": 24,
@@ -23,72 +25,88 @@ DEFAULT_CONTENT: dict[str, Any] = {
     "windows": DEFAULT_WINDOWS,
     # {until} becomes a weekday and time, e.g. "Saturday 3:40 PM".
     "timed": {
-        "driving": "Do not drive, ride a bike or use machinery until {until}, "
-        "and only after a night's sleep.",
-        "decisions": "No big decisions about money, the law or work until {until}.",
-        "alcohol": "No alcohol or cannabis until {until}.",
-        "sedatives": "No opioid pain pills, sleeping pills or anxiety pills (benzodiazepines) "
-        "until {until}, unless the clinic told you otherwise.",
-        "companion": "Someone should stay with you until {until}.",
+        "driving": N_(
+            "Do not drive, ride a bike or use machinery until {until}, "
+            "and only after a night's sleep."
+        ),
+        "decisions": N_("No big decisions about money, the law or work until {until}."),
+        "alcohol": N_("No alcohol or cannabis until {until}."),
+        "sedatives": N_(
+            "No opioid pain pills, sleeping pills or anxiety pills (benzodiazepines) "
+            "until {until}, unless the clinic told you otherwise."
+        ),
+        "companion": N_("Someone should stay with you until {until}."),
     },
     "normal": [
-        "Feeling detached, floaty or unreal.",
-        "Dizziness. Sit or lie down, and stand up slowly.",
-        "Feeling sick to your stomach.",
-        "Feeling sleepy or tired for the rest of the day.",
-        "A headache.",
-        "Blurred or double vision for an hour or two.",
-        "Feeling anxious.",
-        "These usually pass within a few hours.",
+        N_("Feeling detached, floaty or unreal."),
+        N_("Dizziness. Sit or lie down, and stand up slowly."),
+        N_("Feeling sick to your stomach."),
+        N_("Feeling sleepy or tired for the rest of the day."),
+        N_("A headache."),
+        N_("Blurred or double vision for an hour or two."),
+        N_("Feeling anxious."),
+        N_("These usually pass within a few hours."),
     ],
     "self_care": [
-        "Rest for the rest of the day.",
-        "Drink water. Eat something light once any sickness passes.",
-        "Keep your next appointments, including therapy sessions.",
+        N_("Rest for the rest of the day."),
+        N_("Drink water. Eat something light once any sickness passes."),
+        N_("Keep your next appointments, including therapy sessions."),
     ],
     "call_clinic": [
-        "A new rash or itching.",
-        "Vomiting so much you cannot keep fluids down.",
-        "Feeling detached, confused or seeing things that are not there the next day.",
-        "Your mood is lower than before the infusion.",
-        "Pain or blood when you pee.",
-        "Blood pressure much higher than your usual.",
+        N_("A new rash or itching."),
+        N_("Vomiting so much you cannot keep fluids down."),
+        N_("Feeling detached, confused or seeing things that are not there the next day."),
+        N_("Your mood is lower than before the infusion."),
+        N_("Pain or blood when you pee."),
+        N_("Blood pressure much higher than your usual."),
     ],
     "call_911": [
-        "Trouble breathing.",
-        "Your throat feels like it is closing, or it is hard to swallow.",
-        "Swelling of your face or lips.",
-        "Chest pain.",
-        "Fainting, or you are very hard to wake.",
+        N_("Trouble breathing."),
+        N_("Your throat feels like it is closing, or it is hard to swallow."),
+        N_("Swelling of your face or lips."),
+        N_("Chest pain."),
+        N_("Fainting, or you are very hard to wake."),
     ],
     "crisis": {
         "line": "988",
-        "line_name": "988 Suicide & Crisis Lifeline",
-        "options": "Press 1 for veterans. Press 2 for Spanish.",
+        "line_name": N_("988 Suicide & Crisis Lifeline"),
+        "options": N_("Press 1 for veterans. Press 2 for Spanish."),
+        # The crisis bar's first line; {line} becomes the crisis line's number.
+        "prompt": N_("Call or text {line} (press 2 for Spanish)"),
         "emergency": "911",
     },
-    "not_monitored": "This app is not watched around the clock. "
-    "In an emergency call 911. If you are in crisis, call or text 988.",
+    "not_monitored": N_(
+        "This app is not watched around the clock. "
+        "In an emergency call 911. If you are in crisis, call or text 988."
+    ),
     "levels": {
         "emergency": {
-            "title": "Call 911 now",
-            "body": "What you told us can be an emergency. Call 911 now, or have someone "
-            "call for you. Do not drive yourself.",
+            "title": N_("Call 911 now"),
+            "body": N_(
+                "What you told us can be an emergency. Call 911 now, or have someone "
+                "call for you. Do not drive yourself."
+            ),
         },
         "crisis": {
-            "title": "Call or text 988 now",
-            "body": "You do not have to face this alone. Call or text 988 to talk to someone "
-            "right now. If you are in danger, call 911. Your care team will be told.",
+            "title": N_("Call or text 988 now"),
+            "body": N_(
+                "You do not have to face this alone. Call or text 988 to talk to someone "
+                "right now. If you are in danger, call 911. Your care team will be told."
+            ),
         },
         "call_clinic": {
-            "title": "Call the clinic",
-            "body": "This is not an emergency, but your care team needs to know. "
-            "Call the clinic now. Your care team will also see your check-in.",
+            "title": N_("Call the clinic"),
+            "body": N_(
+                "This is not an emergency, but your care team needs to know. "
+                "Call the clinic now. Your care team will also see your check-in."
+            ),
         },
         "expected": {
-            "title": "Rest. This is expected.",
-            "body": "What you told us is common after an infusion and usually passes within "
-            "a few hours. Rest, drink water, and check in again if anything changes.",
+            "title": N_("Rest. This is expected."),
+            "body": N_(
+                "What you told us is common after an infusion and usually passes within "
+                "a few hours. Rest, drink water, and check in again if anything changes."
+            ),
         },
     },
     # Patient wording for a triage reason, by rule code, over the rule's own advice.
@@ -114,17 +132,39 @@ DEFAULT_CONTENT: dict[str, Any] = {
     # What a notification says. A lock screen is public: no treatment, no clinical details.
     # {when} becomes e.g. "tomorrow at 3:00 PM".
     "notifications": {
-        "appointment_title": "Appointment reminder",
-        "appointment_body": "You have an appointment {when}.",
-        "driver_title": "Plan your ride home",
-        "driver_body": "Your appointment is {when}. Arrange for someone to take you home "
-        "afterwards.",
-        "evening_title": "How are you feeling?",
-        "evening_body": "Tap to check in with your care team.",
-        "morning_title": "Good morning",
-        "morning_body": "How did you sleep? Tap to check in.",
+        "appointment_title": N_("Appointment reminder"),
+        "appointment_body": N_("You have an appointment {when}."),
+        "driver_title": N_("Plan your ride home"),
+        "driver_body": N_(
+            "Your appointment is {when}. Arrange for someone to take you home afterwards."
+        ),
+        "evening_title": N_("How are you feeling?"),
+        "evening_body": N_("Tap to check in with your care team."),
+        "morning_title": N_("Good morning"),
+        "morning_body": N_("How did you sleep? Tap to check in."),
+        "questionnaire_title": N_("A few questions for your care team"),
+        "questionnaire_body": N_("Tap to answer a short questionnaire."),
     },
 }
+
+# The language the defaults and a clinic's own (untagged) wording are written in.
+BASE_LANGUAGE = "en"
+# The parts of the content that are words in a language; the rest (hours, phone numbers,
+# reminder times) is the same whatever language the patient reads.
+WORDS: tuple[str, ...] = (
+    "timed",
+    "normal",
+    "self_care",
+    "call_clinic",
+    "call_911",
+    "crisis.line_name",
+    "crisis.options",
+    "crisis.prompt",
+    "not_monitored",
+    "levels",
+    "reasons",
+    "notifications",
+)
 
 # Whole-number settings that are not hours after an infusion (0-168), with their ranges.
 INT_RANGES: dict[str, tuple[int, int]] = {
@@ -184,6 +224,115 @@ def _merge(default: Any, override: Any, path: str) -> Any:
     return override
 
 
-def clinic_content(overrides: Mapping[str, Any] | None) -> dict[str, Any]:
-    """The defaults with a clinic's overrides laid over them, checked for shape."""
-    return _merge(DEFAULT_CONTENT, overrides or {}, "")
+def _words_shape(words: Any, path: str) -> None:
+    """A clinic's wording for one language: only the parts that are words, shaped as the
+    defaults are."""
+    if not isinstance(words, Mapping):
+        raise ContentError(f"{path} must be a set of named values")
+    sections = {part.split(".")[0] for part in WORDS}
+    for key, value in words.items():
+        if key not in sections:
+            raise ContentError(f"{path}.{key} is not wording")
+        if key == "crisis":
+            if not isinstance(value, Mapping):
+                raise ContentError(f"{path}.crisis must be a set of named values")
+            for name in value:
+                if f"crisis.{name}" not in WORDS:
+                    raise ContentError(f"{path}.crisis.{name} is not wording")
+        _merge(DEFAULT_CONTENT[key], value, f"{path}.{key}")
+
+
+def _split(overrides: Mapping[str, Any] | None) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A clinic's overrides in the base language, and its wording in each other language."""
+    base = dict(overrides or {})
+    translations = base.pop("translations", {})
+    if not isinstance(translations, Mapping):
+        raise ContentError("translations must be a set of named values")
+    for language, words in translations.items():
+        if not isinstance(language, str) or language == BASE_LANGUAGE:
+            raise ContentError(f"translations.{language} is not another language")
+        _words_shape(words, f"translations.{language}")
+    return base, dict(translations)
+
+
+def _leaves(tree: Mapping[str, Any], prefix: str) -> list[str]:
+    """Dotted paths to every text or list of lines under `prefix`."""
+    node = _get(tree, prefix)
+    if isinstance(node, Mapping):
+        return [path for key in node for path in _leaves(tree, f"{prefix}.{key}")]
+    return [prefix]
+
+
+def _get(tree: Mapping[str, Any], path: str, default: Any = None) -> Any:
+    node: Any = tree
+    for part in path.split("."):
+        if not isinstance(node, Mapping) or part not in node:
+            return default
+        node = node[part]
+    return node
+
+
+def _set(tree: dict[str, Any], path: str, value: Any) -> None:
+    *parents, last = path.split(".")
+    for part in parents:
+        tree = tree.setdefault(part, {})
+    tree[last] = value
+
+
+def word_paths(content: Mapping[str, Any]) -> list[str]:
+    """Every piece of wording in merged content, as a dotted path (reasons by rule code)."""
+    return [path for part in WORDS for path in _leaves(content, part)]
+
+
+def _changed(base: Mapping[str, Any], path: str) -> bool:
+    """Whether the clinic's own wording differs from the default here."""
+    return _get(base, path) != _get(DEFAULT_CONTENT, path)
+
+
+def clinic_content(
+    overrides: Mapping[str, Any] | None,
+    language: str = BASE_LANGUAGE,
+    translate: Translate = untranslated,
+) -> dict[str, Any]:
+    """The defaults with a clinic's overrides laid over them, checked for shape, in `language`.
+
+    Wording in another language comes, for each piece, from the first of:
+      1. the clinic's own wording in that language (overrides["translations"][language]);
+      2. the clinic's own wording in the base language, where it changed the default: a
+         clinic's edit (a longer window, an extra warning) must reach every patient, so it is
+         never replaced by a translation of a default it chose not to use;
+      3. the default, translated by `translate`.
+    """
+    base_overrides, translations = _split(overrides)
+    base = _merge(DEFAULT_CONTENT, base_overrides, "")
+    if language == BASE_LANGUAGE:
+        return base
+    local = translations.get(language, {})
+    result = copy.deepcopy(base)
+    for path in word_paths(base):
+        if _get(local, path) is not None:
+            value = _get(local, path)
+        elif _changed(base, path):
+            value = _get(base, path)
+        else:
+            default = _get(DEFAULT_CONTENT, path)
+            value = (
+                [translate(line) for line in default]
+                if isinstance(default, list)
+                else (translate(default))
+            )
+        _set(result, path, copy.deepcopy(value))
+    for code, text in local.get("reasons", {}).items():
+        result["reasons"][code] = text
+    return result
+
+
+def kept_in_base_language(overrides: Mapping[str, Any] | None, language: str) -> set[str]:
+    """The wording shown in the base language to `language` readers: the clinic changed it and
+    has not written it in their language (rule 2 of clinic_content)."""
+    if language == BASE_LANGUAGE:
+        return set()
+    base_overrides, translations = _split(overrides)
+    base = _merge(DEFAULT_CONTENT, base_overrides, "")
+    local = translations.get(language, {})
+    return {path for path in word_paths(base) if _get(local, path) is None and _changed(base, path)}

@@ -9,6 +9,8 @@ from zoneinfo import ZoneInfo
 
 from babel.dates import format_datetime
 
+from .translation import fill
+
 # The order patients read them in: the dangerous ones first.
 ORDER = ("driving", "decisions", "alcohol", "sedatives", "companion")
 
@@ -41,9 +43,15 @@ def ready_to_drive(window_over: bool, since_infusion: list[MorningAnswers]) -> b
     )
 
 
+# A weekday and a clock time. Spanish keeps a comma, so that "hasta el sábado, 3:40 p. m."
+# needs no "a la"/"a las" (one o'clock takes the singular).
+MOMENT_PATTERNS = {"en": "EEEE h:mm a", "es": "EEEE, h:mm a"}
+
+
 def format_moment(moment: datetime, tz: ZoneInfo, locale: str = "en") -> str:
     """A weekday and a clock time in the clinic's zone, e.g. 'Saturday 3:40 PM'."""
-    return format_datetime(moment.astimezone(tz), "EEEE h:mm a", locale=locale)
+    pattern = MOMENT_PATTERNS.get(locale, MOMENT_PATTERNS["en"])
+    return format_datetime(moment.astimezone(tz), pattern, locale=locale)
 
 
 def timed_instructions(
@@ -64,6 +72,6 @@ def timed_instructions(
     result = []
     for key in ORDER:
         until = (ended_at + timedelta(hours=windows[key])).astimezone(tz)
-        text = texts[key].replace("{until}", format_moment(until, tz, locale))
+        text = fill(texts[key], "until", format_moment(until, tz, locale))
         result.append(TimedInstruction(key=key, text=text, until=until, is_over=now >= until))
     return result

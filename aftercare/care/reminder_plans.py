@@ -11,13 +11,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_time
+from babel.dates import format_datetime, format_time
+
+from .translation import N_, P_, Translate, fill, in_context, untranslated
 
 APPOINTMENT_KINDS: dict[str, str] = {
-    "follow_up": "Follow-up visit",
-    "infusion": "Infusion",
-    "booster": "Booster infusion",
-    "integration": "Integration therapy session",
+    "follow_up": N_("Follow-up visit"),
+    "infusion": N_("Infusion"),
+    "booster": N_("Booster infusion"),
+    "integration": N_("Integration therapy session"),
 }
 # Kinds after which the patient may not drive, and so needs a ride home arranged.
 SEDATING_KINDS = frozenset({"infusion", "booster"})
@@ -57,16 +59,34 @@ class PlannedReminder:
     urgency: str
 
 
-def describe_when(moment: datetime, reference: datetime, tz: ZoneInfo, locale: str = "en") -> str:
+# How a reminder says when: {at} becomes "at 3:00 PM" (see AT_TIME).
+WHEN_TODAY = N_("today {at}")
+WHEN_TOMORROW = N_("tomorrow {at}")
+WHEN_WEEKDAY = N_("on {weekday} {at}")
+AT_TIME = N_("at {time}")
+# Spanish says "a la 1:00" but "a las 3:00": one o'clock has its own message.
+AT_ONE_OCLOCK = P_("one o'clock", "at {time}")
+
+
+def describe_when(
+    moment: datetime,
+    reference: datetime,
+    tz: ZoneInfo,
+    locale: str = "en",
+    translate: Translate = untranslated,
+) -> str:
     """'today at 3:00 PM', 'tomorrow at 9:30 AM' or 'on Saturday at 3:00 PM', from `reference`."""
     local, ref = moment.astimezone(tz), reference.astimezone(tz)
     clock = format_time(local, "h:mm a", locale=locale)
+    at = in_context(translate, AT_ONE_OCLOCK) if local.hour % 12 == 1 else translate(AT_TIME)
+    at = at.replace("{time}", clock)
     days = (local.date() - ref.date()).days
     if days == 0:
-        return f"today at {clock}"
+        return translate(WHEN_TODAY).replace("{at}", at)
     if days == 1:
-        return f"tomorrow at {clock}"
-    return f"on {local.strftime('%A')} at {clock}"
+        return translate(WHEN_TOMORROW).replace("{at}", at)
+    weekday = format_datetime(local, "EEEE", locale=locale)
+    return translate(WHEN_WEEKDAY).replace("{weekday}", weekday).replace("{at}", at)
 
 
 def _local(day: datetime, hour: int, tz: ZoneInfo, days_later: int = 0) -> datetime:
@@ -82,6 +102,8 @@ def appointment_plan(
     settings: ReminderSettings,
     words: Mapping[str, str],
     now: datetime,
+    locale: str = "en",
+    translate: Translate = untranslated,
 ) -> list[PlannedReminder]:
     """Reminders before an appointment: at each offset, and a ride-home reminder for infusions.
 
@@ -100,7 +122,11 @@ def appointment_plan(
                 due_at=due,
                 expires_at=starts_at,
                 title=words["appointment_title"],
-                body=words["appointment_body"].replace("{when}", describe_when(starts_at, due, tz)),
+                body=fill(
+                    words["appointment_body"],
+                    "when",
+                    describe_when(starts_at, due, tz, locale, translate),
+                ),
                 url="/today",
                 urgency="high" if hours <= 3 else "normal",
             )
@@ -113,7 +139,11 @@ def appointment_plan(
                 due_at=due,
                 expires_at=starts_at,
                 title=words["driver_title"],
-                body=words["driver_body"].replace("{when}", describe_when(starts_at, due, tz)),
+                body=fill(
+                    words["driver_body"],
+                    "when",
+                    describe_when(starts_at, due, tz, locale, translate),
+                ),
                 url="/today",
                 urgency="normal",
             )

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import IntEnum
 
+from .translation import N_
+
 
 class Severity(IntEnum):
     """How much a graded side effect bothers the patient right now."""
@@ -16,10 +18,10 @@ class Severity(IntEnum):
 
 
 SEVERITY_LABELS = {
-    Severity.NONE: "No",
-    Severity.MILD: "A little",
-    Severity.MODERATE: "Quite a bit",
-    Severity.SEVERE: "Very much",
+    Severity.NONE: N_("No"),
+    Severity.MILD: N_("A little"),
+    Severity.MODERATE: N_("Quite a bit"),
+    Severity.SEVERE: N_("Very much"),
 }
 
 
@@ -38,35 +40,35 @@ class Symptom:
 
 # Expected effects that pass within hours: asked with a severity.
 GRADED = (
-    Symptom("dissociation", "Feeling detached, floaty or unreal", True),
-    Symptom("dizziness", "Dizziness or the room spinning", True),
-    Symptom("nausea", "Nausea or vomiting", True),
-    Symptom("headache", "Headache", True),
-    Symptom("drowsiness", "Drowsiness or tiredness", True),
-    Symptom("blurred_vision", "Blurred or double vision", True),
-    Symptom("anxiety", "Anxiety or feeling on edge", True),
-    Symptom("low_mood", "Low mood, worse than before", True),
+    Symptom("dissociation", N_("Feeling detached, floaty or unreal"), True),
+    Symptom("dizziness", N_("Dizziness or the room spinning"), True),
+    Symptom("nausea", N_("Nausea or vomiting"), True),
+    Symptom("headache", N_("Headache"), True),
+    Symptom("drowsiness", N_("Drowsiness or tiredness"), True),
+    Symptom("blurred_vision", N_("Blurred or double vision"), True),
+    Symptom("anxiety", N_("Anxiety or feeling on edge"), True),
+    Symptom("low_mood", N_("Low mood, worse than before"), True),
 )
 
 # Effects the care team must hear about, and red flags: asked yes or no.
 YES_NO = (
-    Symptom("cannot_keep_fluids", "Vomiting so much you cannot keep fluids down", False),
+    Symptom("cannot_keep_fluids", N_("Vomiting so much you cannot keep fluids down"), False),
     Symptom(
         "confusion_hallucinations",
-        "Confusion, or seeing or hearing things that are not there",
+        N_("Confusion, or seeing or hearing things that are not there"),
         False,
     ),
-    Symptom("rash_itching", "A new rash or itching", False),
-    Symptom("painful_urination", "Pain or blood when you pee", False),
-    Symptom("suicidal_thoughts", "Thoughts of hurting yourself or ending your life", False),
-    Symptom("chest_pain", "Chest pain or pressure", False),
-    Symptom("trouble_breathing", "Trouble breathing", False),
+    Symptom("rash_itching", N_("A new rash or itching"), False),
+    Symptom("painful_urination", N_("Pain or blood when you pee"), False),
+    Symptom("suicidal_thoughts", N_("Thoughts of hurting yourself or ending your life"), False),
+    Symptom("chest_pain", N_("Chest pain or pressure"), False),
+    Symptom("trouble_breathing", N_("Trouble breathing"), False),
     Symptom(
         "swelling",
-        "Swelling of your face, lips, tongue or throat, or trouble swallowing",
+        N_("Swelling of your face, lips, tongue or throat, or trouble swallowing"),
         False,
     ),
-    Symptom("fainting", "Fainting, or very hard to stay awake", False),
+    Symptom("fainting", N_("Fainting, or very hard to stay awake"), False),
 )
 
 SYMPTOMS = GRADED + YES_NO

@@ -23,6 +23,7 @@ from enum import StrEnum
 from typing import Any
 
 from aftercare.care.symptoms import GRADED, Severity
+from aftercare.care.translation import N_
 
 VITALS = ("systolic", "diastolic", "heart_rate")
 
@@ -135,31 +136,34 @@ RULES: tuple[Rule, ...] = (
     Rule(
         "chest_pain",
         Level.EMERGENCY,
-        "Call 911 now. Chest pain or pressure needs help right away.",
+        N_("Call 911 now. Chest pain or pressure needs help right away."),
         symptoms=("chest_pain",),
     ),
     Rule(
         "trouble_breathing",
         Level.EMERGENCY,
-        "Call 911 now. Trouble breathing needs help right away.",
+        N_("Call 911 now. Trouble breathing needs help right away."),
         symptoms=("trouble_breathing",),
     ),
     Rule(
         "swelling",
         Level.EMERGENCY,
-        "Call 911 now. Swelling of your face, lips, tongue or throat can block your breathing.",
+        N_("Call 911 now. Swelling of your face, lips, tongue or throat can block your breathing."),
         symptoms=("swelling",),
     ),
     Rule(
         "fainting",
         Level.EMERGENCY,
-        "Call 911 now. Fainting, or being very hard to keep awake, needs help right away.",
+        N_("Call 911 now. Fainting, or being very hard to keep awake, needs help right away."),
         symptoms=("fainting",),
     ),
     Rule(
         "bp_crisis_with_symptoms",
         Level.EMERGENCY,
-        "Call 911 now. Your blood pressure is very high and your vision or thinking has changed.",
+        N_(
+            "Call 911 now. Your blood pressure is very high and your vision or thinking has"
+            " changed."
+        ),
         symptoms=("blurred_vision", "confusion_hallucinations"),
         vitals_at_least=BP_CRISIS,
     ),
@@ -167,26 +171,32 @@ RULES: tuple[Rule, ...] = (
     Rule(
         "suicidal_thoughts",
         Level.CRISIS,
-        "Call or text 988 now to talk to someone. Veterans, press 1. If you are in danger"
-        " right now, call 911. Your care team will be told.",
+        N_(
+            "Call or text 988 now to talk to someone. Veterans, press 1. If you are in danger"
+            " right now, call 911. Your care team will be told."
+        ),
         symptoms=("suicidal_thoughts",),
     ),
     # Call the clinic.
     Rule(
         "bp_crisis",
         Level.CALL_CLINIC,
-        "Your blood pressure is very high. Sit quietly for 5 minutes, then measure again."
-        " If it is still 180/120 or higher, call the clinic now. Call 911 if you have chest"
-        " pain, shortness of breath, back pain, numbness, a change in vision or trouble"
-        " speaking.",
+        N_(
+            "Your blood pressure is very high. Sit quietly for 5 minutes, then measure again."
+            " If it is still 180/120 or higher, call the clinic now. Call 911 if you have chest"
+            " pain, shortness of breath, back pain, numbness, a change in vision or trouble"
+            " speaking."
+        ),
         vitals_at_least=BP_CRISIS,
         unless=("bp_crisis_with_symptoms",),
     ),
     Rule(
         "bp_high",
         Level.CALL_CLINIC,
-        "Your blood pressure is still high hours after your infusion. Call the clinic and"
-        " tell them your reading.",
+        N_(
+            "Your blood pressure is still high hours after your infusion. Call the clinic and"
+            " tell them your reading."
+        ),
         vitals_at_least=(("systolic", 160), ("diastolic", 100)),
         min_hours=SETTLED_HOURS,
         # One blood pressure reason is enough: crisis level has its own advice.
@@ -195,56 +205,62 @@ RULES: tuple[Rule, ...] = (
     Rule(
         "heart_rate_high",
         Level.CALL_CLINIC,
-        "Your heart is still beating fast hours after your infusion. Sit and rest, and call"
-        " the clinic.",
+        N_(
+            "Your heart is still beating fast hours after your infusion. Sit and rest, and call"
+            " the clinic."
+        ),
         vitals_at_least=(("heart_rate", 120),),
         min_hours=SETTLED_HOURS,
     ),
     Rule(
         "cannot_keep_fluids",
         Level.CALL_CLINIC,
-        "Call the clinic. Take small sips of water while you wait.",
+        N_("Call the clinic. Take small sips of water while you wait."),
         symptoms=("cannot_keep_fluids",),
     ),
     Rule(
         "rash_itching",
         Level.CALL_CLINIC,
-        "Call the clinic about your new rash or itching. Call 911 if your face, lips or throat"
-        " swell or you have trouble breathing.",
+        N_(
+            "Call the clinic about your new rash or itching. Call 911 if your face, lips or throat"
+            " swell or you have trouble breathing."
+        ),
         symptoms=("rash_itching",),
     ),
     Rule(
         "painful_urination",
         Level.CALL_CLINIC,
-        "Call the clinic about pain or blood when you pee.",
+        N_("Call the clinic about pain or blood when you pee."),
         symptoms=("painful_urination",),
     ),
     Rule(
         "confusion_next_day",
         Level.CALL_CLINIC,
-        "Call the clinic. Confusion, or seeing or hearing things, should be gone by now.",
+        N_("Call the clinic. Confusion, or seeing or hearing things, should be gone by now."),
         symptoms=("confusion_hallucinations",),
         min_hours=NEXT_DAY_HOURS,
     ),
     Rule(
         "dissociation_next_day",
         Level.CALL_CLINIC,
-        "Call the clinic. Feeling detached or unreal should be gone by now.",
+        N_("Call the clinic. Feeling detached or unreal should be gone by now."),
         symptoms=("dissociation",),
         min_hours=NEXT_DAY_HOURS,
     ),
     Rule(
         "low_mood_severe",
         Level.CALL_CLINIC,
-        "Call the clinic to tell them your mood is much worse. If you think about hurting"
-        " yourself, call or text 988.",
+        N_(
+            "Call the clinic to tell them your mood is much worse. If you think about hurting"
+            " yourself, call or text 988."
+        ),
         symptoms=("low_mood",),
         min_severity=Severity.SEVERE,
     ),
     Rule(
         "severe_effect_next_day",
         Level.CALL_CLINIC,
-        "Call the clinic. A side effect this strong should be gone by now.",
+        N_("Call the clinic. A side effect this strong should be gone by now."),
         symptoms=tuple(symptom.code for symptom in GRADED),
         min_severity=Severity.SEVERE,
         min_hours=GONE_BY_HOURS,

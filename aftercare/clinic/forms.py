@@ -188,6 +188,11 @@ class SettingsForm(FlaskForm):
         "Crisis line name", validators=[InputRequired(), Length(max=120)]
     )
     crisis_options = StringField("Crisis line options", validators=[Optional(), Length(max=200)])
+    crisis_prompt = StringField(
+        "Crisis bar, first line",
+        description="{line} is replaced by the crisis line. Leave empty for the default.",
+        validators=[Optional(), Length(max=200)],
+    )
     emergency_number = StringField("Emergency number", validators=[InputRequired(), PHONE])
     not_monitored = TextAreaField(
         "Not monitored around the clock", validators=[InputRequired(), Length(max=400)]
@@ -228,6 +233,30 @@ class SettingsForm(FlaskForm):
 
 WINDOW_KEYS = ("driving", "decisions", "alcohol", "sedatives", "companion")
 LIST_KEYS = ("normal", "self_care", "call_clinic", "call_911")
+# The settings that are words patients read, and where each is kept in the clinic's content.
+WORD_FIELDS: dict[str, str] = {
+    **{f"{key}_text": f"timed.{key}" for key in WINDOW_KEYS},
+    **{key: key for key in LIST_KEYS},
+    "crisis_prompt": "crisis.prompt",
+    "crisis_line_name": "crisis.line_name",
+    "crisis_options": "crisis.options",
+    "not_monitored": "not_monitored",
+}
+# Other languages patients can read, each with its own wording boxes ("es_driving_text"...).
+OTHER_LANGUAGES = {"es": "Spanish"}
+
+
+def _translated(name: str, language: str, label: str) -> TextAreaField:
+    validators = [Optional(), Length(max=3000 if name in LIST_KEYS else 400)]
+    if name.endswith("_text"):
+        validators.append(Regexp(r"(?s).*\{until\}", message="Keep {until} where the time goes."))
+    return TextAreaField(f"{label} ({OTHER_LANGUAGES[language]})", validators=validators)
+
+
+for _language in OTHER_LANGUAGES:
+    for _name in WORD_FIELDS:
+        _label = str(getattr(SettingsForm, _name).args[0])
+        setattr(SettingsForm, f"{_language}_{_name}", _translated(_name, _language, _label))
 
 
 class CodeForm(FlaskForm):

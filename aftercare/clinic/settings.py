@@ -4,9 +4,24 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..care.content import DEFAULT_CONTENT, clinic_content
+from ..care.content import DEFAULT_CONTENT, clinic_content, kept_in_base_language
 from ..models import Clinic
-from .forms import LIST_KEYS, WINDOW_KEYS, SettingsForm
+from .forms import LIST_KEYS, OTHER_LANGUAGES, WINDOW_KEYS, WORD_FIELDS, SettingsForm
+
+
+def _get(tree: dict[str, Any], path: str) -> Any:
+    for part in path.split("."):
+        if not isinstance(tree, dict) or part not in tree:
+            return None
+        tree = tree[part]
+    return tree
+
+
+def _set(tree: dict[str, Any], path: str, value: Any) -> None:
+    *parents, last = path.split(".")
+    for part in parents:
+        tree = tree.setdefault(part, {})
+    tree[last] = value
 
 
 def form_data(clinic: Clinic) -> dict[str, Any]:
@@ -20,6 +35,7 @@ def form_data(clinic: Clinic) -> dict[str, Any]:
         "crisis_line": content["crisis"]["line"],
         "crisis_line_name": content["crisis"]["line_name"],
         "crisis_options": content["crisis"]["options"],
+        "crisis_prompt": content["crisis"]["prompt"],
         "emergency_number": content["crisis"]["emergency"],
         "not_monitored": content["not_monitored"],
     }
@@ -36,18 +52,40 @@ def form_data(clinic: Clinic) -> dict[str, Any]:
     data["appointment_hours"] = ", ".join(str(h) for h in reminders["appointment_hours"])
     for key in ("driver_hour", "evening_hour", "morning_hour"):
         data[key] = reminders[key]
+    # Other languages: only the clinic's own wording; an empty box means "not written".
+    for language in OTHER_LANGUAGES:
+        words = (clinic.content or {}).get("translations", {}).get(language, {})
+        for name, path in WORD_FIELDS.items():
+            value = _get(words, path)
+            data[f"{language}_{name}"] = "\n".join(value) if isinstance(value, list) else value
     return data
+
+
+def english_shown(clinic: Clinic) -> dict[str, set[str]]:
+    """Per language, the wording boxes whose patients see the clinic's English for now."""
+    paths = {path: name for name, path in WORD_FIELDS.items()}
+    return {
+        language: {paths[p] for p in kept_in_base_language(clinic.content, language) if p in paths}
+        for language in OTHER_LANGUAGES
+    }
 
 
 def _lines(text: str) -> list[str]:
     return [line.strip() for line in text.splitlines() if line.strip()]
 
 
-def overrides_from(form: SettingsForm, previous: dict[str, Any]) -> dict[str, Any]:
+def overrides_from(
+    form: SettingsForm, previous: dict[str, Any]
+) -> tuple[dict[str, Any], list[str]]:
     """The clinic's content overrides: only what differs from the defaults.
 
     Keeping differences (not a full copy) lets a clinic benefit when a default is improved.
     Reason wording set elsewhere is carried over untouched.
+
+    Wording in another language is kept as the clinic wrote it. When a clinic changes its
+    English and leaves the other language's box as it was, that translation no longer says
+    what the English says: it is dropped (and named in the second value returned), so those
+    patients see the new English until the clinic writes the translation, never old advice.
     """
     wanted: dict[str, Any] = {
         "windows": {key: form[f"{key}_hours"].data for key in WINDOW_KEYS},
@@ -56,6 +94,8 @@ def overrides_from(form: SettingsForm, previous: dict[str, Any]) -> dict[str, An
             "line": form.crisis_line.data.strip(),
             "line_name": form.crisis_line_name.data.strip(),
             "options": (form.crisis_options.data or "").strip(),
+            "prompt": (form.crisis_prompt.data or "").strip()
+            or DEFAULT_CONTENT["crisis"]["prompt"],
             "emergency": form.emergency_number.data.strip(),
         },
         "not_monitored": form.not_monitored.data.strip(),
@@ -87,6 +127,26 @@ def overrides_from(form: SettingsForm, previous: dict[str, Any]) -> dict[str, An
     for key in ("reasons", "levels", "notifications"):
         if key in previous:
             overrides[key] = previous[key]
+    before, after = clinic_content(previous), clinic_content(overrides)
+    translations: dict[str, Any] = {}
+    dropped = []
+    for language in OTHER_LANGUAGES:
+        kept = previous.get("translations", {}).get(language, {})
+        # Wording that is not on the form is carried over as it was.
+        words = {key: kept[key] for key in ("reasons", "levels", "notifications") if key in kept}
+        for name, path in WORD_FIELDS.items():
+            raw = form[f"{language}_{name}"].data or ""
+            value: Any = _lines(raw) if name in LIST_KEYS else raw.strip()
+            if not value:
+                continue
+            if _get(before, path) != _get(after, path) and value == _get(kept, path):
+                dropped.append(f"{form[f'{language}_{name}'].label.text}")
+                continue
+            _set(words, path, value)
+        if words:
+            translations[language] = words
+    if translations:
+        overrides["translations"] = translations
     # Checked against the defaults' shape before it is saved.
     clinic_content(overrides)
-    return overrides
+    return overrides, dropped

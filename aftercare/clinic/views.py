@@ -46,6 +46,7 @@ from .access import current_clinic, get_alert_for_clinician, get_patient_for_cli
 from .auth import admin_required
 from .charts import questionnaire_charts, side_effect_chart
 from .forms import (
+    WORD_FIELDS,
     AcknowledgeForm,
     AppointmentForm,
     InfusionForm,
@@ -54,7 +55,7 @@ from .forms import (
     SettingsForm,
 )
 from .patient_list import patient_page
-from .settings import form_data, overrides_from
+from .settings import english_shown, form_data, overrides_from
 from .timeline import timeline
 
 bp = Blueprint("clinic", __name__, url_prefix="/clinic")
@@ -328,9 +329,20 @@ def settings() -> ResponseReturnValue:
         clinic.timezone = form.timezone.data
         clinic.phone = (form.phone.data or "").strip()
         clinic.after_hours_phone = (form.after_hours_phone.data or "").strip()
-        clinic.content = overrides_from(form, clinic.content or {})
+        clinic.content, dropped = overrides_from(form, clinic.content or {})
         audit.record("clinic.settings", clinic_id=clinic.id)
         db.session.commit()
         flash("Settings saved. Patients see the new wording on their next visit.")
+        if dropped:
+            flash(
+                "You changed the English but not its translation, so these translations were"
+                " removed: " + "; ".join(dropped) + ". Until you write them again, those"
+                " patients see your new English."
+            )
         return redirect(url_for("clinic.settings"), code=303)
-    return render_template("clinic/settings.html", form=form), (422 if form.errors else 200)
+    return render_template(
+        "clinic/settings.html",
+        form=form,
+        form_word_fields=list(WORD_FIELDS),
+        english_shown=english_shown(clinic),
+    ), (422 if form.errors else 200)

@@ -11,13 +11,14 @@ from datetime import timedelta
 
 from flask import Blueprint, abort, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 
 from .. import audit
-from ..care.content import clinic_content
 from ..care.instructions import format_moment, timed_instructions
 from ..extensions import db
+from ..i18n import content_for, current_language
 from ..models import CompanionLink, utcnow
 from .enrollment import hash_token, new_token
 from .session import current_patient, patient_required
@@ -40,7 +41,7 @@ def manage() -> ResponseReturnValue:
     url = None
     if form.validate_on_submit():
         if infusion is None or utcnow() >= infusion.ended_at + LASTS_AFTER_INFUSION:
-            abort(409, "A companion link is for the first day after an infusion.")
+            abort(409, _("A companion link is for the first day after an infusion."))
         token = new_token()
         link = CompanionLink(
             patient_id=patient.id,
@@ -92,10 +93,13 @@ def view(token: str) -> ResponseReturnValue:
         return render_template("companion/gone.html"), (404 if link is None else 410)
     patient = link.patient
     clinic = patient.clinic
-    content = clinic_content(clinic.content)
+    content = content_for(clinic)
+    language = current_language()
     infusion = patient.latest_infusion
     items = (
-        timed_instructions(infusion.ended_at, now, clinic.tz, content["windows"], content["timed"])
+        timed_instructions(
+            infusion.ended_at, now, clinic.tz, content["windows"], content["timed"], language
+        )
         if infusion
         else []
     )
@@ -104,7 +108,7 @@ def view(token: str) -> ResponseReturnValue:
         clinic=clinic,
         content=content,
         items=items,
-        ended=format_moment(infusion.ended_at, clinic.tz) if infusion else None,
-        expires=format_moment(link.expires_at, clinic.tz),
+        ended=format_moment(infusion.ended_at, clinic.tz, language) if infusion else None,
+        expires=format_moment(link.expires_at, clinic.tz, language),
     )
     return response, 200, {"Cache-Control": "no-store", "X-Robots-Tag": "noindex"}

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, RadioField, TextAreaField
 from wtforms.fields.choices import SelectChoice
@@ -27,13 +28,22 @@ from .offline import believable_time
 URGENT_CODES = ("chest_pain", "trouble_breathing", "swelling", "fainting", "suicidal_thoughts")
 
 
-def _vital(label: str, bounds: tuple[int, int], unit: str) -> SmallIntegerField:
+def _vital(label: object, bounds: tuple[int, int], unit: object) -> SmallIntegerField:
     low, high = bounds
     return SmallIntegerField(
         label,
         validators=[
             Optional(),
-            NumberRange(low, high, message=f"Enter a number from {low} to {high} {unit}."),
+            NumberRange(
+                low,
+                high,
+                message=_l(
+                    "Enter a number from %(low)s to %(high)s %(unit)s.",
+                    low=low,
+                    high=high,
+                    unit=unit,
+                ),
+            ),
         ],
     )
 
@@ -46,30 +56,33 @@ class CheckInForm(FlaskForm):
         def csrf_time_limit(self) -> int:
             return current_app.config["CHECKIN_CSRF_HOURS"] * 3600
 
-    systolic = _vital("Top number (systolic)", SYSTOLIC_RANGE, "mmHg")
-    diastolic = _vital("Bottom number (diastolic)", DIASTOLIC_RANGE, "mmHg")
-    heart_rate = _vital("Heart rate (pulse)", HEART_RATE_RANGE, "beats a minute")
+    systolic = _vital(_l("Top number (systolic)"), SYSTOLIC_RANGE, "mmHg")
+    diastolic = _vital(_l("Bottom number (diastolic)"), DIASTOLIC_RANGE, "mmHg")
+    heart_rate = _vital(_l("Heart rate (pulse)"), HEART_RATE_RANGE, _l("beats a minute"))
     got_home_safely = RadioField(
-        "Did a driver take you home safely?",
-        choices=[SelectChoice("yes", "Yes"), SelectChoice("no", "No")],
+        _l("Did a driver take you home safely?"),
+        choices=[SelectChoice("yes", _l("Yes")), SelectChoice("no", _l("No"))],
         validators=[Optional()],
     )
     slept = RadioField(
-        "Did you sleep last night?",
-        choices=[SelectChoice("yes", "Yes"), SelectChoice("no", "No")],
+        _l("Did you sleep last night?"),
+        choices=[SelectChoice("yes", _l("Yes")), SelectChoice("no", _l("No"))],
         validators=[Optional()],
     )
     note = TextAreaField(
-        "Anything else you want your care team to know? (optional)",
+        _l("Anything else you want your care team to know? (optional)"),
         validators=[
             Optional(),
-            Length(max=NOTE_MAX_LENGTH, message=f"Keep it under {NOTE_MAX_LENGTH} characters."),
+            Length(
+                max=NOTE_MAX_LENGTH,
+                message=_l("Keep it under %(most)s characters.", most=NOTE_MAX_LENGTH),
+            ),
         ],
     )
     idempotency_key = HiddenField(
         validators=[
-            InputRequired(message="The form is missing its key. Please reload the page."),
-            Regexp(r"^[A-Za-z0-9_-]{8,64}$", message="The form's key is not valid."),
+            InputRequired(message=_l("The form is missing its key. Please reload the page.")),
+            Regexp(r"^[A-Za-z0-9_-]{8,64}$", message=_l("The form's key is not valid.")),
         ]
     )
     filled_at = HiddenField(validators=[Optional()])
@@ -81,9 +94,9 @@ class CheckInForm(FlaskForm):
             top, bottom = self.systolic.data, self.diastolic.data
             problem = None
             if (top is None) != (bottom is None):
-                problem = "Enter both blood pressure numbers, or neither."
+                problem = _l("Enter both blood pressure numbers, or neither.")
             elif top is not None and bottom is not None and bottom >= top:
-                problem = "The bottom number should be smaller than the top number."
+                problem = _l("The bottom number should be smaller than the top number.")
             if problem:
                 self.diastolic.errors = [*self.diastolic.errors, problem]
                 valid = False
@@ -91,7 +104,7 @@ class CheckInForm(FlaskForm):
 
     def validate_filled_at(self, field: HiddenField) -> None:
         if field.data and self.filled_at_time() is None:
-            raise ValidationError("The time the form was filled in is not valid.")
+            raise ValidationError(_l("The time the form was filled in is not valid."))
 
     def filled_at_time(self) -> datetime | None:
         """When the patient filled in the form, if the phone said and it is believable."""
@@ -110,14 +123,16 @@ class CheckInForm(FlaskForm):
         return {"yes": True, "no": False}.get(self.slept.data or "")
 
 
-_SEVERITY_CHOICES = [SelectChoice(int(level), label) for level, label in SEVERITY_LABELS.items()]
+_SEVERITY_CHOICES = [
+    SelectChoice(int(level), _l(label)) for level, label in SEVERITY_LABELS.items()
+]
 
 for _symptom in GRADED:
     setattr(
         CheckInForm,
         _symptom.code,
         RadioField(
-            _symptom.label,
+            _l(_symptom.label),
             choices=_SEVERITY_CHOICES,
             coerce=int,
             default=int(Severity.NONE),
@@ -125,4 +140,4 @@ for _symptom in GRADED:
         ),
     )
 for _symptom in YES_NO:
-    setattr(CheckInForm, _symptom.code, BooleanField(_symptom.label))
+    setattr(CheckInForm, _symptom.code, BooleanField(_l(_symptom.label)))

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from flask import Blueprint, Response, abort, jsonify, request
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 from icalendar import Alarm, Calendar, Event
 
 from .. import audit
@@ -65,12 +66,13 @@ def appointment_calendar(appointment: Appointment, clinic_name: str) -> bytes:
     event.add("dtstamp", utcnow())
     event.add("dtstart", appointment.starts_at)
     event.add("dtend", appointment.starts_at + timedelta(minutes=appointment.duration_minutes))
-    event.add("summary", f"{APPOINTMENT_KINDS[appointment.kind]}, {clinic_name}")
+    kind = _(APPOINTMENT_KINDS[appointment.kind])
+    event.add("summary", f"{kind}, {clinic_name}")
     if appointment.kind in SEDATING_KINDS:
-        event.add("description", "Arrange for someone to take you home afterwards.")
+        event.add("description", _("Arrange for someone to take you home afterwards."))
     alarm = Alarm()
     alarm.add("action", "DISPLAY")
-    alarm.add("description", f"{APPOINTMENT_KINDS[appointment.kind]} in 2 hours")
+    alarm.add("description", _("%(appointment)s in 2 hours", appointment=kind))
     alarm.add("trigger", timedelta(hours=-2))
     event.add_component(alarm)
     calendar.add_component(event)

@@ -9,6 +9,7 @@ from typing import Any
 
 from flask import current_app, g, jsonify, render_template, request
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from ..extensions import db
@@ -46,7 +47,7 @@ def patient_required(view: Callable[..., ResponseReturnValue]) -> Callable[..., 
     def wrapped(*args: Any, **kwargs: Any) -> ResponseReturnValue:
         if load_device() is None:
             if request.accept_mimetypes.best == "application/json" or request.is_json:
-                return jsonify(error="not_enrolled", message="This phone is not linked."), 401
+                return jsonify(error="not_enrolled", message=_("This phone is not linked.")), 401
             return render_template("patient/not_enrolled.html"), 401
         return view(*args, **kwargs)
 

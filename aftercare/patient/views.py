@@ -19,12 +19,12 @@ from flask import (
     url_for,
 )
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 from flask_wtf.csrf import generate_csrf
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 
 from .. import audit
-from ..care.content import clinic_content
 from ..care.instructions import (
     MorningAnswers,
     format_moment,
@@ -35,6 +35,7 @@ from ..care.reminder_plans import APPOINTMENT_KINDS
 from ..care.symptoms import GRADED, NOTE_MAX_LENGTH, SYMPTOMS_BY_CODE, YES_NO
 from ..care.triage import RULES_BY_CODE, Level, rules_for_browser
 from ..extensions import csrf, db
+from ..i18n import LANGUAGE_COOKIE, content_for, current_language, supported
 from ..models import Appointment, CheckIn, Clinic, utcnow
 from ..questionnaires.schedule import due_for
 from ..questionnaires.service import instruments
@@ -43,6 +44,7 @@ from ..templating import tel
 from .checkins import CheckInData, save_check_in
 from .enrollment import LinkProblem, check_link, redeem_link
 from .forms import URGENT_CODES, CheckInForm
+from .language import note_language
 from .session import current_patient, load_device, patient_required, set_device_cookie
 
 bp = Blueprint("patient", __name__)
@@ -54,11 +56,11 @@ UPCOMING_APPOINTMENTS = 5
 
 
 def reason_text(content: dict[str, Any], code: str) -> str:
-    """The clinic's wording for a triage reason, or the rule's own advice."""
+    """The clinic's wording for a triage reason, or the rule's own advice, translated."""
     if code in content["reasons"]:
         return content["reasons"][code]
     rule = RULES_BY_CODE.get(code)
-    return rule.advice if rule else code
+    return _(rule.advice) if rule else code
 
 
 @bp.before_app_request
@@ -72,7 +74,7 @@ def patient_context() -> dict[str, Any]:
     """The clinic and its words, for the crisis bar on every patient page."""
     device = load_device() if request.blueprint in PATIENT_BLUEPRINTS else None
     clinic = device.patient.clinic if device else None
-    content = clinic_content(clinic.content if clinic else None)
+    content = content_for(clinic)
     return {"clinic": clinic, "content": content}
 
 
@@ -106,6 +108,10 @@ def enroll_confirm(token: str) -> ResponseReturnValue:
         return _link_problem_page(redeemed)
     db.session.flush()
     patient = redeemed.device.patient
+    # A language chosen on the enrollment page is this patient's choice from now on.
+    chosen = supported(request.cookies.get(LANGUAGE_COOKIE))
+    if chosen and patient.language is None:
+        note_language(patient, chosen=chosen)
     audit.record(
         "device.enroll",
         clinic_id=patient.clinic_id,
@@ -125,8 +131,9 @@ def _instructions(clinic: Clinic, content: dict[str, Any]) -> dict[str, Any] | N
     if infusion is None:
         return None
     now = utcnow()
+    language = current_language()
     items = timed_instructions(
-        infusion.ended_at, now, clinic.tz, content["windows"], content["timed"]
+        infusion.ended_at, now, clinic.tz, content["windows"], content["timed"], language
     )
     since = db.session.scalars(
         select(CheckIn).where(
@@ -145,7 +152,7 @@ def _instructions(clinic: Clinic, content: dict[str, Any]) -> dict[str, Any] | N
     cleared = ready_to_drive(driving.is_over, answers)
     return {
         "infusion": infusion,
-        "ended": format_moment(infusion.ended_at, clinic.tz),
+        "ended": format_moment(infusion.ended_at, clinic.tz, language),
         "items": items,
         # The window is over but the morning check-in has not said "slept, clear-headed".
         "driving_waits": driving.is_over and not cleared,
@@ -158,7 +165,7 @@ def _instructions(clinic: Clinic, content: dict[str, Any]) -> dict[str, Any] | N
 def today() -> ResponseReturnValue:
     patient = current_patient()
     clinic = patient.clinic
-    content = clinic_content(clinic.content)
+    content = content_for(clinic)
     recent = db.session.scalars(
         select(CheckIn)
         .where(CheckIn.patient_id == patient.id)
@@ -186,7 +193,7 @@ def today() -> ResponseReturnValue:
             for occurrence in due_for(patient)
             if occurrence.instrument_id in instruments()
         ],
-        kinds=APPOINTMENT_KINDS,
+        kinds={kind: _(name) for kind, name in APPOINTMENT_KINDS.items()},
         reminders_on=device_subscription(load_device()) is not None,
         vapid_key=vapid_public_key(current_app._get_current_object()),  # type: ignore[attr-defined]
         levels=content["levels"],
@@ -226,7 +233,7 @@ def _asks_about_sleep() -> bool:
 
 
 def _render_form(form: CheckInForm, status: int = 200) -> ResponseReturnValue:
-    content = clinic_content(current_patient().clinic.content)
+    content = content_for(current_patient().clinic)
     urgent = [SYMPTOMS_BY_CODE[code] for code in URGENT_CODES]
     others = [s for s in YES_NO if s.code not in URGENT_CODES]
     return (
@@ -269,7 +276,7 @@ def check_in_submit() -> ResponseReturnValue:
     form = CheckInForm(formdata=request.form)
     if not form.validate_on_submit():
         if form.csrf_token.errors:
-            message = "This form has expired. Please reload the page and try again."
+            message = _("This form has expired. Please reload the page and try again.")
             if _wants_json():
                 return jsonify(error="csrf", message=message), 400
             return render_template("error.html", code=400, message=message), 400
@@ -293,7 +300,7 @@ def check_in_submit() -> ResponseReturnValue:
     except OperationalError:
         db.session.rollback()
         current_app.logger.exception("check-in could not be saved")
-        message = (
+        message = _(
             "Your check-in could not be saved just now. It is kept on this phone; please try again."
         )
         if _wants_json():
@@ -330,10 +337,10 @@ def check_in_result(check_in_id: int) -> ResponseReturnValue:
     # Another patient's check-in does not exist, as far as this phone can tell.
     if check_in is None or check_in.patient_id != patient.id:
         abort(404)
-    content = clinic_content(patient.clinic.content)
+    content = content_for(patient.clinic)
     level = Level(check_in.triage_level)
     reported = [
-        SYMPTOMS_BY_CODE[code].label
+        _(SYMPTOMS_BY_CODE[code].label)
         for code, value in check_in.severities.items()
         if value and code in SYMPTOMS_BY_CODE
     ]
@@ -342,8 +349,10 @@ def check_in_result(check_in_id: int) -> ResponseReturnValue:
         check_in=check_in,
         level=level,
         action=content["levels"][level.value],
-        reasons=[reason_text(content, code) for code in check_in.triage_reasons],
+        reasons=[
+            {"code": code, "text": reason_text(content, code)} for code in check_in.triage_reasons
+        ],
         has_crisis_reason="suicidal_thoughts" in check_in.triage_reasons,
         reported=reported,
-        received=format_moment(check_in.received_at, patient.clinic.tz),
+        received=format_moment(check_in.received_at, patient.clinic.tz, current_language()),
     )

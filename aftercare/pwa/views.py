@@ -9,7 +9,9 @@ from pathlib import Path
 
 from flask import Blueprint, Response, current_app, render_template, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 
+from ..i18n import current_language
 from ..paths import resource_dir
 
 bp = Blueprint("pwa", __name__)
@@ -75,7 +77,8 @@ def manifest() -> ResponseReturnValue:
     data = {
         "name": "Aftercare",
         "short_name": "Aftercare",
-        "description": "Your instructions and check-ins after a ketamine infusion.",
+        "description": _("Your instructions and check-ins after a ketamine infusion."),
+        "lang": current_language(),
         "id": "/",
         "start_url": "/today",
         "scope": "/",

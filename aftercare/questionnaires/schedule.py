@@ -18,9 +18,10 @@ from ..care.questionnaire_schedule import (
 )
 from ..extensions import db
 from ..models import Appointment, Infusion, Patient, QuestionnaireResponse, Reminder, utcnow
+from ..reminders.planning import QUESTIONNAIRE_KIND, questionnaire_words
 
 PLAN_AHEAD = timedelta(weeks=8)
-KIND = "questionnaire_"
+KIND = QUESTIONNAIRE_KIND
 
 
 def _course(
@@ -81,6 +82,7 @@ def plan_questionnaire_reminders(patient: Patient, now: datetime | None = None) 
         .values(state="cancelled", finished_at=now)
     )
     found, _ = _course(patient, now + PLAN_AHEAD)
+    title, body = questionnaire_words(patient)
     planned: set[tuple[str, datetime]] = set()
     added = 0
     for occurrence in found:
@@ -103,8 +105,8 @@ def plan_questionnaire_reminders(patient: Patient, now: datetime | None = None) 
                 clinic_id=patient.clinic_id,
                 patient_id=patient.id,
                 kind=f"{KIND}{occurrence.instrument_id}",
-                title="A few questions for your care team",
-                body="Tap to answer a short questionnaire.",
+                title=title,
+                body=body,
                 url=f"/questionnaires/{occurrence.instrument_id}",
                 due_at=occurrence.due_at,
                 expires_at=occurrence.closes_at,

@@ -17,6 +17,8 @@ from flask import (
     url_for,
 )
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_wtf import FlaskForm
 from sqlalchemy.exc import OperationalError
 
@@ -24,6 +26,7 @@ from ..care.charts import Point, Series, chart_table, line_chart
 from ..care.instruments import Instrument
 from ..care.scoring import IncompleteAnswers, InvalidAnswer
 from ..extensions import csrf, db
+from ..i18n import current_language
 from ..models import QuestionnaireResponse
 from ..patient.offline import believable_time
 from ..patient.session import current_patient, load_device, patient_required
@@ -73,6 +76,20 @@ def _parse(instrument: Instrument) -> tuple[dict[int, Any], dict[str, int]]:
     return answers, extra
 
 
+def please_answer(missing: tuple[int, ...]) -> str:
+    """Ask, in the page's language, for the questions still unanswered."""
+    numbers = [str(number) for number in sorted(missing)]
+    if len(numbers) == 1:
+        return _("Please answer question %(number)s.", number=numbers[0])
+    return ngettext(
+        "Please answer question %(numbers)s.",
+        "Please answer questions %(numbers)s and %(last)s.",
+        len(numbers),
+        numbers=", ".join(numbers[:-1]),
+        last=numbers[-1],
+    )
+
+
 @bp.get("/questionnaires")
 @patient_required
 def index() -> ResponseReturnValue:
@@ -93,18 +110,20 @@ def index() -> ResponseReturnValue:
             ]
             chart = line_chart(
                 series,
-                title=f"Your {instrument.short_title} answers over time",
-                description="Your total at each time you answered.",
+                title=_("Your %(name)s answers over time", name=instrument.short_title),
+                description=_("Your total at each time you answered."),
                 y_min=instrument.scoring.total_min,
                 y_max=instrument.scoring.total_max,
-                y_label="Total",
+                y_label=_("Total"),
                 tz=tz,
+                locale=current_language(),
+                translate=_,
                 id_prefix=f"mine-{instrument.id}",
                 calm=True,
                 width=400,
                 height=260,
             )
-            table = chart_table(series, tz)
+            table = chart_table(series, tz, locale=current_language())
         rows.append(
             {"instrument": instrument, "responses": responses, "chart": chart, "table": table}
         )
@@ -133,7 +152,7 @@ def submit(instrument_id: str) -> ResponseReturnValue:
     instrument = _instrument(instrument_id)
     token = TokenForm()
     if not token.validate_on_submit():
-        message = "This form has expired. Please reload the page and try again."
+        message = _("This form has expired. Please reload the page and try again.")
         if _wants_json():
             return jsonify(error="csrf", message=message), 400
         return render_template("error.html", code=400, message=message), 400
@@ -153,17 +172,19 @@ def submit(instrument_id: str) -> ResponseReturnValue:
         ), 422
 
     if not KEY.match(key):
-        return refuse("The form's key is not valid. Please reload the page.")
+        return refuse(_("The form's key is not valid. Please reload the page."))
     submission = Submission(
         instrument, key, answers, extra, believable_time(request.form.get("filled_at"))
     )
     try:
         response, created = save_response(current_patient(), load_device(), submission)
-    except (IncompleteAnswers, InvalidAnswer) as error:
-        return refuse(str(error))
+    except IncompleteAnswers as error:
+        return refuse(please_answer(error.missing))
+    except InvalidAnswer:
+        return refuse(_("One of the answers is not one of the choices. Please check your answers."))
     except OperationalError:
         db.session.rollback()
-        message = (
+        message = _(
             "Your answers could not be saved just now. They are kept on this phone; "
             "please try again."
         )

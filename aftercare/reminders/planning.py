@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import update
+from datetime import UTC, datetime
+
+from sqlalchemy import select, update
 
 from ..care.content import clinic_content
 from ..care.reminder_plans import (
@@ -12,12 +14,38 @@ from ..care.reminder_plans import (
     infusion_prompts,
 )
 from ..extensions import db
-from ..models import Appointment, Clinic, Infusion, Reminder, utcnow
+from ..i18n import translator
+from ..models import Appointment, Clinic, Infusion, Patient, Reminder, utcnow
+
+QUESTIONNAIRE_KIND = "questionnaire_"
 
 
-def _settings(clinic: Clinic) -> tuple[ReminderSettings, dict[str, str]]:
-    content = clinic_content(clinic.content)
-    return ReminderSettings.from_content(content["reminders"]), content["notifications"]
+class Wording:
+    """What a patient's reminders say, in their language, with their clinic's words."""
+
+    def __init__(self, clinic: Clinic, patient: Patient) -> None:
+        self.language = patient.notification_language
+        self.translate = translator(self.language)
+        content = clinic_content(clinic.content, self.language, self.translate)
+        self.settings = ReminderSettings.from_content(content["reminders"])
+        self.words: dict[str, str] = content["notifications"]
+
+    def appointment(
+        self, appointment: Appointment, clinic: Clinic, now: datetime
+    ) -> list[PlannedReminder]:
+        return appointment_plan(
+            appointment.kind,
+            appointment.starts_at,
+            clinic.tz,
+            self.settings,
+            self.words,
+            now,
+            self.language,
+            self.translate,
+        )
+
+    def infusion(self, infusion: Infusion, clinic: Clinic, now: datetime) -> list[PlannedReminder]:
+        return infusion_prompts(infusion.ended_at, clinic.tz, self.settings, self.words, now)
 
 
 def _add(planned: list[PlannedReminder], clinic_id: int, patient_id: int, **link: int) -> None:
@@ -56,16 +84,57 @@ def plan_appointment(appointment: Appointment) -> None:
     if appointment.is_cancelled:
         return
     clinic = db.session.get(Clinic, appointment.clinic_id)
-    settings, words = _settings(clinic)
-    planned = appointment_plan(
-        appointment.kind, appointment.starts_at, clinic.tz, settings, words, utcnow()
-    )
+    wording = Wording(clinic, db.session.get(Patient, appointment.patient_id))
+    planned = wording.appointment(appointment, clinic, utcnow())
     _add(planned, clinic.id, appointment.patient_id, appointment_id=appointment.id)
 
 
 def plan_infusion(infusion: Infusion, clinic: Clinic) -> None:
     """Check-in prompts after an infusion: that evening and the next morning."""
     cancel_pending(infusion_id=infusion.id)
-    settings, words = _settings(clinic)
-    planned = infusion_prompts(infusion.ended_at, clinic.tz, settings, words, utcnow())
+    wording = Wording(clinic, db.session.get(Patient, infusion.patient_id))
+    planned = wording.infusion(infusion, clinic, utcnow())
     _add(planned, clinic.id, infusion.patient_id, infusion_id=infusion.id)
+
+
+def questionnaire_words(patient: Patient) -> tuple[str, str]:
+    """The title and body of a questionnaire reminder, in the patient's language."""
+    words = Wording(patient.clinic, patient).words
+    return words["questionnaire_title"], words["questionnaire_body"]
+
+
+def reword_pending(patient: Patient) -> int:
+    """Put the patient's unsent reminders in their (new) language; times stay as planned."""
+    pending = db.session.scalars(
+        select(Reminder).where(Reminder.patient_id == patient.id, Reminder.state == "pending")
+    ).all()
+    if not pending:
+        return 0
+    clinic = patient.clinic
+    wording = Wording(clinic, patient)
+    # Every reminder the plan would make, whenever due, so that each pending one finds its own.
+    ever = datetime.min.replace(tzinfo=UTC)
+    plans: dict[tuple[str, int | None, int | None], tuple[str, str]] = {}
+    for reminder in pending:
+        if reminder.appointment_id and (reminder.kind, reminder.appointment_id, None) not in plans:
+            appointment = db.session.get(Appointment, reminder.appointment_id)
+            for plan in wording.appointment(appointment, clinic, ever):
+                plans[plan.kind, appointment.id, None] = (plan.title, plan.body)
+        elif reminder.infusion_id and (reminder.kind, None, reminder.infusion_id) not in plans:
+            infusion = db.session.get(Infusion, reminder.infusion_id)
+            for plan in wording.infusion(infusion, clinic, ever):
+                plans[plan.kind, None, infusion.id] = (plan.title, plan.body)
+    questionnaire = (
+        wording.words["questionnaire_title"],
+        wording.words["questionnaire_body"],
+    )
+    changed = 0
+    for reminder in pending:
+        if reminder.kind.startswith(QUESTIONNAIRE_KIND):
+            words = questionnaire
+        else:
+            words = plans.get((reminder.kind, reminder.appointment_id, reminder.infusion_id))
+        if words and (reminder.title, reminder.body) != words:
+            reminder.title, reminder.body = words
+            changed += 1
+    return changed

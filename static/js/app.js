@@ -2,6 +2,28 @@
 (function () {
   "use strict";
 
+  /* The words the scripts show come from the page, in the patient's language (page_text() in
+   * aftercare/i18n.py); none is written here. {name} in a text takes values[name]. */
+  var pageText = {};
+  var textNode = document.getElementById("page-text");
+  if (textNode) {
+    try { pageText = JSON.parse(textNode.textContent); } catch (error) { pageText = {}; }
+  }
+  function fill(words, values) {
+    return String(words).replace(/\{(\w+)\}/g, function (whole, name) {
+      return values && Object.prototype.hasOwnProperty.call(values, name) ? String(values[name]) : whole;
+    });
+  }
+  function text(key, values) {
+    return Object.prototype.hasOwnProperty.call(pageText, key) ? fill(pageText[key], values) : "";
+  }
+  /* [one, other]: English and Spanish both use the first form for 1 only. */
+  function plural(key, n) {
+    var forms = pageText[key] || ["{n}", "{n}"];
+    return fill(forms[n === 1 ? 0 : 1], { n: n });
+  }
+  self.AftercareText = text;
+
   if ("serviceWorker" in navigator) {
     navigator.serviceWorker.register("/sw.js", { scope: "/" }).catch(function () {});
     // On a patient page opened online, have the worker keep the other patient pages current,
@@ -10,7 +32,8 @@
       navigator.serviceWorker.ready.then(function (registration) {
         // A page the worker did not serve (the first one after linking) was not kept either.
         var served = navigator.serviceWorker.controller ? location.pathname : null;
-        registration.active.postMessage({ type: "refresh-pages", except: served });
+        // The page's language too: pages kept in another language are fetched again at once.
+        registration.active.postMessage({ type: "refresh-pages", except: served, lang: document.documentElement.lang });
       }).catch(function () {});
     }
     navigator.serviceWorker.addEventListener("message", function (event) {
@@ -18,32 +41,31 @@
     });
   }
 
-  function plural(n, word) { return n + " " + word + (n === 1 ? "" : "s"); }
-
   function timeLeft(until) {
     var seconds = Math.floor((until - Date.now()) / 1000);
-    if (seconds <= 0) return "Done";
+    if (seconds <= 0) return text("done");
     var minutes = Math.ceil(seconds / 60);
     var hours = Math.floor(minutes / 60);
     minutes = minutes % 60;
     var parts = [];
-    if (hours) parts.push(plural(hours, "hour"));
-    if (minutes || !hours) parts.push(plural(minutes, "minute"));
-    return parts.join(" ") + " left";
+    if (hours) parts.push(plural("hours", hours));
+    if (minutes || !hours) parts.push(plural("minutes", minutes));
+    return text("left", { time: parts.join(" ") });
   }
 
   function tick() {
     document.querySelectorAll(".timed__item[data-until]").forEach(function (item) {
       var until = Date.parse(item.getAttribute("data-until"));
-      var text = timeLeft(until);
+      var left = timeLeft(until);
       var countdown = item.querySelector(".countdown");
-      if (countdown && countdown.textContent !== text) countdown.textContent = text;
-      item.classList.toggle("is-over", text === "Done");
+      if (countdown && countdown.textContent !== left) countdown.textContent = left;
+      item.classList.toggle("is-over", left === text("done"));
     });
   }
 
   function when(iso) {
-    return new Date(iso).toLocaleString([], { weekday: "long", hour: "numeric", minute: "2-digit" });
+    var language = document.documentElement.lang || [];
+    return new Date(iso).toLocaleString(language, { weekday: "long", hour: "numeric", minute: "2-digit" });
   }
 
   function showOutbox() {
@@ -58,15 +80,13 @@
         if (item.status === "sent") {
           var link = document.createElement("a");
           link.href = item.result_url;
-          link.textContent = "Sent " + when(item.sent_at) + " (filled in " + when(item.filled_at) + ")";
+          link.textContent = text("outbox_sent", { sent: when(item.sent_at), filled: when(item.filled_at) });
           li.appendChild(link);
         } else if (item.status === "problem") {
-          li.textContent = "Filled in " + when(item.filled_at) + ": could not be sent" +
-            (item.problem === "not_linked" ? " because this phone is no longer linked." : ".") +
-            " Please call the clinic.";
+          li.textContent = text(item.problem === "not_linked" ? "outbox_not_linked" : "outbox_problem",
+            { filled: when(item.filled_at) });
         } else {
-          li.textContent = "Waiting to send: filled in " + when(item.filled_at) +
-            ". It will be sent when you are back online.";
+          li.textContent = text("outbox_waiting", { filled: when(item.filled_at) });
         }
         list.appendChild(li);
       });

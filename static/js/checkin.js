@@ -8,6 +8,7 @@
   if (!form || !dataNode) return;
   var data = JSON.parse(dataNode.textContent);
   var live = document.getElementById("triage-now");
+  var text = self.AftercareText; // the page's words, in the patient's language (app.js)
   var queued = document.getElementById("queued-result");
 
   function answers() {
@@ -49,14 +50,14 @@
     container.appendChild(el("p", "action__body", level.body));
     var phones = data.phones;
     if (result.level === "emergency") {
-      container.appendChild(callButton("tel:" + phones.emergency, "Call " + phones.emergency, "emergency"));
+      container.appendChild(callButton("tel:" + phones.emergency, text("call", { number: phones.emergency }), "emergency"));
     }
     if (result.level === "crisis" || result.reasons.indexOf("suicidal_thoughts") !== -1) {
-      container.appendChild(callButton("tel:" + phones.crisis, "Call " + phones.crisis, "crisis"));
-      container.appendChild(callButton("sms:" + phones.crisis, "Text " + phones.crisis, "crisis"));
+      container.appendChild(callButton("tel:" + phones.crisis, text("call", { number: phones.crisis }), "crisis"));
+      container.appendChild(callButton("sms:" + phones.crisis, text("text", { number: phones.crisis }), "crisis"));
     }
     if (result.level === "call_clinic" && phones.clinic) {
-      container.appendChild(callButton("tel:" + phones.clinic, "Call the clinic", "primary"));
+      container.appendChild(callButton("tel:" + phones.clinic, text("call_clinic"), "primary"));
     }
     if (result.reasons.length) {
       var list = el("ul", "plain-list");
@@ -104,16 +105,16 @@
     form.querySelectorAll("input[type=number], textarea").forEach(function (field) {
       if (!field.checkValidity()) {
         var min = field.getAttribute("min"), max = field.getAttribute("max");
-        showError(field, min && max ? "Enter a number from " + min + " to " + max + "." : field.validationMessage);
+        showError(field, min && max ? text("number_range", { low: min, high: max }) : field.validationMessage);
         first = first || field;
       }
     });
     var top = form.elements.systolic, bottom = form.elements.diastolic;
     if (top && bottom && !first) {
       if (!!top.value.trim() !== !!bottom.value.trim()) {
-        showError(bottom, "Enter both blood pressure numbers, or neither."); first = bottom;
+        showError(bottom, text("both_numbers")); first = bottom;
       } else if (top.value && parseInt(bottom.value, 10) >= parseInt(top.value, 10)) {
-        showError(bottom, "The bottom number should be smaller than the top number."); first = bottom;
+        showError(bottom, text("bottom_smaller")); first = bottom;
       }
     }
     if (first) first.focus();
@@ -135,10 +136,8 @@
     var action = el("section");
     renderAction(action, result);
     queued.appendChild(action);
-    queued.appendChild(el("p", "outbox__item outbox__item--waiting",
-      "Saved on this phone. It will be sent to your care team when you are back online. " +
-      "Until then, nobody has seen it."));
-    var again = el("a", "btn btn--plain btn--wide", "Back to Today");
+    queued.appendChild(el("p", "outbox__item outbox__item--waiting", text("check_in_queued")));
+    var again = el("a", "btn btn--plain btn--wide", text("back_to_today"));
     again.href = "/today";
     queued.appendChild(again);
     queued.hidden = false;

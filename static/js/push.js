@@ -13,8 +13,9 @@
   var installed = window.matchMedia("(display-mode: standalone)").matches || navigator.standalone === true;
   var supported = "serviceWorker" in navigator && "PushManager" in window && "Notification" in window;
 
-  function say(text) { statusLine.textContent = text; }
-  function explain(text) { help.textContent = text; help.hidden = !text; }
+  var text = self.AftercareText; // the page's words, in the patient's language (app.js)
+  function say(words) { statusLine.textContent = words; }
+  function explain(words) { help.textContent = words; help.hidden = !words; }
 
   function keyBytes(base64url) {
     var padded = (base64url + "===".slice((base64url.length + 3) % 4)).replace(/-/g, "+").replace(/_/g, "/");
@@ -51,18 +52,17 @@
   }
 
   function show(on) {
-    say(on ? "Reminders are on for this phone." : "Reminders are off for this phone.");
-    button.textContent = on ? "Turn off reminders" : "Turn on reminders";
+    say(text(on ? "reminders_on" : "reminders_off"));
+    button.textContent = text(on ? "turn_off" : "turn_on");
     button.dataset.on = on ? "true" : "false";
     button.hidden = false;
   }
 
   if (!supported) {
     if (ios && !installed) {
-      explain("On iPhone or iPad: tap the Share button, then \u201cAdd to Home Screen\u201d. " +
-        "Open Aftercare from your Home Screen, then turn reminders on here.");
+      explain(text("ios_install"));
     } else {
-      explain("This browser cannot show reminders. Your clinic will still remind you of appointments.");
+      explain(text("no_push"));
     }
     return;
   }
@@ -75,10 +75,10 @@
       }
       show(!!subscription);
       if (Notification.permission === "denied") {
-        explain("Notifications are blocked for this site. Allow them in your browser's settings to get reminders.");
+        explain(text("push_blocked"));
       }
     });
-  }).catch(function () { explain("Reminders could not be set up on this phone."); });
+  }).catch(function () { explain(text("push_failed")); });
 
   button.addEventListener("click", function () {
     button.disabled = true;
@@ -95,7 +95,7 @@
       }
       return Notification.requestPermission().then(function (permission) {
         if (permission !== "granted") {
-          explain("Reminders need your permission. If you said no by mistake, allow notifications for this site in your browser's settings.");
+          explain(text("push_permission"));
           return;
         }
         return registration.pushManager.subscribe({
@@ -106,7 +106,8 @@
         }).then(function () { show(true); });
       });
     }).catch(function (error) {
-      explain("That did not work: " + error.message + ". Please try again.");
+      if (self.console) console.warn("reminders:", error);
+      explain(text("push_error"));
     }).then(function () { button.disabled = false; });
   });
 })();

@@ -45,7 +45,7 @@
       if (crisis) queued.appendChild(alertNow.cloneNode(true)).hidden = false;
       var note = document.createElement("p");
       note.className = "outbox__item outbox__item--waiting";
-      note.textContent = "Saved on this phone. Your answers will be sent to your care team when you are back online.";
+      note.textContent = self.AftercareText("answers_queued");
       queued.appendChild(note);
       queued.hidden = false;
       queued.focus();

@@ -1,0 +1,219 @@
+"""Languages: which one a page is shown in, and the compiled catalogs behind them.
+
+Patient pages are in English or Spanish. The language is, in order: the one the patient chose
+with the switch on their pages (kept on the Patient, so reminders sent later use it too), the one
+this browser chose before it was linked (a cookie), the browser's Accept-Language, English.
+Clinician pages are English.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.support import NullTranslations, Translations
+from flask import Flask, current_app, g, has_request_context, request
+from flask_babel import get_locale, get_translations
+from flask_babel import gettext as _
+from markupsafe import Markup
+
+from .care.content import clinic_content, kept_in_base_language
+from .extensions import babel
+from .models import Clinic
+
+log = logging.getLogger(__name__)
+
+# Each language named in itself, as the switch shows it.
+LANGUAGES: dict[str, str] = {"en": "English", "es": "Español"}
+DEFAULT_LANGUAGE = "en"
+LANGUAGE_COOKIE = "aftercare_language"
+CATALOGS = Path(__file__).resolve().parent / "translations"
+DOMAIN = "messages"
+
+
+def compile_catalogs(source: Path, fallback: Path) -> Path:
+    """Compile each .po whose .mo is missing or older, beside it or else all in `fallback`.
+
+    Done at start-up so that a fresh clone, an editable install and a wheel all run with no
+    separate step; an installed package may be read-only, hence the fallback folder.
+    """
+    try:
+        _compile_stale(source, source)
+        return source
+    except OSError:
+        _compile_stale(source, fallback)
+        log.info("translations compiled into %s (the package folder is read-only)", fallback)
+        return fallback
+
+
+def _compile_stale(source: Path, target: Path) -> None:
+    for po in sorted(source.glob(f"*/LC_MESSAGES/{DOMAIN}.po")):
+        mo = target / po.relative_to(source).with_suffix(".mo")
+        if mo.exists() and mo.stat().st_mtime >= po.stat().st_mtime:
+            continue
+        with po.open("rb") as handle:
+            catalog = read_po(handle, locale=po.parent.parent.name, domain=DOMAIN)
+        mo.parent.mkdir(parents=True, exist_ok=True)
+        # Written aside and renamed: several processes may start at once.
+        partial = mo.with_name(f"{mo.name}.{os.getpid()}.tmp")
+        with partial.open("wb") as handle:
+            # Fuzzy entries are guesses awaiting review: never shown (tests keep there being none).
+            write_mo(handle, catalog, use_fuzzy=False)
+        partial.replace(mo)
+
+
+@cache
+def _translations(folder: str, language: str) -> NullTranslations:
+    return Translations.load(folder, [language], DOMAIN)
+
+
+def translator(language: str) -> Callable[[str], str]:
+    """gettext for one language, usable with no request (the scheduler plans reminders)."""
+    folder = current_app.config["TRANSLATIONS_DIR"]
+    return _translations(str(folder), language).gettext
+
+
+def supported(language: str | None) -> str | None:
+    """The language if the app has it, else None."""
+    return language if language in LANGUAGES else None
+
+
+def browser_language() -> str | None:
+    """The best of our languages in this request's Accept-Language, if it names one."""
+    if not request.accept_languages:
+        return None
+    return request.accept_languages.best_match(list(LANGUAGES))
+
+
+def select_language() -> str:
+    """The language of this request's page (see the module's docstring)."""
+    if not has_request_context():
+        return DEFAULT_LANGUAGE
+    if request.path.startswith("/clinic"):
+        return DEFAULT_LANGUAGE
+    # Imported here: the patient package imports this module.
+    from .patient.session import load_device
+
+    device = load_device()
+    chosen = device.patient.language if device is not None else None
+    return (
+        supported(chosen)
+        or supported(request.cookies.get(LANGUAGE_COOKIE))
+        or browser_language()
+        or DEFAULT_LANGUAGE
+    )
+
+
+def current_language() -> str:
+    """The language of the page being rendered."""
+    locale = get_locale()
+    return locale.language if locale is not None else DEFAULT_LANGUAGE
+
+
+def content_for(clinic: Clinic | None, language: str | None = None) -> dict[str, Any]:
+    """A clinic's wording in the page's language (or `language`), over the defaults."""
+    language = language or current_language()
+    overrides = clinic.content if clinic is not None else None
+    # Noted for in_english(): the pieces a clinic wrote only in English. One clinic per page,
+    # but a page may ask twice (its view, then the crisis bar's defaults): keep both answers.
+    kept = kept_in_base_language(overrides, language)
+    g.content_in_english = g.get("content_in_english", set()) | kept
+    return clinic_content(overrides, language, translator(language))
+
+
+def page_text() -> dict[str, Any]:
+    """The words static/js/*.js show, in the page's language: the scripts hardcode none.
+
+    {name} marks where a script puts a value; plurals come as [one, other].
+    """
+    plural = get_translations().ungettext
+
+    def both(singular: str, plural_form: str) -> list[str]:
+        return [plural(singular, plural_form, n).replace("%(num)d", "{n}") for n in (1, 2)]
+
+    return {
+        "done": _("Done"),
+        "left": _("%(time)s left", time="{time}"),
+        "hours": both("%(num)d hour", "%(num)d hours"),
+        "minutes": both("%(num)d minute", "%(num)d minutes"),
+        "call": _("Call %(number)s", number="{number}"),
+        "text": _("Text %(number)s", number="{number}"),
+        "call_clinic": _("Call the clinic"),
+        "back_to_today": _("Back to Today"),
+        "number_range": _("Enter a number from %(low)s to %(high)s.", low="{low}", high="{high}"),
+        "both_numbers": _("Enter both blood pressure numbers, or neither."),
+        "bottom_smaller": _("The bottom number should be smaller than the top number."),
+        "check_in_queued": _(
+            "Saved on this phone. It will be sent to your care team when you are back online."
+            " Until then, nobody has seen it."
+        ),
+        "answers_queued": _(
+            "Saved on this phone. Your answers will be sent to your care team when you are back"
+            " online."
+        ),
+        "outbox_sent": _("Sent %(sent)s (filled in %(filled)s)", sent="{sent}", filled="{filled}"),
+        "outbox_not_linked": _(
+            "Filled in %(filled)s: could not be sent because this phone is no longer linked."
+            " Please call the clinic.",
+            filled="{filled}",
+        ),
+        "outbox_problem": _(
+            "Filled in %(filled)s: could not be sent. Please call the clinic.", filled="{filled}"
+        ),
+        "outbox_waiting": _(
+            "Waiting to send: filled in %(filled)s. It will be sent when you are back online.",
+            filled="{filled}",
+        ),
+        "reminders_on": _("Reminders are on for this phone."),
+        "reminders_off": _("Reminders are off for this phone."),
+        "turn_on": _("Turn on reminders"),
+        "turn_off": _("Turn off reminders"),
+        "ios_install": _(
+            "On iPhone or iPad: tap the Share button, then “Add to Home Screen”. Open Aftercare"
+            " from your Home Screen, then turn reminders on here."
+        ),
+        "no_push": _(
+            "This browser cannot show reminders. Your clinic will still remind you of appointments."
+        ),
+        "push_blocked": _(
+            "Notifications are blocked for this site. Allow them in your browser's settings to"
+            " get reminders."
+        ),
+        "push_failed": _("Reminders could not be set up on this phone."),
+        "push_permission": _(
+            "Reminders need your permission. If you said no by mistake, allow notifications for"
+            " this site in your browser's settings."
+        ),
+        "push_error": _("That did not work. Please try again."),
+    }
+
+
+def init_i18n(app: Flask) -> None:
+    folder = compile_catalogs(CATALOGS, Path(app.config["DATA_DIR"]) / "translations")
+    app.config["TRANSLATIONS_DIR"] = folder
+    app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(folder)
+    app.config["BABEL_DEFAULT_LOCALE"] = DEFAULT_LANGUAGE
+    babel.init_app(app, locale_selector=select_language)
+
+    @app.context_processor
+    def languages() -> dict[str, object]:
+        language = current_language()
+        return {
+            "current_language": language,
+            "other_languages": {k: v for k, v in LANGUAGES.items() if k != language},
+        }
+
+    app.add_template_global(page_text)
+
+    @app.template_global()
+    def in_english(path: str) -> Markup:
+        """lang="en" on text a clinic wrote only in English, so screen readers read it right."""
+        if current_language() != "en" and path in g.get("content_in_english", ()):
+            return Markup(' lang="en"')
+        return Markup("")

@@ -1,0 +1,67 @@
+"""Catalogs compile themselves at start-up, beside the .po or in the data folder."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from babel.support import Translations
+
+from aftercare import i18n
+
+SOURCE = Path(i18n.__file__).parent / "translations"
+
+
+def copy_of_the_catalogs(tmp_path: Path) -> Path:
+    folder = tmp_path / "translations"
+    shutil.copytree(SOURCE, folder, ignore=shutil.ignore_patterns("*.mo", "*.pot"))
+    return folder
+
+
+def test_a_missing_mo_is_compiled_beside_its_po(tmp_path):
+    folder = copy_of_the_catalogs(tmp_path)
+    assert i18n.compile_catalogs(folder, tmp_path / "data") == folder
+    mo = folder / "es" / "LC_MESSAGES" / "messages.mo"
+    assert Translations.load(str(folder), ["es"]).gettext("Today") == "Hoy"
+    # Up to date: not written again.
+    before = mo.stat().st_mtime_ns
+    i18n.compile_catalogs(folder, tmp_path / "data")
+    assert mo.stat().st_mtime_ns == before
+
+
+def test_an_edited_po_is_compiled_again(tmp_path):
+    folder = copy_of_the_catalogs(tmp_path)
+    i18n.compile_catalogs(folder, tmp_path / "data")
+    po = folder / "es" / "LC_MESSAGES" / "messages.po"
+    po.write_text(po.read_text().replace('msgstr "Hoy"', 'msgstr "Hoy mismo"'))
+    mo = folder / "es" / "LC_MESSAGES" / "messages.mo"
+    os.utime(po, ns=(mo.stat().st_mtime_ns + 10**9,) * 2)
+    i18n.compile_catalogs(folder, tmp_path / "data")
+    assert Translations.load(str(folder), ["es"]).gettext("Today") == "Hoy mismo"
+
+
+def test_a_read_only_package_compiles_into_the_data_folder(tmp_path, monkeypatch):
+    folder = copy_of_the_catalogs(tmp_path)
+    real = i18n._compile_stale
+
+    def read_only(source: Path, target: Path) -> None:
+        if target == source:
+            raise PermissionError(13, "Read-only file system")
+        real(source, target)
+
+    monkeypatch.setattr(i18n, "_compile_stale", read_only)
+    fallback = tmp_path / "data" / "translations"
+    assert i18n.compile_catalogs(folder, fallback) == fallback
+    assert not (folder / "es" / "LC_MESSAGES" / "messages.mo").exists()
+    assert Translations.load(str(fallback), ["es"]).gettext("Today") == "Hoy"
+
+
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [("es-MX,es;q=0.9", "es"), ("fr-FR,es;q=0.5,en;q=0.4", "es"), ("de", "en"), ("", "en")],
+)
+def test_the_browser_language_picks_the_best_of_english_and_spanish(client, header, expected):
+    page = client.get("/", headers={"Accept-Language": header} if header else {})
+    assert f'<html lang="{expected}">' in page.text
