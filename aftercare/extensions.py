@@ -2,6 +2,7 @@
 
 import sqlite3
 
+from flask_compress import Compress
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
@@ -29,6 +30,7 @@ db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 csrf = CSRFProtect()
 login_manager = LoginManager()
+compress = Compress()
 # Sign-in limits; the storage is set from AFTERCARE_RATELIMIT_STORAGE_URI (memory by default,
 # which is right for one process; several processes want a shared store such as Redis).
 limiter = Limiter(key_func=get_remote_address, default_limits=[])

@@ -35,7 +35,7 @@ def test_the_service_worker_is_served_at_the_root_with_its_files_to_keep(client)
     assert response.headers["Cache-Control"] == "no-cache"
     body = response.text
     assert "__PRECACHE__" not in body and "__VERSION__" not in body
-    kept = re.search(r"var PRECACHE = (\[.*?\]);", body).group(1)
+    kept = re.search(r"var PRECACHE ?= ?(\[.*?\]);", body).group(1)  # minified or not
     for name in PRECACHE:
         assert f"/static/{name}?v=" in kept
         url = re.search(rf'"(/static/{re.escape(name)}\?v=[^"]+)"', kept).group(1)

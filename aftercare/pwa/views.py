@@ -7,10 +7,12 @@ import json
 from functools import cache
 from pathlib import Path
 
-from flask import Blueprint, Response, current_app, render_template, url_for
+from flask import Blueprint, Response, current_app, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from werkzeug.security import safe_join
 
 from ..paths import resource_dir
+from .assets import ENCODINGS, MINIFIERS, compress, minify, prepared
 
 bp = Blueprint("pwa", __name__)
 
@@ -53,6 +55,37 @@ def asset(filename: str) -> str:
     return url_for("static", filename=filename, v=asset_version(filename))
 
 
+@bp.after_app_request
+def send_static_code_small(response: Response) -> Response:
+    """Send a static stylesheet or script minified and compressed (see assets.py)."""
+    if (
+        request.endpoint != "static"
+        or response.status_code != 200
+        or response.mimetype not in MINIFIERS
+    ):
+        return response
+    filename = (request.view_args or {})["filename"]
+    path = safe_join(current_app.static_folder or "", filename)
+    if path is None:
+        return response
+    encoding = request.accept_encodings.best_match(ENCODINGS)
+    body = prepared(Path(path), Path(path).stat().st_mtime_ns, response.mimetype, encoding)
+    response.close()  # the open file that send_file would have streamed
+    response.direct_passthrough = False
+    response.set_data(body)
+    if encoding:
+        response.headers["Content-Encoding"] = encoding
+    response.vary.add("Accept-Encoding")
+    # Byte ranges would be of the file as written, not as sent; the name is of no use here; the
+    # ETag below is the validator, so Last-Modified would only add bytes to every response.
+    for name in ("Accept-Ranges", "Content-Disposition", "Last-Modified"):
+        response.headers.pop(name, None)
+    # A validator of its own for each form of the file, as RFC 9110 asks: the file's digest
+    # (as in its address) and the encoding.
+    response.set_etag(f"{asset_version(filename)}-{encoding or 'identity'}")
+    return response.make_conditional(request)
+
+
 @bp.get("/sw.js")
 def service_worker() -> ResponseReturnValue:
     source = (resource_dir("service_worker") / "sw.js").read_text()
@@ -64,7 +97,13 @@ def service_worker() -> ResponseReturnValue:
     # browser install the new worker and drop the old caches.
     version = hashlib.sha256((source + "".join(precache)).encode()).hexdigest()[:12]
     body = source.replace("__PRECACHE__", json.dumps(precache)).replace("__VERSION__", version)
-    response = Response(body, mimetype="text/javascript")
+    encoding = request.accept_encodings.best_match(ENCODINGS)
+    response = Response(
+        compress(minify(body, "text/javascript").encode(), encoding), mimetype="text/javascript"
+    )
+    if encoding:
+        response.headers["Content-Encoding"] = encoding
+    response.vary.add("Accept-Encoding")
     response.headers["Cache-Control"] = "no-cache"
     response.headers["Service-Worker-Allowed"] = "/"
     return response
