@@ -8,7 +8,7 @@ import brotli
 import pytest
 from flask import Flask
 
-from aftercare.pwa.views import asset
+from aftercare.pwa.views import VERSIONED_MAX_AGE, asset
 
 DECODE = {"br": brotli.decompress, "gzip": gzip.decompress}
 
@@ -77,6 +77,30 @@ def test_static_code_is_sent_without_comments_and_the_worker_too(app, client):
         assert comment not in body, url
     # What the page relies on is all there.
     assert "AftercareOutbox" in get(client, versioned(app, "js/outbox.js")).text
+
+
+def test_a_versioned_static_file_is_kept_a_year_and_revalidates_by_its_etag(app, client):
+    url = versioned(app, "css/app.css")
+    first = get(client, url, "br")
+    cache_control = first.headers["Cache-Control"]
+    assert f"max-age={VERSIONED_MAX_AGE}" in cache_control and "immutable" in cache_control
+    assert "no-cache" not in cache_control
+    etag = first.headers["ETag"]
+    assert etag != get(client, url, "gzip").headers["ETag"] != get(client, url).headers["ETag"]
+    again = get(client, url, "br", **{"If-None-Match": etag})
+    assert again.status_code == 304 and again.data == b""
+    assert again.headers["ETag"] == etag
+    # A changed file would come back in full: another encoding's validator does not match.
+    other = get(client, url, "gzip", **{"If-None-Match": etag})
+    assert other.status_code == 200 and other.headers["Content-Encoding"] == "gzip"
+
+
+@pytest.mark.parametrize("url", ["/static/css/app.css", "/static/css/app.css?v=000000000000"])
+def test_a_static_file_without_its_current_version_is_checked_each_time(client, url):
+    response = get(client, url, "br")
+    assert response.status_code == 200
+    assert response.headers["Cache-Control"] == "no-cache"
+    assert "immutable" not in response.headers["Cache-Control"]
 
 
 def test_compressed_pages_and_the_worker_keep_their_headers(client, phone):

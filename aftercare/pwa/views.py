@@ -55,6 +55,27 @@ def asset(filename: str) -> str:
     return url_for("static", filename=filename, v=asset_version(filename))
 
 
+# A year, the longest a cache is asked to keep anything.
+VERSIONED_MAX_AGE = 365 * 24 * 60 * 60
+
+
+@bp.after_app_request
+def cache_versioned_assets(response: Response) -> Response:
+    """Let browsers keep a static file asked for by its current version without asking again.
+
+    Its address changes with its content (see asset()), so the copy is never out of date. Any
+    other address of a static file (no version, or an old one) is checked each time instead.
+    """
+    if request.endpoint != "static" or response.status_code not in (200, 304):
+        return response
+    filename = (request.view_args or {}).get("filename", "")
+    if request.args.get("v") == asset_version(filename):
+        response.cache_control.no_cache = None
+        response.cache_control.max_age = VERSIONED_MAX_AGE
+        response.cache_control.immutable = True
+    return response
+
+
 @bp.after_app_request
 def send_static_code_small(response: Response) -> Response:
     """Send a static stylesheet or script minified and compressed (see assets.py)."""
