@@ -115,3 +115,26 @@ def test_compressed_pages_and_the_worker_keep_their_headers(client, phone):
     assert page.headers["Cache-Control"] == "no-store"
     assert worker.headers["Cache-Control"] == "no-cache"
     assert worker.headers["Service-Worker-Allowed"] == "/"
+
+
+def test_stylesheets_and_scripts_go_without_the_headers_that_only_pages_heed(app, client):
+    for filename in ("css/app.css", "js/app.js", "icons/icon-192.png"):
+        response = get(client, versioned(app, filename), "br")
+        assert response.headers["X-Content-Type-Options"] == "nosniff", filename
+        assert response.headers["Referrer-Policy"] == "no-referrer", filename
+        assert "Content-Security-Policy" not in response.headers, filename
+        assert "X-Frame-Options" not in response.headers, filename
+
+
+def test_redirects_and_the_manifest_go_without_them_too_but_keep_no_store(app, client, db, patient):
+    from tests.conftest import csrf_from, enrollment_token
+
+    manifest = get(client, "/manifest.webmanifest", "br")
+    assert "Content-Security-Policy" not in manifest.headers
+    assert manifest.headers["X-Content-Type-Options"] == "nosniff"
+    token = enrollment_token(db, patient)
+    page = client.get(f"/enroll/{token}")
+    redirect = client.post(f"/enroll/{token}", data={"csrf_token": csrf_from(page.text)})
+    assert redirect.status_code == 303
+    assert "Content-Security-Policy" not in redirect.headers
+    assert redirect.headers["Cache-Control"] == "no-store"

@@ -68,6 +68,8 @@ def test_every_response_carries_strict_security_headers(client, phone):
         assert headers["X-Content-Type-Options"] == "nosniff"
         assert headers["Referrer-Policy"] == "no-referrer"
         assert "camera=()" in headers["Permissions-Policy"]
+        # Chromium logs an error for a feature it does not know, as it is for this one.
+        assert "interest-cohort" not in headers["Permissions-Policy"]
         assert "Strict-Transport-Security" not in headers  # plain HTTP here
 
 
