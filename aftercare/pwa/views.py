@@ -16,7 +16,9 @@ from .assets import ENCODINGS, MINIFIERS, compress, minify, prepared
 
 bp = Blueprint("pwa", __name__)
 
-# Files the service worker keeps from its first install, so the app opens with no network.
+# Files the service worker keeps from its first install, so that Today, the check-in (with its
+# offline triage) and Help open with no network. Other static files (those of the questionnaires
+# and the charts) are kept the first time a page uses them, which spares the first visit.
 PRECACHE = (
     "css/app.css",
     "js/app.js",
@@ -24,8 +26,6 @@ PRECACHE = (
     "js/triage.js",
     "js/checkin.js",
     "js/push.js",
-    "js/questionnaire.js",
-    "css/charts.css",
     "icons/icon-192.png",
 )
 ICONS = (
