@@ -24,6 +24,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.config.update(load_config())
     if config:
         app.config.update(config)
+    # First, so that its after_request runs last: it compresses the finished response.
+    register_compression(app)
     register_extensions(app)
     register_i18n(app)
     register_blueprints(app)
@@ -32,6 +34,12 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     register_errors(app)
     register_cli(app)
     return app
+
+
+def register_compression(app: Flask) -> None:
+    from .compression import init_compression
+
+    init_compression(app)
 
 
 def register_extensions(app: Flask) -> None:

@@ -3,6 +3,7 @@
 import sqlite3
 
 from flask_babel import Babel
+from flask_compress import Compress
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
@@ -32,6 +33,7 @@ csrf = CSRFProtect()
 login_manager = LoginManager()
 # Languages of the patient pages; set up by aftercare.i18n.init_i18n().
 babel = Babel()
+compress = Compress()
 # Sign-in limits; the storage is set from AFTERCARE_RATELIMIT_STORAGE_URI (memory by default,
 # which is right for one process; several processes want a shared store such as Redis).
 limiter = Limiter(key_func=get_remote_address, default_limits=[])

@@ -23,9 +23,23 @@ CONTENT_SECURITY_POLICY = "; ".join(
     ]
 )
 
-PERMISSIONS_POLICY = (
-    "camera=(), microphone=(), geolocation=(), payment=(), usb=(), interest-cohort=()"
-)
+# (interest-cohort is gone: browsers no longer know it, and Chromium logs an error for it.)
+PERMISSIONS_POLICY = "camera=(), microphone=(), geolocation=(), payment=(), usb=()"
+
+# Responses that a browser never shows as a page nor runs as a worker: stylesheets, images, the
+# web app manifest, scripts from static/ (the service worker's script is not one of them), and
+# redirects. The headers that only govern pages and workers would be dead weight on each.
+NEVER_A_PAGE = {"text/css", "image/png", "application/manifest+json"}
+STATIC_SCRIPTS = {"text/javascript", "application/javascript"}
+
+
+def never_a_page(response: Response) -> bool:
+    """Whether the page-only headers (CSP, framing, permissions, COOP) mean nothing here."""
+    if 300 <= response.status_code < 400 and "Location" in response.headers:
+        return True
+    if response.mimetype in NEVER_A_PAGE:
+        return True
+    return request.endpoint == "static" and response.mimetype in STATIC_SCRIPTS
 
 
 def init_security(app: Flask) -> None:
@@ -52,16 +66,19 @@ def init_security(app: Flask) -> None:
     @app.after_request
     def add_security_headers(response: Response) -> Response:
         headers = response.headers
-        headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
         headers.setdefault("X-Content-Type-Options", "nosniff")
+        # Also on stylesheets: it governs the requests a stylesheet makes.
         headers.setdefault("Referrer-Policy", "no-referrer")
-        headers.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
-        headers.setdefault("X-Frame-Options", "DENY")
-        headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
         if app.config["HTTPS"]:
             headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
         # Pages about a patient must not linger in shared caches; the service worker keeps
         # its own copy for offline use.
         if response.mimetype == "text/html":
             headers.setdefault("Cache-Control", "no-store")
+        if never_a_page(response):
+            return response
+        headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        headers.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
+        headers.setdefault("X-Frame-Options", "DENY")
+        headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
         return response

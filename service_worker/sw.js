@@ -73,9 +73,24 @@ self.addEventListener("fetch", function (event) {
   }
   if (url.pathname.indexOf("/static/") === 0 || url.pathname === "/manifest.webmanifest" || url.pathname === "/offline") {
     // Static files have a version in their address, so a kept copy is never out of date.
-    event.respondWith(caches.match(request).then(function (hit) { return hit || fetch(request); }));
+    event.respondWith(caches.match(request).then(function (hit) {
+      return hit || staticFromNetwork(request, function (promise) { event.waitUntil(promise); });
+    }));
   }
 });
+
+/* A versioned static file that was not kept at install is kept now, for pages opened offline
+ * later (a questionnaire, the progress charts). */
+function staticFromNetwork(request, keep) {
+  return fetch(request).then(function (response) {
+    var url = new URL(request.url);
+    if (response.ok && url.pathname.indexOf("/static/") === 0 && url.searchParams.has("v")) {
+      var copy = response.clone();
+      keep(caches.open(STATIC_CACHE).then(function (cache) { return cache.put(request, copy); }));
+    }
+    return response;
+  });
+}
 
 function tellPages() {
   return self.clients.matchAll({ type: "window" }).then(function (pages) {

@@ -1,0 +1,52 @@
+"""HTTP compression of pages, JSON and the manifest (Flask-Compress), set up for the app.
+
+Static stylesheets and scripts, and the service worker's script, are compressed once and kept
+(see aftercare/pwa/assets.py); they arrive here with their Content-Encoding already set.
+"""
+
+from __future__ import annotations
+
+from flask import Flask, Response, request
+
+from .extensions import compress
+from .pwa.assets import ENCODINGS
+
+# Text worth compressing. PNG icons are compressed already.
+COMPRESSED_MIMETYPES = [
+    "text/html",
+    "text/css",
+    "text/javascript",
+    "application/javascript",
+    "application/json",
+    "application/manifest+json",
+    "image/svg+xml",
+]
+
+
+def init_compression(app: Flask) -> None:
+    """Compress text responses with brotli, or gzip, for browsers that take either."""
+    app.config.setdefault("COMPRESS_MIMETYPES", COMPRESSED_MIMETYPES)
+    # Brotli first: it beats zstd and gzip on short text. gzip stays for the others, for
+    # streamed responses too (Flask-Compress leaves gzip out of streaming by default).
+    app.config.setdefault("COMPRESS_ALGORITHM", list(ENCODINGS))
+    app.config.setdefault("COMPRESS_ALGORITHM_STREAMING", list(ENCODINGS))
+    # Quality 5 is where brotli overtakes gzip on our pages (4, the default, does not) while
+    # taking a millisecond or two for a page.
+    app.config.setdefault("COMPRESS_BR_LEVEL", 5)
+    # Registered here, not by Flask-Compress, so that the browser's refusals are heeded first.
+    app.config["COMPRESS_REGISTER"] = False
+    compress.init_app(app)
+    # Registered before every other after_request function, so it runs after them all and
+    # compresses the finished response.
+    app.after_request(compress_response)
+
+
+def compress_response(response: Response) -> Response:
+    if "Content-Encoding" in response.headers:
+        return response
+    # Flask-Compress would pick an encoding the browser ruled out with q=0 ("br;q=0"); werkzeug
+    # reads the header as the standard says.
+    if request.accept_encodings.best_match(ENCODINGS) is None:
+        response.vary.add("Accept-Encoding")
+        return response
+    return compress.after_request(response)
