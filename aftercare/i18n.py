@@ -127,7 +127,44 @@ def content_for(clinic: Clinic | None, language: str | None = None) -> dict[str,
     return clinic_content(overrides, language, translator(language))
 
 
-def page_text() -> dict[str, Any]:
+# Which of page_text()'s words each script feature needs. A page carries only the groups of
+# the features it shows: every byte of a patient's first visit counts on a cheap phone.
+TEXT_GROUPS: dict[str, tuple[str, ...]] = {
+    "countdown": ("done", "left", "hours", "minutes"),
+    "outbox": ("outbox_sent", "outbox_not_linked", "outbox_problem", "outbox_waiting"),
+    "push": (
+        "reminders_on",
+        "reminders_off",
+        "turn_on",
+        "turn_off",
+        "ios_install",
+        "no_push",
+        "push_blocked",
+        "push_failed",
+        "push_permission",
+        "push_error",
+    ),
+    "checkin": (
+        "call",
+        "text",
+        "call_clinic",
+        "back_to_today",
+        "number_range",
+        "both_numbers",
+        "bottom_smaller",
+        "check_in_queued",
+    ),
+    "questionnaire": ("answers_queued",),
+}
+
+
+def page_text(*groups: str) -> dict[str, Any]:
+    """The words of these TEXT_GROUPS, as the page's scripts show them."""
+    everything = all_page_text()
+    return {key: everything[key] for group in groups for key in TEXT_GROUPS[group]}
+
+
+def all_page_text() -> dict[str, Any]:
     """The words static/js/*.js show, in the page's language: the scripts hardcode none.
 
     {name} marks where a script puts a value; plurals come as [one, other].

@@ -7,15 +7,15 @@ from urllib.parse import urlsplit
 from flask import Flask, Response, abort, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+# default-src covers connect-src, worker-src, manifest-src and fonts; script-src and style-src
+# are spelled out because they matter most (no inline script or style). Every byte of a header
+# is sent with every page, uncompressed.
 CONTENT_SECURITY_POLICY = "; ".join(
     [
         "default-src 'self'",
         "script-src 'self'",
         "style-src 'self'",
         "img-src 'self' data:",
-        "connect-src 'self'",
-        "worker-src 'self'",
-        "manifest-src 'self'",
         "object-src 'none'",
         "base-uri 'none'",
         "form-action 'self'",

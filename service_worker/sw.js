@@ -126,17 +126,30 @@ function refreshOfflinePage() {
   }).catch(function () {});
 }
 
+/* The language of the offline page kept now (its <html lang>), or null if none is kept. */
+function keptOfflineLanguage() {
+  return caches.open(STATIC_CACHE).then(function (cache) { return cache.match("/offline"); })
+    .then(function (page) { return page ? page.text() : ""; })
+    .then(function (html) {
+      var found = /<html[^>]*\slang="([^"]+)"/.exec(html);
+      return found ? found[1] : null;
+    });
+}
+
 function refreshPages(except, language) {
-  // A worker starting afresh knows no language yet: it keeps the offline page again too.
-  var changed = !!language && language !== lastLanguage;
-  if (language) lastLanguage = language;
-  if (!changed && Date.now() - lastRefresh < REFRESH_EVERY_MS) return Promise.resolve();
-  lastRefresh = Date.now();
-  var stored = changed ? [refreshOfflinePage()] : [];
-  var keep = function (promise) { stored.push(promise); };
-  return Promise.all(KEEP_FRESH.filter(function (path) { return path !== except; }).map(function (path) {
-    return pageFromNetwork(new Request(path, { credentials: "same-origin" }), keep).catch(function () {});
-  })).then(function () { return Promise.all(stored); });
+  // A worker starting afresh knows no language yet: it asks the offline page it kept.
+  var known = lastLanguage ? Promise.resolve(lastLanguage) : keptOfflineLanguage();
+  return known.then(function (kept) {
+    var changed = !!language && language !== kept;
+    if (language) lastLanguage = language;
+    if (!changed && Date.now() - lastRefresh < REFRESH_EVERY_MS) return;
+    lastRefresh = Date.now();
+    var stored = changed ? [refreshOfflinePage()] : [];
+    var keep = function (promise) { stored.push(promise); };
+    return Promise.all(KEEP_FRESH.filter(function (path) { return path !== except; }).map(function (path) {
+      return pageFromNetwork(new Request(path, { credentials: "same-origin" }), keep).catch(function () {});
+    })).then(function () { return Promise.all(stored); });
+  });
 }
 
 self.addEventListener("message", function (event) {

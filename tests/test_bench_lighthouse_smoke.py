@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import shutil
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -28,10 +27,8 @@ spec.loader.exec_module(bench)
 
 
 @pytest.fixture
-def served(tmp_path: Path, migrated_database: Path):  # noqa: ANN201
-    path = tmp_path / "aftercare.sqlite3"
-    shutil.copy(migrated_database, path)
-    server = LiveServer(make_app(tmp_path, f"sqlite:///{path}"))
+def served(tmp_path: Path, database_url: str):  # noqa: ANN201
+    server = LiveServer(make_app(tmp_path, database_url))
     server.start()
     yield server
     server.stop()

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -65,3 +67,32 @@ def test_a_read_only_package_compiles_into_the_data_folder(tmp_path, monkeypatch
 def test_the_browser_language_picks_the_best_of_english_and_spanish(client, header, expected):
     page = client.get("/", headers={"Accept-Language": header} if header else {})
     assert f'<html lang="{expected}">' in page.text
+
+
+def test_every_word_a_script_asks_for_is_in_a_text_group(app):
+    from aftercare.i18n import TEXT_GROUPS, all_page_text
+
+    root = Path(__file__).resolve().parents[1] / "static" / "js"
+    asked = set()
+    asking = re.compile(r'\b(?:text|plural|AftercareText)\("([a-z_]+)"')
+    for script in root.glob("*.js"):
+        asked |= set(asking.findall(script.read_text()))
+    grouped = {key for keys in TEXT_GROUPS.values() for key in keys}
+    with app.test_request_context("/today"):
+        words = all_page_text()
+    assert asked, "no script asks for words: the pattern above is out of date"
+    assert asked <= grouped, asked - grouped
+    assert grouped == set(words)
+
+
+@pytest.mark.parametrize(
+    ("path", "groups"),
+    [("/today", {"countdown", "outbox", "push"}), ("/check-in", {"checkin"}), ("/help", set())],
+)
+def test_a_page_carries_the_words_of_its_own_scripts_only(phone, path, groups):
+    from aftercare.i18n import TEXT_GROUPS
+
+    page = phone.client.get(path).text
+    found = re.search(r'<script type="application/json" id="page-text">(.*?)</script>', page)
+    carried = set(json.loads(found.group(1))) if found else set()
+    assert carried == {key for group in groups for key in TEXT_GROUPS[group]}

@@ -39,6 +39,27 @@
     navigator.serviceWorker.addEventListener("message", function (event) {
       if (event.data && event.data.type === "outbox-changed") showOutbox();
     });
+    waitForWorkerBeforeLinking();
+  }
+
+  /* Linking the phone: wait a moment, at most three seconds, for the service worker to take
+   * charge of this page. The first page after linking then comes through the worker, which
+   * keeps it for offline use; otherwise the worker has to fetch that page again. */
+  function waitForWorkerBeforeLinking() {
+    var form = document.querySelector("form[data-wait-for-worker]");
+    if (!form) return;
+    form.addEventListener("submit", function (event) {
+      if (navigator.serviceWorker.controller) return;
+      event.preventDefault();
+      var sent = false;
+      function send() {
+        if (sent) return;
+        sent = true;
+        form.submit();
+      }
+      navigator.serviceWorker.addEventListener("controllerchange", send);
+      setTimeout(send, 3000);
+    });
   }
 
   function timeLeft(until) {
