@@ -15,6 +15,7 @@ import socket
 import uuid
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -151,9 +152,19 @@ class _Settled:
     retrying: bool
 
 
-def _send_batch(
-    ids: list[int], sender: WebPushSender, now: datetime, worker: str, summary: PassSummary
-) -> None:
+@dataclass
+class _Batch:
+    """Claimed reminders, read and turned into messages, while their pushes are out."""
+
+    moment: datetime
+    reminders: list[Row]
+    subscriptions: dict[int, list[Row]]
+    delivered_before: set[int]
+    jobs: list[tuple[Row, Row]]
+    messages: list[PushMessage]
+
+
+def _prepare_batch(ids: list[int], now: datetime) -> _Batch:
     # Plain rows, not ORM objects: a fan-out reads and writes thousands at a time.
     reminders = db.session.execute(
         select(
@@ -207,22 +218,29 @@ def _send_batch(
                     topic=f"r{reminder.id}",
                 )
             )
+    # The reads end here: no transaction stays open while the pushes are out.
+    db.session.commit()
+    return _Batch(now, reminders, subscriptions, delivered_before, jobs, messages)
 
-    results = sender.send_all(messages)
+
+def _finish_batch(
+    batch: _Batch, results: list[PushResult], worker: str, summary: PassSummary
+) -> None:
+    now = batch.moment
     summary.pushes += len(results)
-    _record(jobs, results, now)
+    _record(batch.jobs, results, now)
     by_reminder: dict[int, list[PushResult]] = defaultdict(list)
-    for (reminder, _), result in zip(jobs, results, strict=True):
+    for (reminder, _), result in zip(batch.jobs, results, strict=True):
         by_reminder[reminder.id].append(result)
     settled = {
         reminder.id: _settle(
             reminder,
             by_reminder.get(reminder.id, []),
-            delivered_before=reminder.id in delivered_before,
-            has_devices=bool(subscriptions[reminder.patient_id]),
+            delivered_before=reminder.id in batch.delivered_before,
+            has_devices=bool(batch.subscriptions[reminder.patient_id]),
             now=now,
         )
-        for reminder in reminders
+        for reminder in batch.reminders
     }
     # A sender that outlived its lease has lost the reminder to another: only the owner
     # settles, and the UPDATE itself checks that this sender still owns each row.
@@ -377,14 +395,27 @@ def send_due_reminders(
     lease = timedelta(seconds=config["PUSH_LEASE_SECONDS"])
     summary = PassSummary()
     summary.expired = expire_useless(now or utcnow())
+    size = batch_size or config["PUSH_BATCH_SIZE"]
+    out: dict[Future[list[PushResult]], _Batch] = {}
+    batches_left = max_batches
     try:
-        for _ in range(max_batches):
-            moment = now or utcnow()
-            ids = claim_due(moment, batch_size or config["PUSH_BATCH_SIZE"], lease, worker)
-            if not ids:
+        while True:
+            # Claim the next batch whenever the sender has room, without waiting for the
+            # batches still out: a push service that hangs holds up only its own pushes.
+            while batches_left and sender.unfinished < sender.concurrency:
+                moment = now or utcnow()
+                ids = claim_due(moment, size, lease, worker)
+                if not ids:
+                    batches_left = 0  # nothing more is due
+                    break
+                batches_left -= 1
+                summary.claimed += len(ids)
+                batch = _prepare_batch(ids, moment)
+                out[sender.submit(batch.messages)] = batch
+            if not out:
                 break
-            summary.claimed += len(ids)
-            _send_batch(ids, sender, moment, worker, summary)
+            for done in sender.wait(out, room=sender.concurrency if batches_left else 0):
+                _finish_batch(out.pop(done), done.result(), worker, summary)
     finally:
         sender.close()  # the connections were kept open from one batch to the next
     if summary.claimed:

@@ -10,8 +10,8 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from urllib.parse import urlsplit
@@ -108,19 +108,29 @@ def retry_after_seconds(value: str | None, now: float | None = None) -> float | 
 
 
 class WebPushSender:
-    """Sends many messages at once, each with a timeout, and reports how each one went.
+    """Sends messages in parallel, each with a timeout, and reports how each one went.
 
-    One event loop and one aiohttp session serve every call until close(), so a pass that
-    sends in batches connects to each push service once rather than once per batch.
+    The sender runs its own event loop in a thread of its own, with one aiohttp session and a
+    fixed set of workers that every message shares, until close(). So connections to a push
+    service are opened once per pass, and sending goes on while the caller works with the
+    database: a pass hands over batch after batch with submit(), and a push service that hangs
+    holds up only its own messages, never the batches behind them.
     """
 
     def __init__(self, tokens: VapidTokens, timeout_s: float = 10.0, concurrency: int = 64) -> None:
         self.tokens = tokens
         self.timeout = aiohttp.ClientTimeout(total=timeout_s)
         self.concurrency = concurrency
-        self._runner: asyncio.Runner | None = None
+        self._lock = threading.Lock()
+        # Signalled (from the loop's thread) whenever a message or a batch finishes.
+        self._changed = threading.Condition()
+        self._unfinished = 0
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        # Used on the loop's thread only.
         self._session: aiohttp.ClientSession | None = None
-        self._lock = threading.Lock()  # one loop: calls from several threads take turns
+        self._queue: asyncio.Queue[tuple[PushMessage, asyncio.Future[PushResult]]] | None = None
+        self._workers: list[asyncio.Task[None]] = []
 
     def __enter__(self) -> WebPushSender:
         return self
@@ -128,62 +138,119 @@ class WebPushSender:
     def __exit__(self, *exc_info: object) -> None:
         self.close()
 
+    @property
+    def unfinished(self) -> int:
+        """Messages submitted and not yet answered (or timed out)."""
+        with self._changed:
+            return self._unfinished
+
     def send_all(self, messages: Sequence[PushMessage]) -> list[PushResult]:
         """Send every message, in parallel; results come back in the same order."""
+        batch = self.submit(messages)
+        return batch.result()
+
+    def submit(self, messages: Sequence[PushMessage]) -> Future[list[PushResult]]:
+        """Start sending; the future's result is every message's result, in order."""
         if not messages:
-            return []
-        try:
-            asyncio.get_running_loop()
-        except RuntimeError:
-            with self._lock:
-                if self._runner is None:
-                    self._runner = asyncio.Runner()
-                return self._runner.run(self._send_kept(messages))
-        # Called from a thread that already runs an event loop: use a fresh loop elsewhere.
-        with ThreadPoolExecutor(max_workers=1) as pool:
-            return pool.submit(asyncio.run, self._send_once(messages)).result()
+            done: Future[list[PushResult]] = Future()
+            done.set_result([])
+            return done
+        with self._changed:
+            self._unfinished += len(messages)
+        batch = asyncio.run_coroutine_threadsafe(self._submit(list(messages)), self._running())
+        batch.add_done_callback(lambda _: self._notify())
+        return batch
+
+    def wait(self, batches: Iterable[Future[list[PushResult]]], room: int = 0) -> set:
+        """Wait until one of the batches is done, or fewer than `room` messages are unfinished
+        (there is room to send more); the batches that are done."""
+        batches = list(batches)
+        with self._changed:
+            while True:
+                done = {batch for batch in batches if batch.done()}
+                if done or (room and self._unfinished < room) or not batches:
+                    return done
+                self._changed.wait()
 
     def close(self) -> None:
-        """Close the kept connections and loop; a later send_all() opens new ones."""
+        """Stop the workers, close the connections and the loop; a later call starts anew."""
         with self._lock:
-            runner, session = self._runner, self._session
-            self._runner = self._session = None
-            if runner is None:
-                return
+            loop, thread = self._loop, self._thread
+            self._loop = self._thread = None
+        if loop is None or thread is None:
+            return
+        try:
+            asyncio.run_coroutine_threadsafe(self._shut_down(), loop).result(timeout=30)
+        finally:
+            loop.call_soon_threadsafe(loop.stop)
+            thread.join(timeout=30)
+            loop.close()
+            with self._changed:
+                self._unfinished = 0
+
+    # The loop's side.
+
+    def _running(self) -> asyncio.AbstractEventLoop:
+        with self._lock:
+            if self._loop is None:
+                loop = asyncio.new_event_loop()
+                thread = threading.Thread(target=loop.run_forever, name="web-push", daemon=True)
+                thread.start()
+                self._loop, self._thread = loop, thread
+            return self._loop
+
+    def _notify(self) -> None:
+        with self._changed:
+            self._changed.notify_all()
+
+    async def _submit(self, messages: list[PushMessage]) -> list[PushResult]:
+        if self._queue is None:
+            self._queue = asyncio.Queue()
+            self._session = aiohttp.ClientSession(
+                connector=aiohttp.TCPConnector(limit=self.concurrency, ttl_dns_cache=300)
+            )
+            # A fixed set of workers taking the next message, rather than a task per message
+            # waiting on a semaphore: the same concurrency with less scheduling per message.
+            self._workers = [
+                asyncio.create_task(self._work(self._queue, self._session))
+                for _ in range(self.concurrency)
+            ]
+        loop = asyncio.get_running_loop()
+        answers = [loop.create_future() for _ in messages]
+        for message, answer in zip(messages, answers, strict=True):
+            self._queue.put_nowait((message, answer))
+        return list(await asyncio.gather(*answers))
+
+    async def _work(
+        self,
+        queue: asyncio.Queue[tuple[PushMessage, asyncio.Future[PushResult]]],
+        session: aiohttp.ClientSession,
+    ) -> None:
+        while True:
+            message, answer = await queue.get()
             try:
-                if session is not None:
-                    runner.run(session.close())
+                result = await self._send_one(session, message)
+            except asyncio.CancelledError:  # close() during a send: its batch is cancelled
+                answer.cancel()
+                raise
             finally:
-                runner.close()
+                with self._changed:
+                    self._unfinished -= 1
+                    self._changed.notify_all()
+            if not answer.done():
+                answer.set_result(result)
 
-    def _new_session(self) -> aiohttp.ClientSession:
-        connector = aiohttp.TCPConnector(limit=self.concurrency, ttl_dns_cache=300)
-        return aiohttp.ClientSession(connector=connector)
-
-    async def _send_kept(self, messages: Sequence[PushMessage]) -> list[PushResult]:
-        if self._session is None or self._session.closed:
-            self._session = self._new_session()
-        return await self._send_many(self._session, messages)
-
-    async def _send_once(self, messages: Sequence[PushMessage]) -> list[PushResult]:
-        async with self._new_session() as session:
-            return await self._send_many(session, messages)
-
-    async def _send_many(
-        self, session: aiohttp.ClientSession, messages: Sequence[PushMessage]
-    ) -> list[PushResult]:
-        # A fixed set of workers taking the next message, rather than a task per message
-        # waiting on a semaphore: the same concurrency with less scheduling per message.
-        results: list[PushResult | None] = [None] * len(messages)
-        queue = iter(enumerate(messages))
-
-        async def worker() -> None:
-            for index, message in queue:
-                results[index] = await self._send_one(session, message)
-
-        workers = min(self.concurrency, len(messages))
-        await asyncio.gather(*(worker() for _ in range(workers)))
-        return results  # type: ignore[return-value]  (every slot was filled)
+    async def _shut_down(self) -> None:
+        for worker in self._workers:
+            worker.cancel()
+        await asyncio.gather(*self._workers, return_exceptions=True)
+        if self._queue is not None:
+            while not self._queue.empty():
+                _, answer = self._queue.get_nowait()
+                answer.cancel()
+        if self._session is not None:
+            await self._session.close()
+        self._queue, self._session, self._workers = None, None, []
 
     async def _send_one(self, session: aiohttp.ClientSession, message: PushMessage) -> PushResult:
         started = time.perf_counter()
