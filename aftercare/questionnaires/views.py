@@ -18,7 +18,6 @@ from flask import (
 )
 from flask.typing import ResponseReturnValue
 from flask_wtf import FlaskForm
-from sqlalchemy.exc import OperationalError
 
 from ..care.charts import Point, Series, chart_table, line_chart
 from ..care.instruments import Instrument
@@ -161,15 +160,6 @@ def submit(instrument_id: str) -> ResponseReturnValue:
         response, created = save_response(current_patient(), load_device(), submission)
     except (IncompleteAnswers, InvalidAnswer) as error:
         return refuse(str(error))
-    except OperationalError:
-        db.session.rollback()
-        message = (
-            "Your answers could not be saved just now. They are kept on this phone; "
-            "please try again."
-        )
-        if _wants_json():
-            return jsonify(error="unavailable", message=message), 503
-        return render_template("error.html", code=503, message=message), 503
     result_url = url_for("questionnaires.result", response_id=response.id)
     if _wants_json():
         return jsonify(id=response.id, result_url=result_url, created=created), (
