@@ -31,9 +31,7 @@ def test_a_check_in_sent_while_the_database_is_down_is_kept_on_the_phone(phone, 
     page = phone.client.get("/check-in")
     form = {"csrf_token": csrf_from(page.text), "idempotency_key": "k" * 32, "headache": "1"}
     with database_down(db):
-        response = phone.client.post(
-            "/check-in", data=form, headers={"Accept": "application/json"}
-        )
+        response = phone.client.post("/check-in", data=form, headers={"Accept": "application/json"})
     assert response.status_code == 503
     assert response.headers["Retry-After"] == "30"
     assert response.json["error"] == "unavailable"
