@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
-from flask import Flask, jsonify, render_template, request
+import contextlib
+
+from flask import Flask, current_app, g, jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_limiter.errors import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
+
+from .extensions import db
 
 # In the page's language: a patient can meet any of these.
 MESSAGES = {
@@ -19,13 +25,50 @@ MESSAGES = {
     429: _l("Too many tries. Please wait a little and try again."),
 }
 
+# The database cannot be reached (restarting, down, or every connection busy): a 503 that says
+# what happened to what the person sent. Phones keep check-ins and questionnaire answers in
+# their outbox (static/js/outbox.js) and send them again after any 5xx.
+DATABASE_UNAVAILABLE = (OperationalError, InterfaceError, PoolTimeout)
+UNAVAILABLE_MESSAGES = {
+    "patient.check_in_submit": _l(
+        "Your check-in could not be saved just now. It is kept on this phone; please try again."
+    ),
+    "questionnaires.submit": _l(
+        "Your answers could not be saved just now. They are kept on this phone; please try again."
+    ),
+}
+UNAVAILABLE_MESSAGE = _l(
+    "Aftercare cannot reach its records just now. Please try again in a minute."
+)
+RETRY_AFTER_SECONDS = 30
+
 
 def _wants_json() -> bool:
     best = request.accept_mimetypes.best_match(["application/json", "text/html"])
     return best == "application/json" or request.is_json
 
 
+def _unavailable(error: Exception):  # type: ignore[no-untyped-def]
+    """503 for a database that cannot be reached, rendered without asking the database again."""
+    current_app.logger.warning("database unavailable: %s", str(error).splitlines()[0])
+    # The connection may be gone already; the session is removed at the end of the request.
+    with contextlib.suppress(*DATABASE_UNAVAILABLE):
+        db.session.rollback()
+    # The page's context would otherwise look up the phone and the clinician in the database
+    # that just failed: render it as for nobody in particular (the crisis bar stays).
+    g.device = None
+    g._login_user = current_app.login_manager.anonymous_user()
+    message = UNAVAILABLE_MESSAGES.get(request.endpoint or "", UNAVAILABLE_MESSAGE)
+    headers = {"Retry-After": str(RETRY_AFTER_SECONDS)}
+    if _wants_json():
+        return jsonify(error="unavailable", message=message), 503, headers
+    return render_template("error.html", code=503, message=message), 503, headers
+
+
 def init_errors(app: Flask) -> None:
+    for error_class in DATABASE_UNAVAILABLE:
+        app.register_error_handler(error_class, _unavailable)
+
     @app.errorhandler(CSRFError)
     def csrf_error(error: CSRFError):  # type: ignore[no-untyped-def]
         message = _("This form has expired. Please reload the page and try again.")

@@ -2,15 +2,8 @@
 
 from __future__ import annotations
 
-import os
 import re
-import socket
-import subprocess
-import sys
 import time
-import urllib.error
-import urllib.request
-from pathlib import Path
 
 import pytest
 from sqlalchemy import text
@@ -18,60 +11,14 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from aftercare.logs import GunicornLogger, redact_path
 from tests.conftest import enrollment_token
-
-GUNICORN = Path(sys.executable).parent / "gunicorn"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def get(url: str) -> tuple[int, str]:
-    try:
-        with urllib.request.urlopen(url, timeout=10) as response:  # noqa: S310 (loopback)
-            return response.status, response.read().decode()
-    except urllib.error.HTTPError as error:
-        return error.code, error.read().decode()
+from tests.gunicorn_server import get, serve
 
 
 @pytest.fixture
 def gunicorn(app, tmp_path):  # noqa: ANN001, ANN201
-    port = free_port()
     log = tmp_path / "gunicorn.log"
-    env = {
-        **os.environ,
-        "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
-        "AFTERCARE_DATA_DIR": str(tmp_path),
-        "AFTERCARE_SECRET_KEY": "test-secret-key",
-        "AFTERCARE_DEMO": "0",
-        "AFTERCARE_BIND": f"127.0.0.1:{port}",
-        "WEB_CONCURRENCY": "2",
-    }
-    with log.open("wb") as output:
-        server = subprocess.Popen(
-            [str(GUNICORN), "-c", "python:aftercare.gunicorn_conf", "aftercare.wsgi:app"],
-            env=env,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-        )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            assert server.poll() is None, log.read_text()
-            try:
-                if get(f"{base}/healthz")[0] == 200:
-                    break
-            except OSError:
-                time.sleep(0.2)
-        else:
-            pytest.fail(f"gunicorn did not answer in time:\n{log.read_text()}")
+    with serve(app.config["SQLALCHEMY_DATABASE_URI"], tmp_path, log) as base:
         yield base, log
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
 
 
 def test_gunicorn_serves_the_app_with_several_workers(gunicorn):

@@ -22,7 +22,6 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_wtf.csrf import generate_csrf
 from sqlalchemy import select
-from sqlalchemy.exc import OperationalError
 
 from .. import audit
 from ..care.instructions import (
@@ -295,18 +294,8 @@ def check_in_submit() -> ResponseReturnValue:
         note=(form.note.data or "").strip(),
         filled_at=form.filled_at_time(),
     )
-    try:
-        check_in, created = save_check_in(current_patient(), load_device(), data)
-    except OperationalError:
-        db.session.rollback()
-        current_app.logger.exception("check-in could not be saved")
-        message = _(
-            "Your check-in could not be saved just now. It is kept on this phone; please try again."
-        )
-        if _wants_json():
-            return jsonify(error="unavailable", message=message), 503
-        return render_template("error.html", code=503, message=message), 503
-
+    # A database that cannot be reached answers 503 (aftercare.errors): the phone keeps it.
+    check_in, created = save_check_in(current_patient(), load_device(), data)
     result_url = url_for("patient.check_in_result", check_in_id=check_in.id)
     if _wants_json():
         return jsonify(

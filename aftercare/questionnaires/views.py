@@ -20,7 +20,6 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_wtf import FlaskForm
-from sqlalchemy.exc import OperationalError
 
 from ..care.charts import Point, Series, chart_table, line_chart
 from ..care.instruments import Instrument
@@ -182,15 +181,6 @@ def submit(instrument_id: str) -> ResponseReturnValue:
         return refuse(please_answer(error.missing))
     except InvalidAnswer:
         return refuse(_("One of the answers is not one of the choices. Please check your answers."))
-    except OperationalError:
-        db.session.rollback()
-        message = _(
-            "Your answers could not be saved just now. They are kept on this phone; "
-            "please try again."
-        )
-        if _wants_json():
-            return jsonify(error="unavailable", message=message), 503
-        return render_template("error.html", code=503, message=message), 503
     result_url = url_for("questionnaires.result", response_id=response.id)
     if _wants_json():
         return jsonify(id=response.id, result_url=result_url, created=created), (
