@@ -185,8 +185,7 @@ def test_check_ins_survive_a_database_restart_without_restarting_gunicorn(
 
     assert traffic.errors == []
     assert set(traffic.unavailable) == {
-        "Your check-in could not be saved just now. It is kept on this phone and will be sent "
-        "again shortly."
+        "Your check-in could not be saved just now. It is kept on this phone; please try again."
     }
     # The same two workers served before, during and after: nothing was restarted.
     assert log.read_text().count("Booting worker with pid") == 2
