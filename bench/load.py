@@ -102,7 +102,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--clinicians", type=int, default=10, help="simulated clinicians at once")
     parser.add_argument("--duration", type=float, default=60.0, help="seconds of mixed load")
     parser.add_argument("--reminders", type=int, default=5000, help="due at the start")
-    parser.add_argument("--workers", type=int, default=4, help="WEB_CONCURRENCY for gunicorn")
+    parser.add_argument("--workers", type=int, default=3, help="WEB_CONCURRENCY for gunicorn")
     parser.add_argument(
         "--think", type=float, default=4.0, help="a patient's mean pause before a request, s"
     )
