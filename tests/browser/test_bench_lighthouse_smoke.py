@@ -15,34 +15,21 @@ import pytest
 
 from aftercare.cli import enrollment_url
 from aftercare.demo import create_demo
-from aftercare.extensions import db
-from tests.browser.conftest import LiveServer
-from tests.conftest import make_app
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 spec = importlib.util.spec_from_file_location("lighthouse_bench", ROOT / "bench" / "lighthouse.py")
 assert spec is not None and spec.loader is not None
 bench = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(bench)
 
 
-@pytest.fixture
-def served(tmp_path: Path, database_url: str):  # noqa: ANN201
-    server = LiveServer(make_app(tmp_path, database_url))
-    server.start()
-    yield server
-    server.stop()
-    with server.app.app_context():
-        db.engine.dispose()
-
-
-def test_it_links_a_phone_through_the_enrollment_page_and_gets_its_cookie(served):
-    with served.app.app_context():
+def test_it_links_a_phone_through_the_enrollment_page_and_gets_its_cookie(live_server):
+    with live_server.app.app_context():
         demo = create_demo(7)
-        link = enrollment_url(demo.enrollment_token, served.url)
+        link = enrollment_url(demo.enrollment_token, live_server.url)
     cookie = bench.link_a_phone(link)
     assert "aftercare_device=" in cookie
-    today = urllib.request.Request(f"{served.url}/today", headers={"Cookie": cookie})
+    today = urllib.request.Request(f"{live_server.url}/today", headers={"Cookie": cookie})
     with urllib.request.urlopen(today) as page:  # a 401 (not linked) would raise
         assert "Your aftercare" in page.read().decode()
     with pytest.raises(urllib.error.HTTPError):  # the link works once
