@@ -712,31 +712,9 @@ def check_check_ins(acknowledged: list[str], unanswered: list[str]) -> list[str]
 
 def check_reminders(origin: str, reminders: int) -> list[str]:
     """Each reminder delivered exactly once: on the receiver and in the database."""
-    from sqlalchemy import func, select
+    from bench.checks import reminders_delivered_once
 
-    from aftercare.extensions import db
-    from aftercare.models import Delivery, Reminder
-
-    problems = []
-    stats = http_json(f"{origin}/_stats")
-    if stats["received"] != reminders or stats["attempts"] != reminders or stats["failures"]:
-        problems.append(f"the receiver saw {stats}; expected {reminders} received, none refused")
-    states = reminder_states()
-    if states != {"delivered": reminders}:
-        problems.append(f"reminder states {states}; expected all {reminders} delivered")
-    deliveries = db.session.execute(
-        select(
-            func.count(Delivery.id),
-            func.count(func.distinct(Delivery.reminder_id)),
-            func.count().filter(Delivery.outcome == "delivered"),
-        )
-    ).one()
-    if tuple(deliveries) != (reminders, reminders, reminders):
-        problems.append(f"deliveries (rows, reminders, delivered) = {tuple(deliveries)}")
-    claims = db.session.scalar(select(func.max(Reminder.claims)))
-    if claims != 1:
-        problems.append(f"a reminder was claimed {claims} times")
-    return problems
+    return reminders_delivered_once(http_json(f"{origin}/_stats"), reminders)
 
 
 def percentile(ordered: list[float], share: float) -> float:

@@ -249,35 +249,11 @@ def payload_like_a_reminder(n: int) -> bytes:
 
 def check_exactly_once(origin: str, reminders: int, summary: PassSummary) -> list[str]:
     """What went wrong, if anything: each reminder delivered once, on the receiver and on record."""
-    from sqlalchemy import func, select
+    from bench.checks import reminders_delivered_once
 
-    from aftercare.extensions import db
-    from aftercare.models import Delivery, Reminder
-
-    problems = []
-    stats = receiver_call(origin, "/_stats")
-    if stats["received"] != reminders or stats["attempts"] != reminders or stats["failures"]:
-        problems.append(f"the receiver saw {stats}, expected {reminders} received, none refused")
+    problems = reminders_delivered_once(receiver_call(origin, "/_stats"), reminders)
     if summary.delivered != reminders or summary.claimed != reminders:
         problems.append(f"the pass reported {summary}")
-    db.session.expire_all()
-    states = dict(
-        db.session.execute(select(Reminder.state, func.count()).group_by(Reminder.state)).all()
-    )
-    if states != {"delivered": reminders}:
-        problems.append(f"reminder states {states}, expected all {reminders} delivered")
-    deliveries = db.session.execute(
-        select(
-            func.count(Delivery.id),
-            func.count(func.distinct(Delivery.reminder_id)),
-            func.count().filter(Delivery.outcome == "delivered"),
-        )
-    ).one()
-    if tuple(deliveries) != (reminders, reminders, reminders):
-        problems.append(f"deliveries (rows, reminders, delivered) = {tuple(deliveries)}")
-    claims = db.session.scalar(select(func.max(Reminder.claims)))
-    if claims != 1:
-        problems.append(f"a reminder was claimed {claims} times")
     return problems
 
 
