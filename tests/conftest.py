@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -15,7 +16,8 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
-from sqlalchemy.engine import make_url
+from sqlalchemy import event
+from sqlalchemy.engine import Engine, make_url
 
 from aftercare import create_app
 from aftercare.extensions import db as _db
@@ -132,6 +134,26 @@ def client(app: Flask) -> FlaskClient:
 @pytest.fixture
 def runner(app: Flask):  # noqa: ANN201
     return app.test_cli_runner()
+
+
+@contextmanager
+def statements(engine: Engine) -> Iterator[list[str]]:
+    """The first word of each SQL statement run in the block, and "COMMIT" where one ended."""
+    seen: list[str] = []
+
+    def executed(conn, cursor, statement: str, *args: object) -> None:  # noqa: ANN001
+        seen.append(statement.split(None, 1)[0].upper())
+
+    def committed(conn) -> None:  # noqa: ANN001
+        seen.append("COMMIT")
+
+    event.listen(engine, "before_cursor_execute", executed)
+    event.listen(engine, "commit", committed)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", executed)
+        event.remove(engine, "commit", committed)
 
 
 def csrf_from(html: str) -> str:

@@ -10,7 +10,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from aftercare.logs import GunicornLogger, redact_path
-from tests.conftest import enrollment_token
+from tests.conftest import enrollment_token, statements
 from tests.gunicorn_server import get, serve
 
 
@@ -28,6 +28,12 @@ def test_gunicorn_serves_the_app_with_several_workers(gunicorn):
     assert status == 200 and "Sign in" in page
     workers = set(re.findall(r"Booting worker with pid: (\d+)", log.read_text()))
     assert len(workers) == 2
+
+
+def test_a_health_check_asks_the_database_one_thing_even_from_a_patients_phone(phone, db):
+    with statements(db.engine) as seen:
+        assert phone.client.get("/healthz").status_code == 200
+    assert seen == ["SELECT"]
 
 
 def test_the_access_log_keeps_no_token(gunicorn, db, patient):

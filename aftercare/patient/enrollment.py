@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from enum import Enum
 
 from sqlalchemy import select, update
+from sqlalchemy.orm import joinedload
 
 from ..extensions import db
 from ..models import Device, EnrollmentLink, Patient, utcnow
@@ -112,10 +113,14 @@ def redeem_link(token: str, label: str) -> Redeemed | LinkProblem:
 
 
 def device_for_token(token: str) -> Device | None:
-    """The active device a cookie token belongs to."""
+    """The active device a cookie token belongs to, with its patient and clinic (one query)."""
     if not token or len(token) > 128:
         return None
-    device = db.session.scalar(select(Device).where(Device.token_hash == hash_token(token)))
+    device = db.session.scalar(
+        select(Device)
+        .where(Device.token_hash == hash_token(token))
+        .options(joinedload(Device.patient).joinedload(Patient.clinic))
+    )
     if device is None or not device.is_active:
         return None
     return device

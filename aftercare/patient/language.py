@@ -15,7 +15,7 @@ from ..extensions import csrf, db
 from ..i18n import LANGUAGE_COOKIE, LANGUAGES, browser_language
 from ..models import Patient
 from ..reminders.planning import reword_pending
-from .session import load_device
+from .session import PATIENT_BLUEPRINTS, load_device
 
 bp = Blueprint("language", __name__)
 REMEMBER_FOR = timedelta(days=365)
@@ -59,7 +59,8 @@ def note_language(patient: Patient, *, chosen: str | None = None) -> None:
 @bp.before_app_request
 def remember_browser_language() -> None:
     """A patient who has not chosen gets reminders in the language their browser asks for."""
-    if request.method != "GET" or request.path.startswith(("/clinic", "/static")):
+    # Patient pages only: a health check or the service worker's script reads no patient.
+    if request.method != "GET" or request.blueprint not in PATIENT_BLUEPRINTS:
         return
     device = load_device()
     if device is None or device.patient.language is not None:

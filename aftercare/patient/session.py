@@ -17,6 +17,8 @@ from ..models import Device, Patient, utcnow
 from .enrollment import device_for_token
 
 DEVICE_COOKIE = "aftercare_device"
+# Pages a patient's phone sees, with the crisis bar and the clinic's numbers.
+PATIENT_BLUEPRINTS = frozenset({"patient", "patient_reminders", "questionnaires", "companion"})
 _SEEN_EVERY = timedelta(hours=1)
 
 

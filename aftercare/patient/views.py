@@ -44,13 +44,17 @@ from .checkins import CheckInData, save_check_in
 from .enrollment import LinkProblem, check_link, redeem_link
 from .forms import URGENT_CODES, CheckInForm
 from .language import note_language
-from .session import current_patient, load_device, patient_required, set_device_cookie
+from .session import (
+    PATIENT_BLUEPRINTS,
+    current_patient,
+    load_device,
+    patient_required,
+    set_device_cookie,
+)
 
 bp = Blueprint("patient", __name__)
 
 RECENT_CHECK_INS = 5
-# Pages a patient's phone sees, with the crisis bar and the clinic's numbers.
-PATIENT_BLUEPRINTS = {"patient", "patient_reminders", "questionnaires", "companion"}
 UPCOMING_APPOINTMENTS = 5
 
 
