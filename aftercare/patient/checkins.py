@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import select
 
 from .. import audit
-from ..care.triage import CheckInAnswers, Level, triage
+from ..care.triage import CheckInAnswers, triage
 from ..extensions import db
 from ..models import Alert, CheckIn, Device, Infusion, Patient, utcnow
 from .offline import store_once
@@ -29,6 +29,28 @@ class CheckInData:
     filled_at: datetime | None = None
 
 
+@dataclass(frozen=True)
+class SavedCheckIn:
+    """What the phone is told about a stored check-in.
+
+    Taken before the commit, so that answering does not read the check-in back afterwards.
+    """
+
+    id: int
+    triage_level: str
+    triage_reasons: list[str]
+    received_at: datetime
+
+    @classmethod
+    def of(cls, check_in: CheckIn) -> SavedCheckIn:
+        return cls(
+            check_in.id,
+            check_in.triage_level,
+            list(check_in.triage_reasons),
+            check_in.received_at,
+        )
+
+
 def infusion_before(patient: Patient, moment: datetime) -> Infusion | None:
     """The patient's latest infusion that had started by `moment`."""
     return db.session.scalar(
@@ -39,17 +61,18 @@ def infusion_before(patient: Patient, moment: datetime) -> Infusion | None:
     )
 
 
-def find_check_in(patient: Patient, idempotency_key: str) -> CheckIn | None:
-    return db.session.scalar(
+def find_check_in(patient: Patient, idempotency_key: str) -> SavedCheckIn | None:
+    stored = db.session.scalar(
         select(CheckIn).where(
             CheckIn.patient_id == patient.id, CheckIn.idempotency_key == idempotency_key
         )
     )
+    return SavedCheckIn.of(stored) if stored is not None else None
 
 
 def save_check_in(
     patient: Patient, device: Device | None, data: CheckInData
-) -> tuple[CheckIn, bool]:
+) -> tuple[SavedCheckIn, bool]:
     """Store the check-in and its alert, or return the one stored under the same key.
 
     Returns the check-in and whether it was new. A phone that lost the answer to its first try
@@ -75,7 +98,7 @@ def save_check_in(
     )
     result = triage(answers, hours)
 
-    def write() -> CheckIn:
+    def write() -> SavedCheckIn:
         check_in = CheckIn(
             patient_id=patient.id,
             device_id=device.id if device else None,
@@ -114,10 +137,6 @@ def save_check_in(
             patient_id=patient.id,
             detail={"check_in_id": check_in.id, "level": result.level.value},
         )
-        return check_in
+        return SavedCheckIn.of(check_in)
 
     return store_once(write, lambda: find_check_in(patient, data.idempotency_key))
-
-
-def level_of(check_in: CheckIn) -> Level:
-    return Level(check_in.triage_level)

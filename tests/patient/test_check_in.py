@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import select
 
 from aftercare.models import Alert, AuditEvent, CheckIn
-from tests.conftest import csrf_from
+from tests.conftest import csrf_from, statements
 
 
 def count(db, model) -> int:  # noqa: ANN001
@@ -78,6 +78,21 @@ def test_the_same_check_in_sent_twice_is_stored_once(phone, db):
     assert again.status_code == 200 and again.json["created"] is False
     assert first.json["id"] == again.json["id"]
     assert count(db, CheckIn) == 1
+
+
+def test_a_check_in_is_answered_from_what_was_written_not_read_back(phone, db):
+    form = {"csrf_token": csrf_from(phone.client.get("/check-in").text)}
+    form |= {"idempotency_key": "cheap-key-0001", "chest_pain": "y"}
+    with statements(db.engine) as seen:
+        response = phone.client.post("/check-in", data=form, headers={"Accept": "application/json"})
+    assert response.status_code == 201 and response.json["level"] == "emergency"
+    # The device with its patient and clinic, the key, the infusion; then the writes, committed
+    # once. Nothing is read back after the commit to answer the phone.
+    assert seen.count("SELECT") == 3, seen
+    assert seen.count("COMMIT") == 1 and seen[-1] == "COMMIT", seen
+    stored = db.session.scalar(select(CheckIn))
+    assert response.json["id"] == stored.id and response.json["reasons"] == ["chest_pain"]
+    assert response.json["received_at"] == stored.received_at.isoformat()
 
 
 def test_a_crisis_sent_twice_raises_one_alert(phone, db):
