@@ -1,12 +1,23 @@
-"""Form fields shared by the patient and clinic forms."""
+"""The base form and the form fields shared by the patient and clinic forms."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from flask_wtf import FlaskForm
 from wtforms import IntegerField
 
+from .i18n import current_language, wtforms_translations
+
 MAX_DIGITS = 9
+
+
+class Form(FlaskForm):
+    """Every form of the app: a FlaskForm whose WTForms messages are in the page's language."""
+
+    class Meta:
+        def get_translations(self, form: FlaskForm) -> Any:  # noqa: ANN401
+            return wtforms_translations(current_language())
 
 
 class SmallIntegerField(IntegerField):

@@ -22,6 +22,7 @@ from flask import Flask, current_app, g, has_request_context, request
 from flask_babel import get_locale, get_translations
 from flask_babel import gettext as _
 from markupsafe import Markup
+from wtforms.i18n import messages_path
 
 from .care.content import clinic_content, kept_in_base_language
 from .extensions import babel
@@ -77,6 +78,15 @@ def translator(language: str) -> Callable[[str], str]:
     """gettext for one language, usable with no request (the scheduler plans reminders)."""
     folder = current_app.config["TRANSLATIONS_DIR"]
     return _translations(str(folder), language).gettext
+
+
+@cache
+def wtforms_translations(language: str) -> Translations:
+    """WTForms' own messages ("Not a valid integer value.") in one language, loaded once.
+
+    Flask-WTF would read and parse them from disk for every request that builds a form.
+    """
+    return Translations.load(messages_path(), [language], domain="wtforms")
 
 
 def supported(language: str | None) -> str | None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo, available_timezones
 
-from flask_wtf import FlaskForm
 from wtforms import (
     DateField,
     EmailField,
@@ -27,17 +26,17 @@ from wtforms.validators import (
 )
 
 from ..care.reminder_plans import APPOINTMENT_KINDS
-from ..fields import SmallIntegerField
+from ..fields import Form, SmallIntegerField
 
 PHONE = Regexp(r"^[0-9+()\-. ]{3,40}$", message="Use digits, spaces and + ( ) - . only.")
 
 
-class LoginForm(FlaskForm):
+class LoginForm(Form):
     email = EmailField("Email", validators=[InputRequired(), Length(max=254)])
     password = PasswordField("Password", validators=[InputRequired(), Length(max=200)])
 
 
-class PatientForm(FlaskForm):
+class PatientForm(Form):
     display_name = StringField(
         "First name or clinic code",
         description="No more than the team needs to recognise the patient.",
@@ -54,7 +53,7 @@ def local_to_utc(day: date, clock: time, tz: ZoneInfo) -> datetime | None:
     return local.astimezone(ZoneInfo("UTC"))
 
 
-class InfusionForm(FlaskForm):
+class InfusionForm(Form):
     day = DateField("Date", validators=[InputRequired(message="Enter the date.")])
     started = TimeField("Started at", validators=[InputRequired(message="Enter the start time.")])
     ended = TimeField("Ended at", validators=[InputRequired(message="Enter the end time.")])
@@ -78,7 +77,7 @@ class InfusionForm(FlaskForm):
         return start, end
 
 
-class AppointmentForm(FlaskForm):
+class AppointmentForm(Form):
     kind = SelectField(
         "Kind",
         choices=[SelectChoice(value, label) for value, label in APPOINTMENT_KINDS.items()],
@@ -107,11 +106,11 @@ class AppointmentForm(FlaskForm):
         return start
 
 
-class AcknowledgeForm(FlaskForm):
+class AcknowledgeForm(Form):
     note = StringField("Note", validators=[Optional(), Length(max=500)])
 
 
-class RevokeForm(FlaskForm):
+class RevokeForm(Form):
     """A button with a CSRF token."""
 
 
@@ -156,7 +155,7 @@ def _lines(label: str) -> TextAreaField:
     )
 
 
-class SettingsForm(FlaskForm):
+class SettingsForm(Form):
     name = StringField("Clinic name", validators=[InputRequired(), Length(max=120)])
     timezone = StringField(
         "Time zone",
@@ -259,7 +258,7 @@ for _language in OTHER_LANGUAGES:
         setattr(SettingsForm, f"{_language}_{_name}", _translated(_name, _language, _label))
 
 
-class CodeForm(FlaskForm):
+class CodeForm(Form):
     code = StringField(
         "Code from your authenticator app, or a recovery code",
         validators=[InputRequired(message="Enter the code."), Length(max=40)],
@@ -267,7 +266,7 @@ class CodeForm(FlaskForm):
     )
 
 
-class SetPasswordForm(FlaskForm):
+class SetPasswordForm(Form):
     password = PasswordField(
         "New password",
         description="At least 12 characters. A few unrelated words make a good one.",
@@ -280,7 +279,7 @@ class SetPasswordForm(FlaskForm):
             raise ValidationError("The two passwords are not the same.")
 
 
-class InviteForm(FlaskForm):
+class InviteForm(Form):
     name = StringField("Name", validators=[InputRequired(), Length(max=120)])
     email = EmailField("Email", validators=[InputRequired(), Length(max=254), Email()])
     role = SelectField(
@@ -290,7 +289,7 @@ class InviteForm(FlaskForm):
     )
 
 
-class DeletePatientForm(FlaskForm):
+class DeletePatientForm(Form):
     confirm = StringField(
         "Type the patient's name or code to confirm",
         validators=[InputRequired(), Length(max=80)],

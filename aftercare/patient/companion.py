@@ -12,12 +12,12 @@ from datetime import timedelta
 from flask import Blueprint, abort, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
-from flask_wtf import FlaskForm
 from sqlalchemy import select
 
 from .. import audit
 from ..care.instructions import format_moment, timed_instructions
 from ..extensions import db
+from ..fields import Form
 from ..i18n import content_for, current_language
 from ..models import CompanionLink, utcnow
 from .enrollment import hash_token, new_token
@@ -27,7 +27,7 @@ bp = Blueprint("companion", __name__)
 LASTS_AFTER_INFUSION = timedelta(hours=24)
 
 
-class ButtonForm(FlaskForm):
+class ButtonForm(Form):
     """A button with a CSRF token."""
 
 

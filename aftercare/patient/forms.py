@@ -6,7 +6,6 @@ from datetime import datetime
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, RadioField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, Regexp, ValidationError
@@ -21,7 +20,7 @@ from ..care.symptoms import (
     YES_NO,
     Severity,
 )
-from ..fields import SmallIntegerField
+from ..fields import Form, SmallIntegerField
 from .offline import believable_time
 
 # Red flags are asked first, so a patient in trouble finds them without scrolling.
@@ -48,7 +47,7 @@ def _vital(label: object, bounds: tuple[int, int], unit: object) -> SmallInteger
     )
 
 
-class CheckInForm(FlaskForm):
+class CheckInForm(Form):
     class Meta:
         # The form may wait on the phone for hours before it is sent (see outbox.js), so its
         # token lives longer than a clinician's; it is still bound to this device's session.

@@ -6,12 +6,12 @@ from datetime import timedelta
 
 from flask import Blueprint, abort, current_app, redirect, request
 from flask.typing import ResponseReturnValue
-from flask_wtf import FlaskForm
 from flask_wtf.csrf import CSRFError
 from wtforms import HiddenField
 from wtforms.validators import AnyOf, InputRequired
 
 from ..extensions import csrf, db
+from ..fields import Form
 from ..i18n import LANGUAGE_COOKIE, LANGUAGES, browser_language
 from ..models import Patient
 from ..reminders.planning import reword_pending
@@ -21,7 +21,7 @@ bp = Blueprint("language", __name__)
 REMEMBER_FOR = timedelta(days=365)
 
 
-class LanguageForm(FlaskForm):
+class LanguageForm(Form):
     """The switch: one button per other language."""
 
     class Meta:

@@ -19,12 +19,12 @@ from flask import (
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import ngettext
-from flask_wtf import FlaskForm
 
 from ..care.charts import Point, Series, chart_table, line_chart
 from ..care.instruments import Instrument
 from ..care.scoring import IncompleteAnswers, InvalidAnswer
 from ..extensions import csrf, db
+from ..fields import Form
 from ..i18n import current_language
 from ..models import QuestionnaireResponse
 from ..patient.offline import believable_time
@@ -36,7 +36,7 @@ KEY = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 NUMBER = re.compile(r"-?[0-9]{1,6}")
 
 
-class TokenForm(FlaskForm):
+class TokenForm(Form):
     """Only the CSRF token; like the check-in, it may be sent hours after the page loaded."""
 
     class Meta:

@@ -347,3 +347,15 @@ def test_an_enrollment_link_made_for_a_patient_is_not_needed_to_choose(app, db, 
     assert "aftercare_language=es" in response.headers["Set-Cookie"]
     db.session.refresh(patient)
     assert patient.language is None
+
+
+def test_the_forms_own_messages_follow_each_phones_language(app, db, phone, second_phone):
+    # WTForms' messages are loaded once per language, not once per request: one phone's Spanish
+    # must not leak to the next phone's page.
+    choose(phone, "es")
+    spanish = phone.check_in(heart_rate="fast")
+    english = second_phone.check_in(heart_rate="fast")
+    assert spanish.status_code == english.status_code == 422
+    assert "No es un valor entero válido." in spanish.text
+    assert "Not a valid integer value." in english.text
+    assert "No es un valor entero válido." not in english.text
