@@ -138,20 +138,28 @@ def _instructions(clinic: Clinic, content: dict[str, Any]) -> dict[str, Any] | N
     items = timed_instructions(
         infusion.ended_at, now, clinic.tz, content["windows"], content["timed"], language
     )
-    since = db.session.scalars(
-        select(CheckIn).where(
-            CheckIn.patient_id == patient.id, CheckIn.received_at >= infusion.ended_at
+    driving = next(item for item in items if item.key == "driving")
+    # Only a check-in that says the patient slept can clear driving, and only once the
+    # window is over: until then no check-in is read.
+    slept = (
+        db.session.scalars(
+            select(CheckIn.severities).where(
+                CheckIn.patient_id == patient.id,
+                CheckIn.received_at >= infusion.ended_at,
+                CheckIn.slept.is_(True),
+            )
         )
+        if driving.is_over
+        else []
     )
     answers = [
         MorningAnswers(
-            c.slept,
-            c.severities.get("dissociation", 0),
-            c.severities.get("confusion_hallucinations", 0),
+            True,
+            severities.get("dissociation", 0),
+            severities.get("confusion_hallucinations", 0),
         )
-        for c in since
+        for severities in slept
     ]
-    driving = next(item for item in items if item.key == "driving")
     cleared = ready_to_drive(driving.is_over, answers)
     return {
         "infusion": infusion,

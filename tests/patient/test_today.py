@@ -105,3 +105,16 @@ def test_driving_is_shown_as_met_only_after_the_morning_check_in(db, patient, ph
     cleared = phone.client.get("/today").text
     assert "answer the morning check-in" not in cleared
     assert "All the waiting times are over" in cleared
+
+
+def test_driving_waits_while_the_morning_check_in_says_no_sleep_or_a_foggy_head(db, patient, phone):
+    infusion = patient.infusions[-1]
+    infusion.ended_at = utcnow() - timedelta(hours=30)
+    infusion.started_at = infusion.ended_at - timedelta(hours=1)
+    db.session.commit()
+    for answers in ({"slept": "no"}, {"slept": "yes", "dissociation": "1"}):
+        assert phone.check_in(**answers).status_code == 303
+    assert phone.check_in(slept="yes", confusion_hallucinations="2").status_code == 303
+    assert "answer the morning check-in" in phone.client.get("/today").text
+    assert phone.check_in(slept="yes", dissociation="0").status_code == 303
+    assert "All the waiting times are over" in phone.client.get("/today").text
