@@ -78,17 +78,13 @@ class CheckInForm(Form):
             ),
         ],
     )
-    # The hidden fields are labelled (as WTForms would name them; only the list of errors shows
-    # them) so that showing the form does not read WTForms' catalog from disk, on each request,
-    # to translate a name made up from the field's, which the catalog does not have.
     idempotency_key = HiddenField(
-        "Idempotency Key",
         validators=[
             InputRequired(message=_l("The form is missing its key. Please reload the page.")),
             Regexp(r"^[A-Za-z0-9_-]{8,64}$", message=_l("The form's key is not valid.")),
-        ],
+        ]
     )
-    filled_at = HiddenField("Filled At", validators=[Optional()])
+    filled_at = HiddenField(validators=[Optional()])
 
     def validate(self, extra_validators: dict | None = None) -> bool:  # type: ignore[type-arg]
         valid = super().validate(extra_validators)
