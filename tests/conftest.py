@@ -21,8 +21,9 @@ from sqlalchemy.engine import Engine, make_url
 
 from aftercare import create_app
 from aftercare.extensions import db as _db
-from aftercare.models import Clinic, Clinician, Infusion, Patient, utcnow
+from aftercare.models import Appointment, Clinic, Clinician, Infusion, Patient, utcnow
 from aftercare.patient.enrollment import create_link
+from aftercare.reminders.planning import plan_appointment
 from tests.databases import (
     SERVER_VARIABLE,
     PostgresDatabases,
@@ -237,6 +238,21 @@ def second_patient(db, clinic: Clinic) -> Patient:  # noqa: ANN001
 @pytest.fixture
 def other_clinic_patient(db, other_clinic: Clinic) -> Patient:  # noqa: ANN001
     return add_patient(db, other_clinic, "Casey")
+
+
+def book_appointment(db, patient: Patient, kind: str, starts_in: timedelta) -> Appointment:  # noqa: ANN001
+    """An appointment for the patient with its reminders planned, as the clinic's form makes
+    it; the caller commits."""
+    appointment = Appointment(
+        clinic_id=patient.clinic_id,
+        patient_id=patient.id,
+        kind=kind,
+        starts_at=utcnow() + starts_in,
+    )
+    db.session.add(appointment)
+    db.session.flush()
+    plan_appointment(appointment)
+    return appointment
 
 
 def enrollment_token(db, patient: Patient, days: int = 7) -> str:  # noqa: ANN001

@@ -13,12 +13,11 @@ from sqlalchemy import select
 
 from aftercare.clinic import twofactor
 from aftercare.extensions import db
-from aftercare.models import Alert, Appointment, Clinic, Delivery, Patient, Reminder, utcnow
+from aftercare.models import Alert, Clinic, Delivery, Patient, Reminder, utcnow
 from aftercare.patient.checkins import CheckInData, save_check_in
 from aftercare.questionnaires.service import Submission, instruments, save_response
-from aftercare.reminders.planning import plan_appointment
 from tests.browser.conftest import Demo, LiveServer
-from tests.conftest import PASSWORD, add_clinician, add_patient
+from tests.conftest import PASSWORD, add_clinician, add_patient, book_appointment
 
 pytestmark = pytest.mark.browser
 
@@ -169,15 +168,7 @@ def fill_the_clinic(live_server: LiveServer, demo: Demo) -> None:
         casey = db.session.scalar(select(Patient).where(Patient.display_name == "Casey A."))
         save_check_in(blair, None, CheckInData("rash", {"rash_itching": 1}))
         save_check_in(casey, None, CheckInData("chest", {"chest_pain": 1}))
-        appointment = Appointment(
-            clinic_id=clinic.id,
-            patient_id=patient.id,
-            kind="follow_up",
-            starts_at=now + timedelta(days=2),
-        )
-        db.session.add(appointment)
-        db.session.flush()
-        plan_appointment(appointment)
+        book_appointment(db, patient, "follow_up", timedelta(days=2))
         # Reminders in the states a clinician most needs to read: sent, and given up on.
         delivered, failed = db.session.scalars(
             select(Reminder).where(Reminder.patient_id == patient.id).order_by(Reminder.id)

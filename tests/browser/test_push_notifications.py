@@ -24,11 +24,11 @@ from playwright.sync_api import CDPSession, Locator, Page, expect
 from sqlalchemy import select
 
 from aftercare.extensions import db
-from aftercare.models import Appointment, Patient, PushSubscription, Reminder, utcnow
-from aftercare.reminders.planning import plan_appointment
+from aftercare.models import Patient, PushSubscription, Reminder, utcnow
 from aftercare.reminders.push import vapid_public_key
 from aftercare.reminders.sender import send_due_reminders
 from tests.browser.conftest import WAIT_MS, Demo, LiveServer
+from tests.conftest import book_appointment
 from tests.push_receiver import PushReceiver
 
 pytestmark = pytest.mark.browser
@@ -121,15 +121,7 @@ def book_infusion_reminder(live_server: LiveServer, demo: Demo) -> tuple[int, ti
     """
     with live_server.app.app_context():
         patient = db.session.get(Patient, demo.patient_id)
-        appointment = Appointment(
-            clinic_id=patient.clinic_id,
-            patient_id=patient.id,
-            kind="infusion",
-            starts_at=utcnow() + timedelta(hours=2, minutes=5),
-        )
-        db.session.add(appointment)
-        db.session.flush()
-        plan_appointment(appointment)
+        appointment = book_appointment(db, patient, "infusion", timedelta(hours=2, minutes=5))
         db.session.commit()
         reminder = db.session.scalar(
             select(Reminder).where(

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from aftercare.models import Appointment, Patient, QuestionnaireResponse, Reminder, utcnow
 from aftercare.patient.enrollment import create_link
-from tests.conftest import PatientPhone, csrf_from, enroll, enrollment_token
+from tests.conftest import PatientPhone, book_appointment, csrf_from, enroll, enrollment_token
 
 SPANISH_BROWSER = "es-US,es;q=0.9,en;q=0.5"
 
@@ -260,17 +260,7 @@ def test_a_patient_who_has_not_chosen_gets_reminders_in_their_browsers_language(
 def test_unsent_reminders_are_reworded_when_the_patient_changes_language(
     app, phone, db, patient, clinician_client
 ):
-    from aftercare.reminders.planning import plan_appointment
-
-    appointment = Appointment(
-        clinic_id=patient.clinic_id,
-        patient_id=patient.id,
-        kind="infusion",
-        starts_at=utcnow() + timedelta(days=3),
-    )
-    db.session.add(appointment)
-    db.session.flush()
-    plan_appointment(appointment)
+    book_appointment(db, patient, "infusion", timedelta(days=3))
     db.session.commit()
     before = {r.kind: (r.title, r.body) for r in pending(db, patient)}
     assert before["arrange_driver"][0] == "Plan your ride home"

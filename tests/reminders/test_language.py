@@ -8,9 +8,10 @@ from datetime import timedelta
 
 from sqlalchemy import select, update
 
-from aftercare.models import Appointment, Reminder, utcnow
-from aftercare.reminders.planning import plan_appointment, plan_infusion
+from aftercare.models import Reminder, utcnow
+from aftercare.reminders.planning import plan_infusion
 from aftercare.reminders.sender import send_due_reminders
+from tests.conftest import book_appointment
 from tests.reminders.conftest import subscribe
 
 
@@ -29,15 +30,7 @@ def test_a_spanish_patients_appointment_reminders_arrive_in_spanish(
 ):
     patient.language = "es"
     subscription = subscribe(db, patient, receiver)
-    appointment = Appointment(
-        clinic_id=patient.clinic_id,
-        patient_id=patient.id,
-        kind="booster",
-        starts_at=utcnow() + timedelta(days=4),
-    )
-    db.session.add(appointment)
-    db.session.flush()
-    plan_appointment(appointment)
+    book_appointment(db, patient, "booster", timedelta(days=4))
     db.session.commit()
     make_due(db, patient)
 
