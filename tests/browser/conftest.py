@@ -208,12 +208,13 @@ def demo(live_server: LiveServer) -> Demo:
 
 
 @pytest.fixture
-def phone(browser: Browser, live_server: LiveServer) -> Iterator[Callable[[], BrowserContext]]:
-    """Make a fresh phone-sized browser context on the live server (closed after the test)."""
+def phone(browser: Browser, live_server: LiveServer) -> Iterator[Callable[..., BrowserContext]]:
+    """Make a fresh phone-sized browser context on the live server (closed after the test);
+    keyword arguments (a locale...) go to Playwright's new_context."""
     contexts: list[BrowserContext] = []
 
-    def new_phone() -> BrowserContext:
-        context = browser.new_context(base_url=live_server.url, **PHONE)
+    def new_phone(**options: Any) -> BrowserContext:
+        context = browser.new_context(base_url=live_server.url, **PHONE, **options)
         context.set_default_timeout(WAIT_MS)
         contexts.append(context)
         return context

@@ -8,7 +8,7 @@ from collections.abc import Callable
 import pytest
 from playwright.sync_api import BrowserContext, Page, expect
 
-from tests.browser.conftest import PHONE, WAIT_MS, Demo, LiveServer
+from tests.browser.conftest import Demo, LiveServer
 from tests.browser.test_patient_journey import (
     OUTBOX_STATUSES,
     count_check_ins,
@@ -24,18 +24,8 @@ COUNTDOWN = re.compile(r"^Tiempo que falta: \d+ horas?( \d+ minutos?)?$")
 
 
 @pytest.fixture
-def spanish_phone(browser, live_server: LiveServer) -> Callable[[], BrowserContext]:  # noqa: ANN001
-    contexts: list[BrowserContext] = []
-
-    def new_phone() -> BrowserContext:
-        context = browser.new_context(base_url=live_server.url, locale="es-US", **PHONE)
-        context.set_default_timeout(WAIT_MS)
-        contexts.append(context)
-        return context
-
-    yield new_phone
-    for context in contexts:
-        context.close()
+def spanish_phone(phone: Callable[..., BrowserContext]) -> Callable[[], BrowserContext]:
+    return lambda: phone(locale="es-US")
 
 
 @pytest.fixture
