@@ -177,9 +177,10 @@ def create_clinician_command(clinic_id: int, email: str, name: str, admin: bool)
 def scheduler_command() -> None:
     """Send reminders as they fall due, ticking every AFTERCARE_SCHEDULER_INTERVAL_SECONDS."""
     from .reminders.push import vapid_for
-    from .reminders.scheduler import run_forever
+    from .reminders.scheduler import run_forever, yield_cpu_to_web
 
     app = current_app._get_current_object()  # type: ignore[attr-defined]
+    yield_cpu_to_web(app.config["SCHEDULER_NICE"])
     vapid_for(app)
     interval = app.config["SCHEDULER_INTERVAL_SECONDS"]
     run_forever(

@@ -131,6 +131,7 @@ def load_config(env: Mapping[str, str] | None = None) -> dict[str, Any]:
         # Only for tests and benchmarks with a local push receiver: real ones are HTTPS.
         "PUSH_ALLOW_LOOPBACK_HTTP": env_bool(env, "AFTERCARE_PUSH_ALLOW_LOOPBACK_HTTP", False),
         "SCHEDULER_INTERVAL_SECONDS": _interval(env),
+        "SCHEDULER_NICE": _niceness(env),
         # Clinicians are signed out after this long without a request.
         "CLINICIAN_IDLE_MINUTES": env_int(env, "AFTERCARE_CLINICIAN_IDLE_MINUTES", 30, minimum=1),
         # An emergency or crisis alert nobody acknowledged for this long stands out.
@@ -140,6 +141,14 @@ def load_config(env: Mapping[str, str] | None = None) -> dict[str, Any]:
         "RATELIMIT_STORAGE_URI": env.get("AFTERCARE_RATELIMIT_STORAGE_URI") or "memory://",
         "RATELIMIT_HEADERS_ENABLED": True,
     }
+
+
+def _niceness(env: Mapping[str, str]) -> int:
+    """How far `aftercare scheduler` lowers its CPU priority, as nice(1) counts it (0 to 19)."""
+    value = env_int(env, "AFTERCARE_SCHEDULER_NICE", 10)
+    if value > 19:
+        raise ConfigError(f"AFTERCARE_SCHEDULER_NICE must be at most 19, not {value}")
+    return value
 
 
 def _interval(env: Mapping[str, str]) -> int:

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 
 from aftercare.models import Clinic, Clinician, Infusion, Patient
@@ -151,15 +155,13 @@ def test_send_due_runs_one_pass_and_says_what_it_did(runner, db, patient):
     assert "claimed 0, delivered 0" in result.stdout
 
 
-def test_the_scheduler_runs_until_told_to_stop(tmp_path):
-    import signal
+@contextmanager
+def running_scheduler(tmp_path: Path, **settings: str) -> Iterator[subprocess.Popen]:
+    """`aftercare scheduler` on a fresh SQLite database, once it has said it is ticking."""
     import time
 
-    env = {
-        "AFTERCARE_DATA_DIR": str(tmp_path),
-        "PATH": "/usr/bin:/bin",
-        "AFTERCARE_SCHEDULER_INTERVAL_SECONDS": "1",
-    }
+    env = {"AFTERCARE_DATA_DIR": str(tmp_path), "PATH": "/usr/bin:/bin", **settings}
+    env["AFTERCARE_SCHEDULER_INTERVAL_SECONDS"] = "1"
     subprocess.run(
         [str(AFTERCARE), "db", "upgrade"], env=env, capture_output=True, timeout=180, check=True
     )
@@ -176,11 +178,49 @@ def test_the_scheduler_runs_until_told_to_stop(tmp_path):
         while "every 1 s" not in line and time.monotonic() < deadline:
             line = scheduler.stdout.readline()
         assert "every 1 s" in line
-        scheduler.send_signal(signal.SIGTERM)
-        assert scheduler.wait(timeout=60) == 0
+        yield scheduler
     finally:
         if scheduler.poll() is None:
             scheduler.kill()
+            scheduler.wait(timeout=60)
+
+
+def test_the_scheduler_runs_until_told_to_stop(tmp_path):
+    import signal
+
+    with running_scheduler(tmp_path) as scheduler:
+        scheduler.send_signal(signal.SIGTERM)
+        assert scheduler.wait(timeout=60) == 0
+
+
+@pytest.mark.parametrize(("setting", "lowered_to"), [(None, 10), ("15", 15), ("0", None)])
+def test_the_scheduler_lowers_the_cpu_priority_of_every_thread_as_configured(
+    tmp_path, setting, lowered_to
+):
+    started_at = os.getpriority(os.PRIO_PROCESS, 0)  # a child starts with its parent's
+    settings = {} if setting is None else {"AFTERCARE_SCHEDULER_NICE": setting}
+    with running_scheduler(tmp_path, **settings) as scheduler:
+        threads = os.listdir(f"/proc/{scheduler.pid}/task")
+        niceness = {os.getpriority(os.PRIO_PROCESS, int(thread)) for thread in threads}
+    assert len(threads) > 1  # APScheduler's threads are running by then
+    assert niceness == {started_at if lowered_to is None else max(started_at, lowered_to)}
+
+
+def test_the_schedulers_niceness_is_at_most_19(tmp_path):
+    result = subprocess.run(
+        [str(AFTERCARE), "scheduler"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        env={
+            "AFTERCARE_DATA_DIR": str(tmp_path),
+            "PATH": "/usr/bin:/bin",
+            "AFTERCARE_SCHEDULER_NICE": "20",
+        },
+    )
+    assert result.returncode != 0
+    assert "AFTERCARE_SCHEDULER_NICE must be at most 19" in result.stderr
 
 
 def test_the_scheduler_interval_is_at_most_30_seconds(tmp_path):

@@ -7,6 +7,7 @@ would start one of its own. `aftercare run` may start one beside the single web 
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import threading
 from collections.abc import Callable
@@ -54,6 +55,18 @@ def start_background(app: Flask) -> BackgroundScheduler:
     _add_job(scheduler, app)
     scheduler.start()
     return scheduler
+
+
+def yield_cpu_to_web(niceness: int) -> None:
+    """Run this process at a CPU priority at least `niceness` lower than the default.
+
+    A fan-out of thousands of reminders keeps a CPU busy for seconds. On a machine it shares
+    with the web workers, patients' pages would queue behind it; a reminder can arrive a few
+    seconds later without harm. Call it before any thread starts: on Linux each thread has its
+    own priority, and a new thread takes that of the thread that starts it.
+    """
+    if niceness and os.getpriority(os.PRIO_PROCESS, 0) < niceness:
+        os.setpriority(os.PRIO_PROCESS, 0, niceness)
 
 
 def run_forever(app: Flask, announce: Callable[[], None] = lambda: None) -> None:
