@@ -114,12 +114,12 @@ def dashboard() -> ResponseReturnValue:
             "infusion": "Latest infusion",
             "name": "Name",
         },
-        ack_form=AcknowledgeForm(),
     )
     # Recorded once the page is made, and committed before it is shown: committing first would
     # expire every alert and patient on the page, to be read again one by one while rendering.
-    for alert in alerts:
-        audit.record("alert.view", clinic_id=clinic.id, patient_id=alert.patient_id)
+    audit.record_each(
+        "alert.view", clinic_id=clinic.id, patient_ids=[alert.patient_id for alert in alerts]
+    )
     db.session.commit()
     return page
 
@@ -200,7 +200,6 @@ def render_patient(
         infusion_form=infusion_form,
         appointment_form=appointment_form,
         button_form=RevokeForm(),
-        ack_form=AcknowledgeForm(),
         symptoms=SYMPTOMS_BY_CODE,
     )
     # Recorded once the page is made, and committed before it is shown: committing first would

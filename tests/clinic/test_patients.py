@@ -103,6 +103,23 @@ def test_viewing_a_patient_is_audited(clinician_client, clinician, patient, db):
     assert event.ip == "127.0.0.1"
 
 
+def test_each_alert_shown_on_the_dashboard_is_audited(
+    phone, second_phone, clinician_client, clinician, clinic, patient, second_patient, db
+):
+    phone.check_in(chest_pain="y")
+    second_phone.check_in(suicidal_thoughts="y")
+    second_phone.check_in(rash_itching="y")
+    page = clinician_client.get("/clinic/").text
+    assert page.count('name="csrf_token"') == 3 + 1  # an acknowledge form each, and sign-out
+    events = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "alert.view")).all()
+    assert sorted(event.patient_id for event in events) == sorted(
+        [patient.id, second_patient.id, second_patient.id]
+    )
+    assert {(e.actor, e.clinic_id, e.ip) for e in events} == {
+        (f"clinician:{clinician.id}", clinic.id, "127.0.0.1")
+    }
+
+
 def test_urgent_alerts_come_first_and_can_be_acknowledged(phone, clinician_client, db):
     phone.check_in(rash_itching="y")
     phone.check_in(suicidal_thoughts="y")
