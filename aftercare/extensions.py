@@ -1,8 +1,12 @@
 """Flask extensions, created unbound and attached in create_app()."""
 
 import sqlite3
+from functools import cached_property
 
-from flask_babel import Babel
+import flask_babel
+from babel import Locale
+from babel.support import NullTranslations
+from flask import g, has_app_context
 from flask_compress import Compress
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -31,6 +35,38 @@ db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 csrf = CSRFProtect()
 login_manager = LoginManager()
+
+
+class _Domain(flask_babel.Domain):
+    """Flask-Babel's message domain, finding a request's catalog in one step.
+
+    Flask-Babel looks up the request's state three times for each string it translates, and a
+    check-in page translates about a hundred. Once the request's language is known, this
+    domain keeps the catalog by that language. Changing the language within a request
+    (`force_locale`, `refresh`) clears it first, so the next string looks it up afresh.
+    """
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self._catalogs: dict[Locale, NullTranslations] = {}
+
+    def get_translations(self) -> NullTranslations:
+        state = g.get("_flask_babel") if has_app_context() else None
+        locale = getattr(state, "babel_locale", None)
+        if locale is None:
+            return super().get_translations()
+        catalog = self._catalogs.get(locale)
+        if catalog is None:
+            catalog = self._catalogs[locale] = super().get_translations()
+        return catalog
+
+
+class Babel(flask_babel.Babel):
+    @cached_property
+    def domain_instance(self) -> flask_babel.Domain:
+        return _Domain(domain=self.domain)
+
+
 # Languages of the patient pages; set up by aftercare.i18n.init_i18n().
 babel = Babel()
 compress = Compress()

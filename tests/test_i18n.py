@@ -96,3 +96,15 @@ def test_a_page_carries_the_words_of_its_own_scripts_only(phone, path, groups):
     found = re.search(r'<script type="application/json" id="page-text">(.*?)</script>', page)
     carried = set(json.loads(found.group(1))) if found else set()
     assert carried == {key for group in groups for key in TEXT_GROUPS[group]}
+
+
+def test_a_language_forced_within_a_request_is_used_and_then_left(app):
+    from flask_babel import force_locale, gettext
+
+    from aftercare.patient.language import LANGUAGE_COOKIE
+
+    with app.test_request_context("/today", headers={"Cookie": f"{LANGUAGE_COOKIE}=es"}):
+        assert gettext("Today") == "Hoy"  # the request's catalog, kept by its language
+        with force_locale("en"):
+            assert gettext("Today") == "Today"
+        assert gettext("Today") == "Hoy"
