@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import Enum
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import joinedload
 
 from ..extensions import db
@@ -112,15 +112,19 @@ def redeem_link(token: str, label: str) -> Redeemed | LinkProblem:
     return Redeemed(device=device, token=device_token)
 
 
+# Asked on every patient page, so built once.
+_DEVICE_BY_TOKEN_HASH = (
+    select(Device)
+    .where(Device.token_hash == bindparam("token_hash"))
+    .options(joinedload(Device.patient).joinedload(Patient.clinic))
+)
+
+
 def device_for_token(token: str) -> Device | None:
     """The active device a cookie token belongs to, with its patient and clinic (one query)."""
     if not token or len(token) > 128:
         return None
-    device = db.session.scalar(
-        select(Device)
-        .where(Device.token_hash == hash_token(token))
-        .options(joinedload(Device.patient).joinedload(Patient.clinic))
-    )
+    device = db.session.scalar(_DEVICE_BY_TOKEN_HASH, {"token_hash": hash_token(token)})
     if device is None or not device.is_active:
         return None
     return device
