@@ -558,7 +558,9 @@ async def clinician_loop(
     """Sign in, then browse: dashboard, the patient list, a patient; sign in afresh now and then."""
     import aiohttp
 
-    await asyncio.sleep(rng.uniform(0, think))
+    # Spread over a round of three pages, as the patients' first pauses over a cycle: ten
+    # clinicians signing in within the same two seconds kept both CPUs busy hashing passwords.
+    await asyncio.sleep(rng.uniform(0, 3 * think))
     while time.perf_counter() < end:
         async with aiohttp.ClientSession(
             connector=connector,
