@@ -24,6 +24,7 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required, login_user, logout_user
 from markupsafe import Markup
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from .. import audit
 from ..extensions import db, limiter, login_manager
@@ -46,7 +47,8 @@ PENDING_FOR_S = 300
 def load_clinician(user_id: str) -> Clinician | None:
     if not user_id.isdigit():
         return None
-    return db.session.get(Clinician, int(user_id))
+    # With the clinic: every clinician page shows it, and its time zone sets every time shown.
+    return db.session.get(Clinician, int(user_id), options=[joinedload(Clinician.clinic)])
 
 
 login_manager.login_view = "clinic_auth.login"

@@ -10,6 +10,7 @@ from flask import (
     Blueprint,
     current_app,
     flash,
+    g,
     make_response,
     redirect,
     render_template,
@@ -70,7 +71,10 @@ def local_time(moment: Any, fmt: str = "%a %d %b %Y, %H:%M") -> str:
     """A UTC timestamp in the signed-in clinician's clinic time zone."""
     if moment is None:
         return ""
-    return moment.astimezone(current_clinic().tz).strftime(fmt)
+    # Looked up once a request: the dashboard shows a hundred times.
+    if "clinic_tz" not in g:
+        g.clinic_tz = current_clinic().tz
+    return moment.astimezone(g.clinic_tz).strftime(fmt)
 
 
 @bp.get("/")

@@ -21,7 +21,7 @@ from flask import (
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_wtf.csrf import generate_csrf
-from sqlalchemy import select
+from sqlalchemy import bindparam, func, select
 
 from .. import audit
 from ..care.instructions import (
@@ -35,7 +35,7 @@ from ..care.symptoms import GRADED, NOTE_MAX_LENGTH, SYMPTOMS_BY_CODE, YES_NO
 from ..care.triage import RULES_BY_CODE, Level, rules_for_browser
 from ..extensions import csrf, db
 from ..i18n import LANGUAGE_COOKIE, content_for, current_language, supported
-from ..models import Appointment, CheckIn, Clinic, utcnow
+from ..models import Appointment, CheckIn, Clinic, Infusion, utcnow
 from ..questionnaires.schedule import due_for
 from ..questionnaires.service import instruments
 from ..reminders.push import device_subscription, vapid_public_key
@@ -235,12 +235,18 @@ def _offline_triage_data(content: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+# When the patient's latest infusion ended, without loading their infusions.
+_LATEST_INFUSION_END = select(func.max(Infusion.ended_at)).where(
+    Infusion.patient_id == bindparam("patient_id")
+)
+
+
 def _asks_about_sleep() -> bool:
     """The morning after (or from the morning reminder): ask whether the patient slept."""
-    infusion = current_patient().latest_infusion
     if request.args.get("morning") or request.form.get("slept"):
         return True
-    return infusion is not None and utcnow() - infusion.ended_at >= timedelta(hours=8)
+    ended = db.session.scalar(_LATEST_INFUSION_END, {"patient_id": current_patient().id})
+    return ended is not None and utcnow() - ended >= timedelta(hours=8)
 
 
 def _render_form(form: CheckInForm, status: int = 200) -> ResponseReturnValue:

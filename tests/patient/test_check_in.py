@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import itsdangerous.timed
 import pytest
 from sqlalchemy import select
 
-from aftercare.models import Alert, AuditEvent, CheckIn
+from aftercare.models import Alert, AuditEvent, CheckIn, Infusion, utcnow
 from tests.conftest import csrf_from, statements
 
 
@@ -229,3 +231,18 @@ def test_a_twin_is_caught_by_the_unique_key_and_returned_not_stored_again(phone,
     assert seen.count("INSERT") == 1 and "COMMIT" not in seen, seen
     assert count(db, CheckIn) == 1 and count(db, Alert) == 0
     assert db.session.scalar(select(CheckIn)).severities == {"headache": 1}
+
+
+def test_the_form_asks_about_sleep_from_eight_hours_after_the_latest_infusion(db, patient, phone):
+    asked = 'name="slept"'
+    assert asked not in phone.client.get("/check-in").text  # the infusion ended an hour ago
+    assert asked in phone.client.get("/check-in?morning=1").text  # from the morning reminder
+    patient.infusions[0].ended_at = utcnow() - timedelta(hours=9)
+    db.session.commit()
+    assert asked in phone.client.get("/check-in").text
+    ended = utcnow() - timedelta(hours=2)  # another infusion since: it is the one that counts
+    db.session.add(
+        Infusion(patient_id=patient.id, started_at=ended - timedelta(hours=1), ended_at=ended)
+    )
+    db.session.commit()
+    assert asked not in phone.client.get("/check-in").text
