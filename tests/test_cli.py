@@ -109,21 +109,27 @@ def test_the_console_script_lists_every_command(tmp_path):
         assert f"  {command} " in result.stdout
 
 
-def test_a_bad_setting_stops_start_up_and_names_the_variable(tmp_path):
+@pytest.mark.parametrize(
+    ("command", "variable", "value", "message"),
+    [
+        ("demo", "AFTERCARE_DEMO", "maybe", "must be 1 or 0"),
+        ("scheduler", "AFTERCARE_SCHEDULER_INTERVAL_SECONDS", "60", "must be at most 30"),
+        ("scheduler", "AFTERCARE_SCHEDULER_NICE", "20", "must be at most 19"),
+    ],
+)
+def test_a_bad_setting_stops_start_up_and_names_the_variable(
+    tmp_path, command, variable, value, message
+):
     result = subprocess.run(
-        [str(AFTERCARE), "demo"],
+        [str(AFTERCARE), command],
         capture_output=True,
         text=True,
         timeout=60,
         check=False,
-        env={
-            "AFTERCARE_DATA_DIR": str(tmp_path),
-            "AFTERCARE_DEMO": "maybe",
-            "PATH": "/usr/bin:/bin",
-        },
+        env={"AFTERCARE_DATA_DIR": str(tmp_path), variable: value, "PATH": "/usr/bin:/bin"},
     )
     assert result.returncode != 0
-    assert "AFTERCARE_DEMO must be 1 or 0" in result.stderr
+    assert f"{variable} {message}" in result.stderr
 
 
 def test_vapid_keys_are_made_once_and_printed(runner, app):
@@ -204,37 +210,3 @@ def test_the_scheduler_lowers_the_cpu_priority_of_every_thread_as_configured(
         niceness = {os.getpriority(os.PRIO_PROCESS, int(thread)) for thread in threads}
     assert len(threads) > 1  # APScheduler's threads are running by then
     assert niceness == {started_at if lowered_to is None else max(started_at, lowered_to)}
-
-
-def test_the_schedulers_niceness_is_at_most_19(tmp_path):
-    result = subprocess.run(
-        [str(AFTERCARE), "scheduler"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-        env={
-            "AFTERCARE_DATA_DIR": str(tmp_path),
-            "PATH": "/usr/bin:/bin",
-            "AFTERCARE_SCHEDULER_NICE": "20",
-        },
-    )
-    assert result.returncode != 0
-    assert "AFTERCARE_SCHEDULER_NICE must be at most 19" in result.stderr
-
-
-def test_the_scheduler_interval_is_at_most_30_seconds(tmp_path):
-    result = subprocess.run(
-        [str(AFTERCARE), "scheduler"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-        env={
-            "AFTERCARE_DATA_DIR": str(tmp_path),
-            "PATH": "/usr/bin:/bin",
-            "AFTERCARE_SCHEDULER_INTERVAL_SECONDS": "60",
-        },
-    )
-    assert result.returncode != 0
-    assert "AFTERCARE_SCHEDULER_INTERVAL_SECONDS must be at most 30" in result.stderr
