@@ -464,9 +464,9 @@ async def pause(rng: random.Random, mean: float, end: float) -> bool:
     A pause that would outlast the phase waits out the phase instead. (Cutting such pauses
     short made every simulated user send its next request at the very end, all at once.)
     """
-    pause, left = rng.expovariate(1 / mean), end - time.perf_counter()
-    await asyncio.sleep(max(0.0, min(pause, left)))
-    return pause < left
+    wanted, left = rng.expovariate(1 / mean), end - time.perf_counter()
+    await asyncio.sleep(max(0.0, min(wanted, left)))
+    return wanted < left
 
 
 @dataclass

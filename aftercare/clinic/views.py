@@ -71,7 +71,7 @@ def local_time(moment: Any, fmt: str = "%a %d %b %Y, %H:%M") -> str:
     """A UTC timestamp in the signed-in clinician's clinic time zone."""
     if moment is None:
         return ""
-    # Looked up once a request: the dashboard shows a hundred times.
+    # Looked up once a request: the dashboard shows about a hundred times.
     if "clinic_tz" not in g:
         g.clinic_tz = current_clinic().tz
     return moment.astimezone(g.clinic_tz).strftime(fmt)
