@@ -146,8 +146,13 @@ def registration_id(page: Page, cdp: CDPSession, scope: str) -> str:
     return poll(page, lambda: seen.get("id"), f"the service worker registered for {scope}")
 
 
-def deliver(page: Page, live_server: LiveServer, payload: str) -> None:
-    """Hand a push payload to the phone's service worker, as the push service would."""
+def deliver(page: Page, live_server: LiveServer, payload: str) -> list[dict[str, Any]]:
+    """Hand a push payload to the phone's service worker, as the push service would; returns
+    the notifications the worker then shows.
+
+    The DevTools session stays open until they show: the push event is dispatched after the
+    command returns, and closing the session at once could lose it (seen on a busy machine).
+    """
     cdp = page.context.new_cdp_session(page)
     try:
         cdp.send(
@@ -158,6 +163,7 @@ def deliver(page: Page, live_server: LiveServer, payload: str) -> None:
                 "data": payload,
             },
         )
+        return poll(page, lambda: run_js(page, NOTIFICATIONS), "the notification")
     finally:
         cdp.detach()
 
@@ -178,9 +184,7 @@ def test_a_reminder_travels_from_the_scheduler_to_a_notification_on_the_phone(
     payload = received.payload.decode()
     assert json.loads(payload)["tag"] == f"reminder-{reminder_id}"
     assert run_js(page, NOTIFICATIONS) == []
-    deliver(page, live_server, payload)
-
-    (notification,) = poll(page, lambda: run_js(page, NOTIFICATIONS), "the notification")
+    (notification,) = deliver(page, live_server, payload)
     assert notification["title"] == "Appointment reminder"
     # Two hours before: "today", or "tomorrow" when the appointment is just after midnight.
     assert APPOINTMENT_BODY.fullmatch(notification["body"]), notification["body"]
