@@ -251,19 +251,10 @@ class Seeded:
 
 def seed(args: argparse.Namespace, subscriptions: list[dict[str, Any]]) -> Seeded:
     """One clinic: clinicians; patients with an infusion and a link; reminder patients."""
-    from sqlalchemy import insert, select
-
     from aftercare.extensions import db
-    from aftercare.models import (
-        Clinic,
-        Clinician,
-        Infusion,
-        Patient,
-        PushSubscription,
-        Reminder,
-        utcnow,
-    )
+    from aftercare.models import Clinic, Clinician, Infusion, Patient, utcnow
     from aftercare.patient.enrollment import create_link
+    from bench.reminded import add_reminded_patients
 
     rng = random.Random(args.seed)
     now = utcnow()
@@ -297,51 +288,12 @@ def seed(args: argparse.Namespace, subscriptions: list[dict[str, Any]]) -> Seede
         ids.append(patient.id)
     db.session.commit()
 
-    first = db.session.scalar(select(Patient.id).order_by(Patient.id.desc()).limit(1)) or 0
-    db.session.execute(
-        insert(Patient),
-        [
-            {"clinic_id": clinic.id, "display_name": f"Reminded {n:04d}"}
-            for n in range(len(subscriptions))
-        ],
-    )
-    reminded = db.session.scalars(
-        select(Patient.id).where(Patient.id > first).order_by(Patient.id)
-    ).all()
-    db.session.execute(
-        insert(PushSubscription),
-        [
-            {
-                "patient_id": patient_id,
-                "endpoint": info["endpoint"],
-                "p256dh": info["keys"]["p256dh"],
-                "auth": info["keys"]["auth"],
-            }
-            for patient_id, info in zip(reminded, subscriptions, strict=True)
-        ],
-    )
     # Due tomorrow for now; the mixed phase makes them due when it starts.
-    later = now + timedelta(days=1)
-    db.session.execute(
-        insert(Reminder),
-        [
-            {
-                "clinic_id": clinic.id,
-                "patient_id": patient_id,
-                "kind": "before_24h",
-                "title": "Appointment reminder",
-                "body": "You have an appointment tomorrow at 3:00 PM.",
-                "url": "/today",
-                "due_at": later,
-                "expires_at": later + timedelta(hours=24),
-                "next_attempt_at": later,
-                "state": "pending",
-            }
-            for patient_id in reminded
-        ],
+    reminded = add_reminded_patients(
+        clinic.id, subscriptions, due_at=now + timedelta(days=1), name="Reminded"
     )
     db.session.commit()
-    return Seeded(tokens, ids + list(reminded), emails)
+    return Seeded(tokens, ids + reminded, emails)
 
 
 def postgres_pid() -> int:

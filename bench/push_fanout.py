@@ -187,49 +187,15 @@ def make_app(folder: Path, args: argparse.Namespace) -> Flask:
 
 def add_due_reminders(subscriptions: list[dict[str, Any]]) -> None:
     """One clinic; one patient per subscription, each with one reminder due now."""
-    from sqlalchemy import insert, select
-
     from aftercare.extensions import db
-    from aftercare.models import Clinic, Patient, PushSubscription, Reminder, utcnow
+    from aftercare.models import Clinic, utcnow
+    from bench.reminded import add_reminded_patients
 
     clinic = Clinic(name="Benchmark Clinic", timezone="America/New_York", phone="555-0100")
     db.session.add(clinic)
     db.session.flush()
-    db.session.execute(
-        insert(Patient),
-        [{"clinic_id": clinic.id, "display_name": f"P{n}"} for n in range(len(subscriptions))],
-    )
-    patient_ids = db.session.scalars(select(Patient.id).order_by(Patient.id)).all()
-    db.session.execute(
-        insert(PushSubscription),
-        [
-            {
-                "patient_id": patient_id,
-                "endpoint": info["endpoint"],
-                "p256dh": info["keys"]["p256dh"],
-                "auth": info["keys"]["auth"],
-            }
-            for patient_id, info in zip(patient_ids, subscriptions, strict=True)
-        ],
-    )
-    now = utcnow()
-    db.session.execute(
-        insert(Reminder),
-        [
-            {
-                "clinic_id": clinic.id,
-                "patient_id": patient_id,
-                "kind": "before_2h",
-                "title": "Appointment reminder",
-                "body": "You have an appointment today at 3:00 PM.",
-                "url": "/today",
-                "due_at": now - timedelta(seconds=1),
-                "expires_at": now + timedelta(hours=2),
-                "next_attempt_at": now - timedelta(seconds=1),
-                "state": "pending",
-            }
-            for patient_id in patient_ids
-        ],
+    add_reminded_patients(
+        clinic.id, subscriptions, due_at=utcnow() - timedelta(seconds=1), name="Patient"
     )
     db.session.commit()
 
