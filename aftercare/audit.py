@@ -48,11 +48,14 @@ def record(
     return event
 
 
-def record_each(action: str, *, clinic_id: int, patient_ids: Iterable[int]) -> None:
-    """One audit event per patient, written now in one statement of the session's transaction.
+def record_each(
+    action: str, *, clinic_id: int, events: Iterable[tuple[int, dict[str, Any]]]
+) -> None:
+    """Audit events, one per (patient id, detail), written now in one statement of the
+    session's transaction.
 
     For pages that show many patients at once (the dashboard's alerts): the same rows as
-    `record()` once per patient, without an ORM object each.
+    `record()` once each, without an ORM object each.
     """
     actor, ip, at = _actor(), _ip(), utcnow()
     rows = [
@@ -63,9 +66,9 @@ def record_each(action: str, *, clinic_id: int, patient_ids: Iterable[int]) -> N
             "clinic_id": clinic_id,
             "patient_id": patient_id,
             "ip": ip,
-            "detail": {},
+            "detail": detail,
         }
-        for patient_id in patient_ids
+        for patient_id, detail in events
     ]
     if rows:
         db.session.execute(insert(AuditEvent), rows)

@@ -122,7 +122,9 @@ def dashboard() -> ResponseReturnValue:
     # Recorded once the page is made, and committed before it is shown: committing first would
     # expire every alert and patient on the page, to be read again one by one while rendering.
     audit.record_each(
-        "alert.view", clinic_id=clinic.id, patient_ids=[alert.patient_id for alert in alerts]
+        "alert.view",
+        clinic_id=clinic.id,
+        events=[(alert.patient_id, {"alert_id": alert.id}) for alert in alerts],
     )
     db.session.commit()
     return page

@@ -112,6 +112,10 @@ def test_each_alert_shown_on_the_dashboard_is_audited(
     page = clinician_client.get("/clinic/").text
     assert page.count('name="csrf_token"') == 3 + 1  # an acknowledge form each, and sign-out
     events = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "alert.view")).all()
+    shown = db.session.execute(select(Alert.patient_id, Alert.id)).all()
+    assert len(shown) == 3
+    # Which alert was shown, not only whose: a patient with two alerts has two distinct rows.
+    assert sorted((e.patient_id, e.detail["alert_id"]) for e in events) == sorted(shown)
     assert sorted(event.patient_id for event in events) == sorted(
         [patient.id, second_patient.id, second_patient.id]
     )
