@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from flask import (
@@ -218,15 +218,16 @@ def help_page() -> ResponseReturnValue:
     return render_template("patient/help.html")
 
 
-def _offline_triage_data(content: dict[str, Any]) -> dict[str, Any]:
+def _offline_triage_data(
+    content: dict[str, Any], infusion_ended: datetime | None
+) -> dict[str, Any]:
     """What the phone needs to tell the patient what to do when it cannot reach us."""
     patient = current_patient()
-    infusion = patient.latest_infusion
     return {
         "rules": rules_for_browser(),
         "levels": content["levels"],
         "reasons": {code: reason_text(content, code) for code in RULES_BY_CODE},
-        "infusion_ended_at": infusion.ended_at.isoformat() if infusion else None,
+        "infusion_ended_at": infusion_ended.isoformat() if infusion_ended else None,
         "phones": {
             "crisis": tel(content["crisis"]["line"]),
             "emergency": tel(content["crisis"]["emergency"]),
@@ -241,16 +242,17 @@ _LATEST_INFUSION_END = select(func.max(Infusion.ended_at)).where(
 )
 
 
-def _asks_about_sleep() -> bool:
+def _asks_about_sleep(infusion_ended: datetime | None) -> bool:
     """The morning after (or from the morning reminder): ask whether the patient slept."""
     if request.args.get("morning") or request.form.get("slept"):
         return True
-    ended = db.session.scalar(_LATEST_INFUSION_END, {"patient_id": current_patient().id})
-    return ended is not None and utcnow() - ended >= timedelta(hours=8)
+    return infusion_ended is not None and utcnow() - infusion_ended >= timedelta(hours=8)
 
 
 def _render_form(form: CheckInForm, status: int = 200) -> ResponseReturnValue:
-    content = content_for(current_patient().clinic)
+    patient = current_patient()
+    content = content_for(patient.clinic)
+    infusion_ended = db.session.scalar(_LATEST_INFUSION_END, {"patient_id": patient.id})
     urgent = [SYMPTOMS_BY_CODE[code] for code in URGENT_CODES]
     others = [s for s in YES_NO if s.code not in URGENT_CODES]
     return (
@@ -261,8 +263,8 @@ def _render_form(form: CheckInForm, status: int = 200) -> ResponseReturnValue:
             graded=GRADED,
             others=others,
             note_max=NOTE_MAX_LENGTH,
-            ask_sleep=_asks_about_sleep(),
-            triage_data=_offline_triage_data(content),
+            ask_sleep=_asks_about_sleep(infusion_ended),
+            triage_data=_offline_triage_data(content, infusion_ended),
         ),
         status,
     )
