@@ -30,6 +30,7 @@ from tests.databases import (
     SQLiteDatabases,
     databases_for_this_run,
 )
+from tests.servers import Served, serve_gunicorn, serve_waitress
 
 TestDatabases = SQLiteDatabases | PostgresDatabases
 
@@ -120,6 +121,30 @@ def app(tmp_path: Path, database_url: str) -> Iterator[Flask]:
         yield app
         _db.session.remove()
         _db.engine.dispose()
+
+
+@pytest.fixture
+def waitress(app: Flask, tmp_path: Path) -> Iterator[Served]:
+    """`aftercare run` (waitress) in its own process, on the test's database."""
+    with serve_waitress(
+        app.config["SQLALCHEMY_DATABASE_URI"], tmp_path, tmp_path / "waitress.log"
+    ) as served:
+        yield served
+
+
+@pytest.fixture
+def gunicorn(app: Flask, tmp_path: Path) -> Iterator[Served]:
+    """gunicorn with two workers and the production settings, on the test's database."""
+    with serve_gunicorn(
+        app.config["SQLALCHEMY_DATABASE_URI"], tmp_path, tmp_path / "gunicorn.log"
+    ) as served:
+        yield served
+
+
+@pytest.fixture(params=["waitress", "gunicorn"])
+def real_server(request: pytest.FixtureRequest) -> Served:
+    """Each real server in turn: waitress as `aftercare run` starts it, then gunicorn."""
+    return request.getfixturevalue(request.param)
 
 
 @pytest.fixture

@@ -31,11 +31,11 @@ from aftercare.models import CheckIn, Clinic, Reminder, utcnow
 from aftercare.reminders.push import vapid_public_key
 from tests.conftest import add_patient, csrf_from, enrollment_token, make_app
 from tests.databases import SERVER_VARIABLE
-from tests.gunicorn_server import get, serve
 from tests.postgres_server import PostgresServer, postgres_bin
 from tests.push_receiver import PushReceiver
 from tests.reminders.conftest import add_reminder, subscribe
 from tests.reminders.test_processes import AFTERCARE, environment, wait_until
+from tests.servers import get, serve_gunicorn
 
 postgresql_pass_only = pytest.mark.skipif(
     not os.environ.get(SERVER_VARIABLE),
@@ -161,7 +161,8 @@ def test_check_ins_survive_a_database_restart_without_restarting_gunicorn(
         for n in range(PHONES)
     ]
     log = tmp_path / "gunicorn.log"
-    with serve(postgres.url(), tmp_path, log, workers=2) as base:
+    with serve_gunicorn(postgres.url(), tmp_path, log, workers=2) as served:
+        base = served.url
         phones = [Phone(base, token) for token in tokens]
         with CheckInTraffic(phones) as traffic:
             wait_until(lambda: traffic.count("acknowledged") >= 20, 60, "check-ins before")

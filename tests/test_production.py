@@ -11,18 +11,11 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from aftercare.logs import GunicornLogger, redact_path
 from tests.conftest import enrollment_token, statements
-from tests.gunicorn_server import get, serve
-
-
-@pytest.fixture
-def gunicorn(app, tmp_path):  # noqa: ANN001, ANN201
-    log = tmp_path / "gunicorn.log"
-    with serve(app.config["SQLALCHEMY_DATABASE_URI"], tmp_path, log) as base:
-        yield base, log
+from tests.servers import get
 
 
 def test_gunicorn_serves_the_app_with_several_workers(gunicorn):
-    base, log = gunicorn
+    base, log = gunicorn.url, gunicorn.log
     assert get(f"{base}/healthz") == (200, '{"status":"ok"}\n')
     status, page = get(f"{base}/clinic/login")
     assert status == 200 and "Sign in" in page
@@ -37,7 +30,7 @@ def test_a_health_check_asks_the_database_one_thing_even_from_a_patients_phone(p
 
 
 def test_the_access_log_keeps_no_token(gunicorn, db, patient):
-    base, log = gunicorn
+    base, log = gunicorn.url, gunicorn.log
     token = enrollment_token(db, patient)
     assert get(f"{base}/enroll/{token}?from=sms")[0] == 200
     assert get(f"{base}/c/{token}")[0] == 404
