@@ -154,8 +154,9 @@ def restore_command(
     if "secret key" in result.keys_differ:
         _say(
             f"Warning: the secret key is not the backup's. The {result.two_factor_clinicians} "
-            "clinician(s) with two-factor sign-in cannot sign in until an admin without it "
-            "resets theirs, and everyone must sign in again."
+            "clinician(s) with two-factor sign-in cannot sign in until an admin resets theirs. "
+            "Admins all use it: make a new admin first (aftercare create-clinician --admin), "
+            "who sets it up at their first sign-in."
         )
     if "Web Push key" in result.keys_differ:
         _say(
