@@ -1,4 +1,4 @@
-"""The `aftercare` command: run the app, make demo data, create clinics and clinicians."""
+"""The `aftercare` command: run the app, make demo data, create clinics and clinicians, back up."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from flask.cli import FlaskGroup, routes_command, shell_command, with_appcontext
 from flask_migrate import upgrade
 from sqlalchemy import func, select
 
+from .backups.commands import backup_command, restore_command
 from .extensions import db
 from .models import Clinic, Clinician
 
@@ -221,6 +222,8 @@ COMMANDS = (
     scheduler_command,
     send_due_command,
     vapid_keys_command,
+    backup_command,
+    restore_command,
 )
 
 

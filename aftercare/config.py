@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
+import threading
 from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
@@ -55,9 +57,25 @@ def _secret_key(env: Mapping[str, str], data_dir: Path) -> str:
     path = data_dir / "secret_key"
     if not path.exists():
         data_dir.mkdir(parents=True, exist_ok=True)
-        path.write_text(secrets.token_urlsafe(48))
-        path.chmod(0o600)
+        _create_once(path, secrets.token_urlsafe(48))
     return path.read_text().strip()
+
+
+def _create_once(path: Path, text: str) -> None:
+    """Make a private file (0600 from its first byte) unless another process made it first.
+
+    Written whole under a name of its own, then linked into place: gunicorn's workers each build
+    the app at the same moment, and must agree on one key without reading a half-written one.
+    """
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(descriptor, "w") as file:
+            file.write(text)
+        with contextlib.suppress(FileExistsError):
+            os.link(temporary, path)
+    finally:
+        temporary.unlink()
 
 
 def _database_url(env: Mapping[str, str], data_dir: Path) -> str:
