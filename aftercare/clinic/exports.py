@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import uuid
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -29,10 +30,24 @@ if TYPE_CHECKING:
 
 # --- CSV -----------------------------------------------------------------------------------
 
-# A spreadsheet runs a cell that starts with one of these as a formula (OWASP "CSV injection").
-# Line feed is not on OWASP's list, but a cell that starts with one hides what follows from
-# view, so it is guarded too.
-FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\n")
+# A spreadsheet runs a cell that starts with one of these as a formula (OWASP "CSV injection"),
+# some in their full-width forms too.
+FORMULA_STARTS = "=+-@\uff1d\uff0b\uff0d\uff20"
+# OWASP's list adds tab and carriage return: a spreadsheet may drop them and then see the
+# formula. Line feed is guarded too: a cell that starts with one hides what follows from view.
+LEADING_TRIGGERS = (*FORMULA_STARTS, "\t", "\r", "\n")
+
+# Where a spreadsheet may start a new cell inside our text: a list separator of any locale
+# (comma, semicolon, tab), a line break, or a stray double quote that a lenient reader takes
+# for the end of a quoted cell. Excel set to ";" reads a comma-separated file a line at a time
+# and splits it at every ";", quoted or not, so quoting alone does not keep a cell whole.
+CELL_BOUNDARIES = ',;\t\r\n"'
+
+# A formula where a cell could start: at the start of the text or after a boundary, after any
+# blanks (LibreOffice can be set to trim them on import).
+_FORMULA_AT_A_CELL_START = re.compile(
+    f"((?:^|[{re.escape(CELL_BOUNDARIES)}])[ \t\r\n]*)(?=[{re.escape(FORMULA_STARTS)}])"
+)
 
 # Excel opens a CSV as the machine's legacy code page unless the file starts with a byte order
 # mark; with it, names and notes in any language read correctly. Other programs skip it.
@@ -56,15 +71,23 @@ CSV_HEADER = (
 
 
 def spreadsheet_safe(text: str) -> str:
-    """Text that a spreadsheet shows as written: a leading formula character gets a quote."""
-    return "'" + text if text.startswith(FORMULA_TRIGGERS) else text
+    """Text that a spreadsheet shows as written, whatever its list separator.
+
+    An apostrophe goes before each formula that could start a cell, and before text that
+    starts with a trigger: a spreadsheet reads a cell that starts with one as text and does
+    not show it. So `fine;=cmd|' /C calc'!A0` becomes `fine;'=cmd|' /C calc'!A0`.
+    """
+    text = _FORMULA_AT_A_CELL_START.sub(r"\1'", text)
+    return "'" + text if text.startswith(LEADING_TRIGGERS) else text
 
 
 def _cell(value: object) -> str:
     """One CSV cell. Only text can carry a formula, so only text goes through the guard.
 
     Numbers are formatted here from int or float, so "-1" is the number minus one, never a
-    formula; the app stores no negative readings (hours since infusion are clamped at 0).
+    formula, and stays a number in the spreadsheet. The app stores no negative readings (the
+    form refuses them, and hours since infusion are clamped at 0), but one would read as
+    written.
     """
     if value is None:
         return ""
@@ -110,9 +133,13 @@ def check_in_row(patient: Patient, check_in: CheckIn, tz: ZoneInfo) -> list[str]
 
 
 def iter_check_ins_csv(rows: Iterable[tuple[Patient, CheckIn]], tz: ZoneInfo) -> Iterator[str]:
-    """The CSV export line by line, for a streamed response: the header, then each check-in."""
+    """The CSV export line by line, for a streamed response: the header, then each check-in.
+
+    Every cell is quoted, so that a reader never has to guess where one ends; commas, quotes
+    and line breaks in notes survive.
+    """
     buffer = io.StringIO()
-    writer = csv.writer(buffer)  # QUOTE_MINIMAL: commas, quotes and newlines in notes survive
+    writer = csv.writer(buffer, quoting=csv.QUOTE_ALL)
 
     def line(cells: Iterable[str]) -> str:
         writer.writerow(cells)
