@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import date, datetime, time, timedelta
+from datetime import datetime
 
 from flask import Blueprint, Response, request, stream_with_context
 from flask.typing import ResponseReturnValue
@@ -14,35 +14,15 @@ from .. import audit
 from ..extensions import db
 from ..models import Appointment, CheckIn, Patient
 from .access import current_clinic, get_patient_for_clinician
+from .export_params import BadExportRequest, day_range
 from .exports import fhir_bundle, iter_check_ins_csv
 
 bp = Blueprint("exports", __name__, url_prefix="/clinic")
 
 
-class BadRange(ValueError):
-    """The export's dates cannot be understood."""
-
-
 def _date_range() -> tuple[datetime | None, datetime | None]:
-    """?from=YYYY-MM-DD&to=YYYY-MM-DD, whole days in the clinic's zone, both optional."""
-    tz = current_clinic().tz
-    bounds = []
-    for name in ("from", "to"):
-        raw = request.args.get(name, "").strip()
-        if not raw:
-            bounds.append(None)
-            continue
-        try:
-            day = date.fromisoformat(raw)
-        except ValueError:
-            raise BadRange(f"'{name}' must be a date like 2026-11-27") from None
-        bounds.append(datetime.combine(day, time(0), tzinfo=tz))
-    start, end = bounds
-    if end is not None:
-        end += timedelta(days=1)  # "to" includes that whole day
-    if start and end and end <= start:
-        raise BadRange("'to' must not be before 'from'")
-    return start, end
+    """The export's days (see export_params) as instants in the clinic's zone."""
+    return day_range(request.args).bounds(current_clinic().tz)
 
 
 def _csv(rows_query, filename: str) -> ResponseReturnValue:  # noqa: ANN001
@@ -72,7 +52,7 @@ def _check_ins(start: datetime | None, end: datetime | None):  # noqa: ANN202
     return _in_range(query, start, end)
 
 
-def _bad_range(error: BadRange) -> ResponseReturnValue:
+def _bad_range(error: BadExportRequest) -> ResponseReturnValue:
     return Response(f"{error}\n", status=400, mimetype="text/plain")
 
 
@@ -81,9 +61,11 @@ def _bad_range(error: BadRange) -> ResponseReturnValue:
 def clinic_csv() -> ResponseReturnValue:
     try:
         start, end = _date_range()
-    except BadRange as error:
+    except BadExportRequest as error:
         return _bad_range(error)
-    audit.record("export.csv", clinic_id=current_clinic().id, detail=dict(request.args))
+    audit.record(
+        "export.csv", clinic_id=current_clinic().id, detail=day_range(request.args).as_detail()
+    )
     db.session.commit()
     return _csv(_check_ins(start, end), "check-ins.csv")
 
@@ -94,7 +76,7 @@ def patient_csv(patient_id: int) -> ResponseReturnValue:
     patient = get_patient_for_clinician(patient_id)
     try:
         start, end = _date_range()
-    except BadRange as error:
+    except BadExportRequest as error:
         return _bad_range(error)
     audit.record("export.csv", clinic_id=patient.clinic_id, patient_id=patient.id)
     db.session.commit()
@@ -108,7 +90,7 @@ def patient_fhir(patient_id: int) -> ResponseReturnValue:
     patient = get_patient_for_clinician(patient_id)
     try:
         start, end = _date_range()
-    except BadRange as error:
+    except BadExportRequest as error:
         return _bad_range(error)
     check_ins = db.session.scalars(
         _in_range(select(CheckIn).where(CheckIn.patient_id == patient.id), start, end)

@@ -7,6 +7,7 @@ import io
 import json
 from datetime import timedelta
 
+import pytest
 from fhir.resources.bundle import Bundle
 from sqlalchemy import select
 
@@ -46,11 +47,55 @@ def test_the_clinic_export_has_only_this_clinics_check_ins_in_the_date_range(
     assert len(rows(other_clinician_client.get("/clinic/export/check-ins.csv"))) == 1  # header
 
 
-def test_bad_dates_are_a_clear_400(clinician_client, patient):
-    response = clinician_client.get("/clinic/export/check-ins.csv?from=yesterday")
-    assert response.status_code == 400 and "must be a date" in response.text
-    response = clinician_client.get("/clinic/export/check-ins.csv?from=2026-05-02&to=2026-05-01")
-    assert response.status_code == 400 and "not be before" in response.text
+EXPORTS = (
+    "/clinic/export/check-ins.csv",
+    "/clinic/patients/{patient}/check-ins.csv",
+    "/clinic/patients/{patient}/fhir.json",
+)
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ("from=yesterday", "'from' must be a date like 2026-11-27"),
+        ("to=2026-02-30", "'to' must be a date like 2026-11-27"),
+        ("from=20261127", "'from' must be a date like 2026-11-27"),
+        ("from=2026-W48-5", "'from' must be a date like 2026-11-27"),
+        ("from=%D9%A2%D9%A0%D9%A2%D9%A6-01-01", "'from' must be a date like 2026-11-27"),
+        ("from=" + "9" * 5000, "'from' must be a date like 2026-11-27"),
+        ("from=9999-12-31", "'from' must be a date from 2000-01-01 to 2099-12-31"),
+        ("to=9999-12-31", "'to' must be a date from 2000-01-01 to 2099-12-31"),
+        ("from=0001-01-01", "'from' must be a date from 2000-01-01 to 2099-12-31"),
+        ("to=1999-12-31", "'to' must be a date from 2000-01-01 to 2099-12-31"),
+        ("from=2026-05-02&to=2026-05-01", "'to' must not be before 'from'"),
+        ("from=2026-05-01&from=2026-06-01", "'from' was given 2 times"),
+        ("page=2", "Exports are not paged"),
+        ("page=99999999999999999999999999999", "Exports are not paged"),
+        ("per_page=-1", "Exports are not paged"),
+        ("limit=10", "Exports are not paged"),
+        ("since=2026-01-01", "This export does not take 'since'"),
+    ],
+)
+def test_a_range_or_paging_it_cannot_give_is_a_clear_400(
+    clinician_client, db, patient, query, message
+):
+    for path in EXPORTS:
+        response = clinician_client.get(path.format(patient=patient.id) + "?" + query)
+
+        assert response.status_code == 400, path
+        assert response.mimetype == "text/plain"
+        assert message in response.text, path
+    # Nothing was exported, so nothing is in the audit trail.
+    exported = select(AuditEvent).where(AuditEvent.action.startswith("export"))
+    assert db.session.scalar(exported) is None
+
+
+def test_the_first_and_last_days_accepted_and_a_single_day_work(clinician_client, patient):
+    for path in EXPORTS:
+        for query in ("from=2000-01-01&to=2099-12-31", "from=2026-05-01&to=2026-05-01", "to="):
+            response = clinician_client.get(path.format(patient=patient.id) + "?" + query)
+            assert response.status_code == 200, (path, query)
+            assert response.data  # the whole file is read, as a browser would
 
 
 def test_a_patient_downloads_as_a_valid_fhir_r4_bundle(phone, clinician_client, db, patient):
