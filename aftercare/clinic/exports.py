@@ -1,13 +1,16 @@
-"""Check-ins and appointments as a spreadsheet (CSV) or as FHIR R4 JSON, from data already loaded.
+"""Check-ins and appointments as a spreadsheet (CSV) or as FHIR R4 JSON, from rows given to it.
 
 Nothing here queries the database or reads the request: the view picks the rows (one patient
 or the whole clinic, a date range) and checks access; these functions only shape the export.
+They take the rows as iterables and give text a row at a time, so that a streamed download
+holds no more than the page of rows it is sending.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import json
 import re
 import uuid
 from collections.abc import Iterable, Iterator
@@ -279,50 +282,44 @@ def _full_url(base: str, resource: dict[str, Any]) -> str:
     return f"{base.rstrip('/')}/{path}"
 
 
-def fhir_bundle(
-    patient: Patient,
+def _bundle_resources(
+    patient_id: int,
     check_ins: Iterable[CheckIn],
     appointments: Iterable[Appointment],
     tz: ZoneInfo,
-    base: str = "urn:uuid:",
-    *,
-    now: datetime | None = None,
-) -> dict[str, Any]:
-    """One patient's check-ins and appointments as a FHIR R4 collection Bundle.
+    base: str,
+    now: datetime,
+) -> Iterator[dict[str, Any]]:
+    """The Bundle's resources in order: the Patient, the form, each check-in, each appointment.
 
-    A collection, not a searchset: the export is a set of resources gathered for hand-over,
-    not the answer to a search, and carries no search semantics. The Patient is pseudonymous:
-    an identifier and nothing else, not even the display name. `now` (default: the current
-    time) decides which appointments are already past.
+    The Patient is pseudonymous: an identifier and nothing else, not even the display name.
     """
-    now = now or datetime.now(UTC)
     patient_resource = {
         "resourceType": "Patient",
-        "id": str(patient.id),
-        "identifier": [{"system": PATIENT_ID_SYSTEM, "value": str(patient.id)}],
+        "id": str(patient_id),
+        "identifier": [{"system": PATIENT_ID_SYSTEM, "value": str(patient_id)}],
     }
     patient_ref = {"reference": _full_url(base, patient_resource)}
     canonical = f"{CHECK_IN_QUESTIONNAIRE_URL}|{CHECK_IN_QUESTIONNAIRE_VERSION}"
-    resources: list[dict[str, Any]] = [patient_resource, check_in_questionnaire()]
+    yield patient_resource
+    yield check_in_questionnaire()
 
     for check_in in check_ins:
-        if check_in.patient_id is not None and check_in.patient_id != patient.id:
+        if check_in.patient_id is not None and check_in.patient_id != patient_id:
             raise ValueError(f"check-in {check_in.id} belongs to another patient")
-        resources.append(
-            {
-                "resourceType": "QuestionnaireResponse",
-                "id": str(check_in.id),
-                "identifier": {"system": CHECK_IN_ID_SYSTEM, "value": str(check_in.id)},
-                "questionnaire": canonical,
-                "status": "completed",
-                "subject": patient_ref,
-                "authored": _local(check_in.received_at, tz),
-                "item": _response_items(check_in),
-            }
-        )
+        yield {
+            "resourceType": "QuestionnaireResponse",
+            "id": str(check_in.id),
+            "identifier": {"system": CHECK_IN_ID_SYSTEM, "value": str(check_in.id)},
+            "questionnaire": canonical,
+            "status": "completed",
+            "subject": patient_ref,
+            "authored": _local(check_in.received_at, tz),
+            "item": _response_items(check_in),
+        }
 
     for appointment in appointments:
-        if appointment.patient_id is not None and appointment.patient_id != patient.id:
+        if appointment.patient_id is not None and appointment.patient_id != patient_id:
             raise ValueError(f"appointment {appointment.id} belongs to another patient")
         label = APPOINTMENT_KINDS.get(appointment.kind, appointment.kind)
         ends_at = appointment.starts_at + timedelta(minutes=appointment.duration_minutes)
@@ -351,11 +348,53 @@ def fhir_bundle(
         }
         if appointment.created_at is not None:
             resource["created"] = _local(appointment.created_at, tz)
-        resources.append(resource)
+        yield resource
 
+
+def _bundle_envelope(tz: ZoneInfo, now: datetime) -> dict[str, Any]:
+    return {"resourceType": "Bundle", "type": "collection", "timestamp": _local(now, tz)}
+
+
+def fhir_bundle(
+    patient: Patient,
+    check_ins: Iterable[CheckIn],
+    appointments: Iterable[Appointment],
+    tz: ZoneInfo,
+    base: str = "urn:uuid:",
+    *,
+    now: datetime | None = None,
+) -> dict[str, Any]:
+    """One patient's check-ins and appointments as a FHIR R4 collection Bundle.
+
+    A collection, not a searchset: the export is a set of resources gathered for hand-over,
+    not the answer to a search, and carries no search semantics. `now` (default: the current
+    time) decides which appointments are already past.
+    """
+    now = now or datetime.now(UTC)
+    resources = _bundle_resources(patient.id, check_ins, appointments, tz, base, now)
     return {
-        "resourceType": "Bundle",
-        "type": "collection",
-        "timestamp": _local(now, tz),
+        **_bundle_envelope(tz, now),
         "entry": [{"fullUrl": _full_url(base, r), "resource": r} for r in resources],
     }
+
+
+def iter_fhir_bundle(
+    patient_id: int,
+    check_ins: Iterable[CheckIn],
+    appointments: Iterable[Appointment],
+    tz: ZoneInfo,
+    base: str = "urn:uuid:",
+    *,
+    now: datetime | None = None,
+) -> Iterator[str]:
+    """The same Bundle as fhir_bundle(), as JSON text a resource at a time, for a streamed
+    response: one entry per line, so the whole Bundle is never held in memory."""
+    now = now or datetime.now(UTC)
+    envelope = json.dumps(_bundle_envelope(tz, now))
+    yield envelope[:-1] + ', "entry": [\n'
+    separator = ""
+    for resource in _bundle_resources(patient_id, check_ins, appointments, tz, base, now):
+        entry = {"fullUrl": _full_url(base, resource), "resource": resource}
+        yield separator + json.dumps(entry)
+        separator = ",\n"
+    yield "\n]}\n"

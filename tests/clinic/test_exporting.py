@@ -9,8 +9,9 @@ from datetime import timedelta
 
 import pytest
 from fhir.resources.bundle import Bundle
-from sqlalchemy import select
+from sqlalchemy import event, insert, select
 
+from aftercare.clinic import streaming
 from aftercare.models import AuditEvent, CheckIn, utcnow
 
 
@@ -129,3 +130,96 @@ def test_the_patient_page_charts_side_effects_with_a_text_alternative(
     )
     assert "The chart as a table" in page
     assert "Infusion" in page
+
+
+def audit_trail(db, action_prefix: str) -> list[AuditEvent]:  # noqa: ANN001
+    return list(
+        db.session.scalars(
+            select(AuditEvent)
+            .where(AuditEvent.action.startswith(action_prefix))
+            .order_by(AuditEvent.id)
+        )
+    )
+
+
+@pytest.mark.parametrize(
+    ("path", "action"),
+    [
+        ("/clinic/export/check-ins.csv?from=2000-01-01", "export.csv"),
+        ("/clinic/patients/{patient}/check-ins.csv", "export.csv"),
+        ("/clinic/patients/{patient}/fhir.json", "export.fhir"),
+    ],
+)
+def test_a_download_is_audited_when_it_starts_and_when_it_completes(
+    phone, clinician_client, clinician, db, patient, path, action
+):
+    phone.check_in(headache="1")
+    phone.check_in(headache="2")
+
+    response = clinician_client.get(path.format(patient=patient.id))
+    assert response.status_code == 200 and response.data
+
+    started, ended = audit_trail(db, "export")
+    assert started.action == action
+    assert ended.action == f"{action}.completed"
+    assert ended.detail == {"export_event_id": started.id, "completed": True, "rows": 2}
+    assert ended.actor == started.actor == f"clinician:{clinician.id}"
+    assert ended.clinic_id == started.clinic_id and ended.patient_id == started.patient_id
+    if "from=" in path:
+        assert started.detail == {"from": "2000-01-01"}
+
+
+def test_a_download_the_client_leaves_is_audited_as_incomplete(
+    phone, clinician_client, db, patient, monkeypatch
+):
+    monkeypatch.setattr(streaming, "CHUNK_BYTES", 1)  # a piece at a time
+    for n in range(3):
+        phone.check_in(headache=str(n))
+
+    response = clinician_client.get(f"/clinic/patients/{patient.id}/check-ins.csv", buffered=False)
+    body = iter(response.response)
+    assert next(body).startswith("\ufeff".encode())  # the header line
+    response.close()  # the browser went away
+
+    _, ended = audit_trail(db, "export")
+    assert ended.action == "export.csv.incomplete"
+    assert ended.detail["completed"] is False
+    assert ended.detail["reason"] == "connection closed"
+
+
+def test_an_export_reads_a_page_at_a_time_and_every_row_once_across_ties(
+    clinician_client, db, patient, monkeypatch
+):
+    monkeypatch.setattr(streaming, "PAGE_SIZE", 3)
+    same_moment = utcnow().replace(microsecond=0)
+    db.session.execute(
+        insert(CheckIn),
+        [
+            {
+                "patient_id": patient.id,
+                "idempotency_key": f"tie-{n}",
+                "received_at": same_moment + timedelta(seconds=n // 4),
+                "severities": {},
+                "note": f"note {n}",
+                "triage_level": "expected",
+                "triage_reasons": [],
+            }
+            for n in range(10)
+        ],
+    )
+    db.session.commit()
+    pages: list[str] = []
+
+    def count_pages(conn, cursor, statement: str, *args: object) -> None:  # noqa: ANN001
+        if "FROM patient JOIN check_in" in statement and "LIMIT" in statement:
+            pages.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", count_pages)
+    try:
+        response = clinician_client.get(f"/clinic/patients/{patient.id}/check-ins.csv")
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count_pages)
+
+    header, *lines = rows(response)
+    assert [line[header.index("Note")] for line in lines] == [f"note {n}" for n in range(10)]
+    assert len(pages) == 4  # 3 + 3 + 3 + 1

@@ -23,6 +23,7 @@ from aftercare.clinic.exports import (
     check_ins_csv,
     fhir_bundle,
     iter_check_ins_csv,
+    iter_fhir_bundle,
 )
 from aftercare.models import Appointment, CheckIn, Patient
 
@@ -422,6 +423,29 @@ def test_the_bundle_and_every_resource_in_it_validate_as_fhir_r4() -> None:
     urls = [entry["fullUrl"] for entry in bundle["entry"]]
     assert len(set(urls)) == len(urls)
     assert all(url.startswith("urn:uuid:") for url in urls)
+
+
+def test_the_streamed_bundle_is_the_same_bundle_a_resource_at_a_time() -> None:
+    patient = make_patient()
+    check_ins = [make_check_in(patient, n, note=f"note {n}") for n in (1, 2, 3)]
+    appointments = [make_appointment(patient, 5), make_appointment(patient, 6, kind="booster")]
+
+    pieces = list(iter_fhir_bundle(patient.id, check_ins, appointments, NEW_YORK, now=NOW))
+
+    whole = fhir_bundle(patient, check_ins, appointments, NEW_YORK, now=NOW)
+    assert json.loads("".join(pieces)) == whole
+    Bundle.parse_obj(json.loads("".join(pieces)))
+    # The envelope, one piece per entry, the end: never the whole Bundle in one string.
+    assert len(pieces) == 1 + len(whole["entry"]) + 1
+
+
+def test_a_streamed_bundle_with_no_check_ins_is_still_valid() -> None:
+    patient = make_patient()
+    text = "".join(iter_fhir_bundle(patient.id, [], [], NEW_YORK, now=NOW))
+
+    bundle = json.loads(text)
+    Bundle.parse_obj(bundle)
+    assert [e["resource"]["resourceType"] for e in bundle["entry"]] == ["Patient", "Questionnaire"]
 
 
 def test_full_urls_are_the_same_in_every_export() -> None:
