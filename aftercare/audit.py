@@ -48,6 +48,29 @@ def record(
     return event
 
 
+def event_values(
+    action: str,
+    *,
+    clinic_id: int | None = None,
+    patient_id: int | None = None,
+    detail: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The columns of an audit event by whoever makes this request, for writing it later.
+
+    For work that outlives the request (a streamed download ends after the view has returned):
+    who and from where are read now, while the request is there to say.
+    """
+    return {
+        "at": utcnow(),
+        "actor": _actor(),
+        "action": action,
+        "clinic_id": clinic_id,
+        "patient_id": patient_id,
+        "ip": _ip(),
+        "detail": detail or {},
+    }
+
+
 def record_each(
     action: str, *, clinic_id: int, events: Iterable[tuple[int, dict[str, Any]]]
 ) -> None:

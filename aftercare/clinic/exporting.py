@@ -1,129 +1,134 @@
-"""Export routes: check-ins as CSV (a patient or the clinic, over dates) and FHIR R4 JSON."""
+"""Export routes: check-ins as CSV (a patient or the clinic, over dates) and FHIR R4 JSON.
+
+Every export is a streamed download (see streaming.py): it reads the database a page at a
+time while it is sent, whatever its size, and is audited when it starts and when it ends.
+"""
 
 from __future__ import annotations
 
-import json
-from datetime import date, datetime, time, timedelta
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
 
-from flask import Blueprint, Response, request, stream_with_context
+from flask import Blueprint, Response, request
 from flask.typing import ResponseReturnValue
 from flask_login import login_required
-from sqlalchemy import select
+from sqlalchemy import Select, select
 
-from .. import audit
-from ..extensions import db
 from ..models import Appointment, CheckIn, Patient
 from .access import current_clinic, get_patient_for_clinician
-from .exports import fhir_bundle, iter_check_ins_csv
+from .export_params import BadExportRequest, DayRange, day_range
+from .exports import iter_check_ins_csv, iter_fhir_bundle
+from .streaming import PagedReader, streamed_download
 
 bp = Blueprint("exports", __name__, url_prefix="/clinic")
 
-
-class BadRange(ValueError):
-    """The export's dates cannot be understood."""
-
-
-def _date_range() -> tuple[datetime | None, datetime | None]:
-    """?from=YYYY-MM-DD&to=YYYY-MM-DD, whole days in the clinic's zone, both optional."""
-    tz = current_clinic().tz
-    bounds = []
-    for name in ("from", "to"):
-        raw = request.args.get(name, "").strip()
-        if not raw:
-            bounds.append(None)
-            continue
-        try:
-            day = date.fromisoformat(raw)
-        except ValueError:
-            raise BadRange(f"'{name}' must be a date like 2026-11-27") from None
-        bounds.append(datetime.combine(day, time(0), tzinfo=tz))
-    start, end = bounds
-    if end is not None:
-        end += timedelta(days=1)  # "to" includes that whole day
-    if start and end and end <= start:
-        raise BadRange("'to' must not be before 'from'")
-    return start, end
+# Check-ins in the order they arrived; the id settles ties, so every row has one place.
+CHECK_IN_ORDER = (CheckIn.received_at, CheckIn.id)
+APPOINTMENT_ORDER = (Appointment.starts_at, Appointment.id)
 
 
-def _csv(rows_query, filename: str) -> ResponseReturnValue:  # noqa: ANN001
-    tz = current_clinic().tz
-    rows = db.session.execute(rows_query)
-    response = Response(stream_with_context(iter_check_ins_csv(rows, tz)), mimetype="text/csv")
-    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
-    response.headers["Cache-Control"] = "no-store"
-    return response
-
-
-def _in_range(query, start: datetime | None, end: datetime | None):  # noqa: ANN001, ANN202
+def _received_in(query: Select[Any], days: DayRange, tz: ZoneInfo) -> Select[Any]:
+    start, end = days.bounds(tz)
     if start:
         query = query.where(CheckIn.received_at >= start)
     if end:
         query = query.where(CheckIn.received_at < end)
-    return query.order_by(CheckIn.received_at)
+    return query
 
 
-def _check_ins(start: datetime | None, end: datetime | None):  # noqa: ANN202
+def _clinic_check_ins(clinic_id: int, days: DayRange, tz: ZoneInfo) -> Select[Any]:
     """The clinic's patients with their check-ins: the clinic scope is in the query."""
     query = (
         select(Patient, CheckIn)
         .join(CheckIn, CheckIn.patient_id == Patient.id)
-        .where(Patient.clinic_id == current_clinic().id)
+        .where(Patient.clinic_id == clinic_id)
     )
-    return _in_range(query, start, end)
+    return _received_in(query, days, tz)
 
 
-def _bad_range(error: BadRange) -> ResponseReturnValue:
+def _csv_body(query: Select[Any], tz: ZoneInfo) -> Callable[[PagedReader], Iterator[str]]:
+    """The CSV file of the check-ins `query` selects, for streamed_download()."""
+
+    def body(reader: PagedReader) -> Iterator[str]:
+        return iter_check_ins_csv(reader.rows(query, *CHECK_IN_ORDER), tz)
+
+    return body
+
+
+def _bad_request(error: BadExportRequest) -> ResponseReturnValue:
     return Response(f"{error}\n", status=400, mimetype="text/plain")
 
 
 @bp.get("/export/check-ins.csv")
 @login_required
 def clinic_csv() -> ResponseReturnValue:
+    clinic = current_clinic()
     try:
-        start, end = _date_range()
-    except BadRange as error:
-        return _bad_range(error)
-    audit.record("export.csv", clinic_id=current_clinic().id, detail=dict(request.args))
-    db.session.commit()
-    return _csv(_check_ins(start, end), "check-ins.csv")
+        days = day_range(request.args)
+    except BadExportRequest as error:
+        return _bad_request(error)
+    return streamed_download(
+        _csv_body(_clinic_check_ins(clinic.id, days, clinic.tz), clinic.tz),
+        filename="check-ins.csv",
+        mimetype="text/csv",
+        action="export.csv",
+        clinic_id=clinic.id,
+        detail=days.as_detail(),
+    )
 
 
 @bp.get("/patients/<int:patient_id>/check-ins.csv")
 @login_required
 def patient_csv(patient_id: int) -> ResponseReturnValue:
     patient = get_patient_for_clinician(patient_id)
+    clinic = current_clinic()
     try:
-        start, end = _date_range()
-    except BadRange as error:
-        return _bad_range(error)
-    audit.record("export.csv", clinic_id=patient.clinic_id, patient_id=patient.id)
-    db.session.commit()
-    query = _check_ins(start, end).where(Patient.id == patient.id)
-    return _csv(query, f"check-ins-patient-{patient.id}.csv")
+        days = day_range(request.args)
+    except BadExportRequest as error:
+        return _bad_request(error)
+    query = _clinic_check_ins(clinic.id, days, clinic.tz).where(Patient.id == patient.id)
+    return streamed_download(
+        _csv_body(query, clinic.tz),
+        filename=f"check-ins-patient-{patient.id}.csv",
+        mimetype="text/csv",
+        action="export.csv",
+        clinic_id=patient.clinic_id,
+        patient_id=patient.id,
+        detail=days.as_detail(),
+    )
 
 
 @bp.get("/patients/<int:patient_id>/fhir.json")
 @login_required
 def patient_fhir(patient_id: int) -> ResponseReturnValue:
     patient = get_patient_for_clinician(patient_id)
+    clinic = current_clinic()
     try:
-        start, end = _date_range()
-    except BadRange as error:
-        return _bad_range(error)
-    check_ins = db.session.scalars(
-        _in_range(select(CheckIn).where(CheckIn.patient_id == patient.id), start, end)
-    ).all()
-    appointments = db.session.scalars(
-        select(Appointment)
-        .where(Appointment.patient_id == patient.id)
-        .order_by(Appointment.starts_at)
-    ).all()
-    audit.record("export.fhir", clinic_id=patient.clinic_id, patient_id=patient.id)
-    db.session.commit()
-    bundle = fhir_bundle(patient, check_ins, appointments, current_clinic().tz)
-    response = Response(json.dumps(bundle, indent=1), mimetype="application/fhir+json")
-    response.headers["Content-Disposition"] = (
-        f'attachment; filename="patient-{patient.id}.fhir.json"'
+        days = day_range(request.args)
+    except BadExportRequest as error:
+        return _bad_request(error)
+    tz, now = clinic.tz, datetime.now(UTC)
+    check_ins = _received_in(select(CheckIn).where(CheckIn.patient_id == patient.id), days, tz)
+    appointments = select(Appointment).where(Appointment.patient_id == patient.id)
+
+    def body(reader: PagedReader) -> Iterator[str]:
+        # The patient object is expired once the audit row is committed; its id is the route's.
+        return iter_fhir_bundle(
+            patient_id,
+            (check_in for (check_in,) in reader.rows(check_ins, *CHECK_IN_ORDER)),
+            (appointment for (appointment,) in reader.rows(appointments, *APPOINTMENT_ORDER)),
+            tz,
+            now=now,
+        )
+
+    return streamed_download(
+        body,
+        filename=f"patient-{patient.id}.fhir.json",
+        mimetype="application/fhir+json",
+        action="export.fhir",
+        clinic_id=patient.clinic_id,
+        patient_id=patient.id,
+        detail=days.as_detail(),
     )
-    response.headers["Cache-Control"] = "no-store"
-    return response

@@ -1,13 +1,17 @@
-"""Check-ins and appointments as a spreadsheet (CSV) or as FHIR R4 JSON, from data already loaded.
+"""Check-ins and appointments as a spreadsheet (CSV) or as FHIR R4 JSON, from rows given to it.
 
 Nothing here queries the database or reads the request: the view picks the rows (one patient
 or the whole clinic, a date range) and checks access; these functions only shape the export.
+They take the rows as iterables and give text a row at a time, so that a streamed download
+holds no more than the page of rows it is sending.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import json
+import re
 import uuid
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -29,10 +33,24 @@ if TYPE_CHECKING:
 
 # --- CSV -----------------------------------------------------------------------------------
 
-# A spreadsheet runs a cell that starts with one of these as a formula (OWASP "CSV injection").
-# Line feed is not on OWASP's list, but a cell that starts with one hides what follows from
-# view, so it is guarded too.
-FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\n")
+# A spreadsheet runs a cell that starts with one of these as a formula (OWASP "CSV injection"),
+# some in their full-width forms too.
+FORMULA_STARTS = "=+-@\uff1d\uff0b\uff0d\uff20"
+# OWASP's list adds tab and carriage return: a spreadsheet may drop them and then see the
+# formula. Line feed is guarded too: a cell that starts with one hides what follows from view.
+LEADING_TRIGGERS = (*FORMULA_STARTS, "\t", "\r", "\n")
+
+# Where a spreadsheet may start a new cell inside our text: a list separator of any locale
+# (comma, semicolon, tab), a line break, or a stray double quote that a lenient reader takes
+# for the end of a quoted cell. Excel set to ";" reads a comma-separated file a line at a time
+# and splits it at every ";", quoted or not, so quoting alone does not keep a cell whole.
+CELL_BOUNDARIES = ',;\t\r\n"'
+
+# A formula where a cell could start: at the start of the text or after a boundary, after any
+# blanks (LibreOffice can be set to trim them on import).
+_FORMULA_AT_A_CELL_START = re.compile(
+    f"((?:^|[{re.escape(CELL_BOUNDARIES)}])[ \t\r\n]*)(?=[{re.escape(FORMULA_STARTS)}])"
+)
 
 # Excel opens a CSV as the machine's legacy code page unless the file starts with a byte order
 # mark; with it, names and notes in any language read correctly. Other programs skip it.
@@ -56,15 +74,23 @@ CSV_HEADER = (
 
 
 def spreadsheet_safe(text: str) -> str:
-    """Text that a spreadsheet shows as written: a leading formula character gets a quote."""
-    return "'" + text if text.startswith(FORMULA_TRIGGERS) else text
+    """Text that a spreadsheet shows as written, whatever its list separator.
+
+    An apostrophe goes before each formula that could start a cell, and before text that
+    starts with a trigger: a spreadsheet reads a cell that starts with one as text and does
+    not show it. So `fine;=cmd|' /C calc'!A0` becomes `fine;'=cmd|' /C calc'!A0`.
+    """
+    text = _FORMULA_AT_A_CELL_START.sub(r"\1'", text)
+    return "'" + text if text.startswith(LEADING_TRIGGERS) else text
 
 
 def _cell(value: object) -> str:
     """One CSV cell. Only text can carry a formula, so only text goes through the guard.
 
     Numbers are formatted here from int or float, so "-1" is the number minus one, never a
-    formula; the app stores no negative readings (hours since infusion are clamped at 0).
+    formula, and stays a number in the spreadsheet. The app stores no negative readings (the
+    form refuses them, and hours since infusion are clamped at 0), but one would read as
+    written.
     """
     if value is None:
         return ""
@@ -110,9 +136,13 @@ def check_in_row(patient: Patient, check_in: CheckIn, tz: ZoneInfo) -> list[str]
 
 
 def iter_check_ins_csv(rows: Iterable[tuple[Patient, CheckIn]], tz: ZoneInfo) -> Iterator[str]:
-    """The CSV export line by line, for a streamed response: the header, then each check-in."""
+    """The CSV export line by line, for a streamed response: the header, then each check-in.
+
+    Every cell is quoted, so that a reader never has to guess where one ends; commas, quotes
+    and line breaks in notes survive.
+    """
     buffer = io.StringIO()
-    writer = csv.writer(buffer)  # QUOTE_MINIMAL: commas, quotes and newlines in notes survive
+    writer = csv.writer(buffer, quoting=csv.QUOTE_ALL)
 
     def line(cells: Iterable[str]) -> str:
         writer.writerow(cells)
@@ -252,50 +282,44 @@ def _full_url(base: str, resource: dict[str, Any]) -> str:
     return f"{base.rstrip('/')}/{path}"
 
 
-def fhir_bundle(
-    patient: Patient,
+def _bundle_resources(
+    patient_id: int,
     check_ins: Iterable[CheckIn],
     appointments: Iterable[Appointment],
     tz: ZoneInfo,
-    base: str = "urn:uuid:",
-    *,
-    now: datetime | None = None,
-) -> dict[str, Any]:
-    """One patient's check-ins and appointments as a FHIR R4 collection Bundle.
+    base: str,
+    now: datetime,
+) -> Iterator[dict[str, Any]]:
+    """The Bundle's resources in order: the Patient, the form, each check-in, each appointment.
 
-    A collection, not a searchset: the export is a set of resources gathered for hand-over,
-    not the answer to a search, and carries no search semantics. The Patient is pseudonymous:
-    an identifier and nothing else, not even the display name. `now` (default: the current
-    time) decides which appointments are already past.
+    The Patient is pseudonymous: an identifier and nothing else, not even the display name.
     """
-    now = now or datetime.now(UTC)
     patient_resource = {
         "resourceType": "Patient",
-        "id": str(patient.id),
-        "identifier": [{"system": PATIENT_ID_SYSTEM, "value": str(patient.id)}],
+        "id": str(patient_id),
+        "identifier": [{"system": PATIENT_ID_SYSTEM, "value": str(patient_id)}],
     }
     patient_ref = {"reference": _full_url(base, patient_resource)}
     canonical = f"{CHECK_IN_QUESTIONNAIRE_URL}|{CHECK_IN_QUESTIONNAIRE_VERSION}"
-    resources: list[dict[str, Any]] = [patient_resource, check_in_questionnaire()]
+    yield patient_resource
+    yield check_in_questionnaire()
 
     for check_in in check_ins:
-        if check_in.patient_id is not None and check_in.patient_id != patient.id:
+        if check_in.patient_id is not None and check_in.patient_id != patient_id:
             raise ValueError(f"check-in {check_in.id} belongs to another patient")
-        resources.append(
-            {
-                "resourceType": "QuestionnaireResponse",
-                "id": str(check_in.id),
-                "identifier": {"system": CHECK_IN_ID_SYSTEM, "value": str(check_in.id)},
-                "questionnaire": canonical,
-                "status": "completed",
-                "subject": patient_ref,
-                "authored": _local(check_in.received_at, tz),
-                "item": _response_items(check_in),
-            }
-        )
+        yield {
+            "resourceType": "QuestionnaireResponse",
+            "id": str(check_in.id),
+            "identifier": {"system": CHECK_IN_ID_SYSTEM, "value": str(check_in.id)},
+            "questionnaire": canonical,
+            "status": "completed",
+            "subject": patient_ref,
+            "authored": _local(check_in.received_at, tz),
+            "item": _response_items(check_in),
+        }
 
     for appointment in appointments:
-        if appointment.patient_id is not None and appointment.patient_id != patient.id:
+        if appointment.patient_id is not None and appointment.patient_id != patient_id:
             raise ValueError(f"appointment {appointment.id} belongs to another patient")
         label = APPOINTMENT_KINDS.get(appointment.kind, appointment.kind)
         ends_at = appointment.starts_at + timedelta(minutes=appointment.duration_minutes)
@@ -324,11 +348,53 @@ def fhir_bundle(
         }
         if appointment.created_at is not None:
             resource["created"] = _local(appointment.created_at, tz)
-        resources.append(resource)
+        yield resource
 
+
+def _bundle_envelope(tz: ZoneInfo, now: datetime) -> dict[str, Any]:
+    return {"resourceType": "Bundle", "type": "collection", "timestamp": _local(now, tz)}
+
+
+def fhir_bundle(
+    patient: Patient,
+    check_ins: Iterable[CheckIn],
+    appointments: Iterable[Appointment],
+    tz: ZoneInfo,
+    base: str = "urn:uuid:",
+    *,
+    now: datetime | None = None,
+) -> dict[str, Any]:
+    """One patient's check-ins and appointments as a FHIR R4 collection Bundle.
+
+    A collection, not a searchset: the export is a set of resources gathered for hand-over,
+    not the answer to a search, and carries no search semantics. `now` (default: the current
+    time) decides which appointments are already past.
+    """
+    now = now or datetime.now(UTC)
+    resources = _bundle_resources(patient.id, check_ins, appointments, tz, base, now)
     return {
-        "resourceType": "Bundle",
-        "type": "collection",
-        "timestamp": _local(now, tz),
+        **_bundle_envelope(tz, now),
         "entry": [{"fullUrl": _full_url(base, r), "resource": r} for r in resources],
     }
+
+
+def iter_fhir_bundle(
+    patient_id: int,
+    check_ins: Iterable[CheckIn],
+    appointments: Iterable[Appointment],
+    tz: ZoneInfo,
+    base: str = "urn:uuid:",
+    *,
+    now: datetime | None = None,
+) -> Iterator[str]:
+    """The same Bundle as fhir_bundle(), as JSON text a resource at a time, for a streamed
+    response: one entry per line, so the whole Bundle is never held in memory."""
+    now = now or datetime.now(UTC)
+    envelope = json.dumps(_bundle_envelope(tz, now))
+    yield envelope[:-1] + ', "entry": [\n'
+    separator = ""
+    for resource in _bundle_resources(patient_id, check_ins, appointments, tz, base, now):
+        entry = {"fullUrl": _full_url(base, resource), "resource": resource}
+        yield separator + json.dumps(entry)
+        separator = ",\n"
+    yield "\n]}\n"

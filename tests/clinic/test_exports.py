@@ -23,6 +23,7 @@ from aftercare.clinic.exports import (
     check_ins_csv,
     fhir_bundle,
     iter_check_ins_csv,
+    iter_fhir_bundle,
 )
 from aftercare.models import Appointment, CheckIn, Patient
 
@@ -85,7 +86,7 @@ def test_the_file_starts_with_a_byte_order_mark_so_excel_reads_utf8() -> None:
     patient = make_patient(name="Zoë")
     text = check_ins_csv([(patient, make_check_in(patient))], NEW_YORK)
 
-    assert text.startswith("\ufeffPatient,")
+    assert text.startswith('\ufeff"Patient",')
     assert only_row(text)["Patient"] == "Zoë"
 
 
@@ -185,17 +186,103 @@ def test_times_are_in_the_clinics_zone_with_their_offset(
 
 
 @pytest.mark.parametrize(
-    "note",
-    ['=HYPERLINK("http://x")', "+1+1", "@SUM(A1)", "-2+3", "\t=1+1", "\r=1+1", "\n=1+1"],
+    ("note", "shown"),
+    [
+        ('=HYPERLINK("http://x")', '\'=HYPERLINK("http://x")'),
+        ("+1+1", "'+1+1"),
+        ("@SUM(A1)", "'@SUM(A1)"),
+        ("-2+3", "'-2+3"),
+        ("\uff1dSUM(A1)", "'\uff1dSUM(A1)"),
+        # Tab and line breaks are also where a cell can start, so the formula after them
+        # gets its own apostrophe.
+        ("\t=1+1", "'\t'=1+1"),
+        ("\r=1+1", "'\r'=1+1"),
+        ("\n=1+1", "'\n'=1+1"),
+        ("\nfine", "'\nfine"),
+        (" =1+1", " '=1+1"),
+    ],
 )
-def test_a_note_that_would_run_as_a_formula_gets_a_leading_quote(note: str) -> None:
+def test_a_note_that_would_run_as_a_formula_gets_an_apostrophe(note: str, shown: str) -> None:
     patient = make_patient()
     row = only_row(check_ins_csv([(patient, make_check_in(patient, note=note))], NEW_YORK))
 
-    assert row["Note"] == "'" + note
+    assert row["Note"] == shown
 
 
-def test_a_display_name_that_would_run_as_a_formula_gets_a_leading_quote() -> None:
+@pytest.mark.parametrize(
+    ("note", "shown"),
+    [
+        # Excel set to ";" as list separator splits the line here, quotes or not.
+        ("fine;=cmd|' /C calc'!A0", "fine;'=cmd|' /C calc'!A0"),
+        ("fine,=1+1", "fine,'=1+1"),
+        ("fine;  @SUM(A1)", "fine;  '@SUM(A1)"),
+        ("fine\t-1+1", "fine\t'-1+1"),
+        ("line one\n+1+1", "line one\n'+1+1"),
+        ("line one\r\n=1+1", "line one\r\n'=1+1"),
+        ('he said "=1+1"', 'he said "\'=1+1"'),
+        ("a;=1;+2", "a;'=1;'+2"),
+    ],
+)
+def test_a_formula_after_a_list_separator_or_line_break_gets_an_apostrophe(
+    note: str, shown: str
+) -> None:
+    patient = make_patient()
+    row = only_row(check_ins_csv([(patient, make_check_in(patient, note=note))], NEW_YORK))
+
+    assert row["Note"] == shown
+
+
+def spreadsheet_cells(line: str) -> list[str]:
+    """A line cut as a spreadsheet with any list separator may cut it, quotes or not, and
+    each piece as it may trim it."""
+    pieces = [line]
+    for separator in (",", ";", "\t", "\r", "\n", '"'):
+        pieces = [part for piece in pieces for part in piece.split(separator)]
+    return [piece.strip(" ") for piece in pieces]
+
+
+@pytest.mark.parametrize(
+    "note",
+    [
+        "fine;=cmd|' /C calc'!A0",
+        "ok,\t\n =1",
+        '";=1+1;"',
+        "x\n-\n=b",
+        "=1;@2,+3\t-4\r=5\n@6",
+        "\uff20SUM(A1);\uff0b1",
+    ],
+)
+def test_no_piece_of_a_line_starts_with_a_formula_whatever_the_separator(note: str) -> None:
+    patient = make_patient(name="=Alex;@Blair")
+    text = check_ins_csv([(patient, make_check_in(patient, note=note))], NEW_YORK)
+
+    for cell in spreadsheet_cells(text.removeprefix("\ufeff")):
+        assert not cell.startswith(("=", "+", "-", "@", "\uff1d", "\uff0b", "\uff0d", "\uff20"))
+
+
+def test_every_cell_is_quoted_empty_ones_too() -> None:
+    patient = make_patient()
+    check_in = make_check_in(patient, note='Felt "floaty"', systolic=None, filled_at=None)
+    header, line = check_ins_csv([(patient, check_in)], NEW_YORK).split("\r\n")[:2]
+    cells = next(csv.reader([line]))
+
+    assert line == ",".join('"' + cell.replace('"', '""') + '"' for cell in cells)
+    assert '""' in line.split(",")  # the empty cells
+    assert header.startswith('\ufeff"Patient","Patient ID",')
+
+
+def test_numbers_stay_numbers_negative_ones_too() -> None:
+    # The app stores no negative readings; one would still be the number, not text.
+    patient = make_patient()
+    check_in = make_check_in(patient, systolic=-5, hours_since_infusion=-1.25, heart_rate=0)
+    row = only_row(check_ins_csv([(patient, check_in)], NEW_YORK))
+
+    assert row["Systolic (mmHg)"] == "-5"
+    assert row["Hours since infusion"] == "-1.2"
+    assert row["Heart rate (beats a minute)"] == "0"
+
+
+def test_a_display_name_that_would_run_as_a_formula_gets_an_apostrophe() -> None:
     patient = make_patient(name="=cmd|' /C calc'!A0")
     row = only_row(check_ins_csv([(patient, make_check_in(patient))], NEW_YORK))
 
@@ -242,8 +329,8 @@ def test_the_stream_gives_the_header_first_then_one_line_per_check_in() -> None:
     lines = list(iter_check_ins_csv(rows, NEW_YORK))
 
     assert len(lines) == 3
-    assert lines[0].startswith("\ufeffPatient,")
-    assert all(line.startswith("Alexandra,7,") for line in lines[1:])
+    assert lines[0].startswith('\ufeff"Patient",')
+    assert all(line.startswith('"Alexandra","7",') for line in lines[1:])
     assert "".join(lines) == check_ins_csv(rows, NEW_YORK)
 
 
@@ -336,6 +423,29 @@ def test_the_bundle_and_every_resource_in_it_validate_as_fhir_r4() -> None:
     urls = [entry["fullUrl"] for entry in bundle["entry"]]
     assert len(set(urls)) == len(urls)
     assert all(url.startswith("urn:uuid:") for url in urls)
+
+
+def test_the_streamed_bundle_is_the_same_bundle_a_resource_at_a_time() -> None:
+    patient = make_patient()
+    check_ins = [make_check_in(patient, n, note=f"note {n}") for n in (1, 2, 3)]
+    appointments = [make_appointment(patient, 5), make_appointment(patient, 6, kind="booster")]
+
+    pieces = list(iter_fhir_bundle(patient.id, check_ins, appointments, NEW_YORK, now=NOW))
+
+    whole = fhir_bundle(patient, check_ins, appointments, NEW_YORK, now=NOW)
+    assert json.loads("".join(pieces)) == whole
+    Bundle.parse_obj(json.loads("".join(pieces)))
+    # The envelope, one piece per entry, the end: never the whole Bundle in one string.
+    assert len(pieces) == 1 + len(whole["entry"]) + 1
+
+
+def test_a_streamed_bundle_with_no_check_ins_is_still_valid() -> None:
+    patient = make_patient()
+    text = "".join(iter_fhir_bundle(patient.id, [], [], NEW_YORK, now=NOW))
+
+    bundle = json.loads(text)
+    Bundle.parse_obj(bundle)
+    assert [e["resource"]["resourceType"] for e in bundle["entry"]] == ["Patient", "Questionnaire"]
 
 
 def test_full_urls_are_the_same_in_every_export() -> None:
