@@ -125,7 +125,8 @@ def login() -> ResponseReturnValue:
         return _too_many_attempts("clinic/login.html", form, wait)
     clinician = db.session.scalar(select(Clinician).where(Clinician.email == email))
     # The password is hashed once whether or not the account exists (see passwords.py).
-    if clinician is None or not password_matches(clinician, form.password.data):
+    matched = password_matches(clinician, form.password.data)
+    if clinician is None or not matched:
         throttle.record_failure(attempt)
         form.password.errors.append("That email and password do not match an account.")
         return render_template("clinic/login.html", form=form), 401
