@@ -35,6 +35,9 @@ BROWSER_NAMES = {
     "Edge Mobile": "Edge",
 }
 SYSTEM_NAMES = {"Mac OS X": "macOS"}
+# However active, a session ends this long after sign-in: a cookie copied today is no use
+# tomorrow, and a browser left open over a weekend asks for the password again.
+LONGEST = timedelta(hours=12)
 
 
 def idle_limit() -> timedelta:
@@ -67,8 +70,12 @@ def describe_device(user_agent: str) -> str:
 def start(clinician: Clinician) -> ClinicianSession:
     """A new session for the clinician in this browser; its token goes into the cookie."""
     # Sessions nobody came back to are dead already; clear them out as people sign in.
+    now = utcnow()
     db.session.execute(
-        delete(ClinicianSession).where(ClinicianSession.last_seen_at < utcnow() - idle_limit())
+        delete(ClinicianSession).where(
+            (ClinicianSession.last_seen_at < now - idle_limit())
+            | (ClinicianSession.signed_in_at < now - LONGEST)
+        )
     )
     token = new_token()
     record = ClinicianSession(
@@ -104,7 +111,11 @@ def load(user_id: str) -> Clinician | None:
     if record is None or str(record.clinician_id) != user_id or not record.clinician.is_enabled:
         g.clinician_session_end = ENDED
         return None
-    if _is_idle(record, utcnow()):
+    now = utcnow()
+    if now - record.signed_in_at > LONGEST:
+        g.clinician_session_end = ENDED
+        return None
+    if _is_idle(record, now):
         g.clinician_session_end = IDLE
         return None
     g.clinician_session = record
@@ -134,9 +145,9 @@ def end_reason() -> str:
 
 
 def forget() -> None:
-    """Clear a dead session from this browser, and an idle one from the database too."""
+    """Clear a dead session from this browser, and from the database if it is still there."""
     token = session.get(COOKIE_KEY)
-    if isinstance(token, str) and token and end_reason() == IDLE:
+    if isinstance(token, str) and token:
         db.session.execute(
             delete(ClinicianSession).where(ClinicianSession.token_hash == hash_token(token))
         )
@@ -193,6 +204,7 @@ def active(clinician_id: int) -> list[ClinicianSession]:
             .where(
                 ClinicianSession.clinician_id == clinician_id,
                 ClinicianSession.last_seen_at >= utcnow() - idle_limit(),
+                ClinicianSession.signed_in_at >= utcnow() - LONGEST,
             )
             .order_by(ClinicianSession.last_seen_at.desc(), ClinicianSession.id.desc())
         )

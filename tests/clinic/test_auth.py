@@ -133,6 +133,19 @@ def test_an_active_session_goes_on_and_counts_from_the_last_request(
     assert utcnow() - seen < timedelta(minutes=1)
 
 
+def test_a_session_ends_twelve_hours_after_sign_in_however_active(
+    app, db, clinician, clinician_client
+):
+    db.session.execute(
+        update(ClinicianSession).values(signed_in_at=utcnow() - timedelta(hours=12, minutes=1))
+    )
+    db.session.commit()
+    response = clinician_client.get("/clinic/")
+    assert response.status_code == 302 and "/clinic/login" in response.headers["Location"]
+    assert "Your session has ended" in clinician_client.get("/clinic/login").text
+    assert db.session.scalar(select(ClinicianSession)) is None
+
+
 @pytest.mark.parametrize(
     "path", ["/clinic/settings", "/clinic/admin/clinicians", "/clinic/admin/audit"]
 )
