@@ -65,6 +65,7 @@ def register_blueprints(app: Flask) -> None:
     from .clinic.auth import bp as clinic_auth_bp
     from .clinic.auth import init_session_rules
     from .clinic.exporting import bp as exports_bp
+    from .clinic.session_pages import bp as clinic_sessions_bp
     from .clinic.views import bp as clinic_bp
     from .health import bp as health_bp
     from .patient.companion import bp as companion_bp
@@ -82,6 +83,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(clinic_auth_bp)
     app.register_blueprint(clinic_bp)
     app.register_blueprint(clinic_admin_bp)
+    app.register_blueprint(clinic_sessions_bp)
     app.register_blueprint(exports_bp)
     app.register_blueprint(appointments_bp)
     app.register_blueprint(pwa_bp)

@@ -84,6 +84,10 @@ def run_command(host: str, port: int, threads: int, scheduler: bool) -> None:
         port=port,
         threads=threads,  # type: ignore[attr-defined]
         ident="aftercare",
+        # waitress drops X-Forwarded-* unless told otherwise; behind the proxies that
+        # AFTERCARE_PROXY_COUNT names, the app reads them itself (ProxyFix, aftercare/security.py),
+        # so that sign-in limits count each client's address, not the proxy's.
+        clear_untrusted_proxy_headers=not current_app.config["PROXY_COUNT"],
     )
 
 

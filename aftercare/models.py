@@ -114,6 +114,25 @@ class RecoveryCode(db.Model):
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
+class ClinicianSession(db.Model):
+    """A clinician's signed-in browser. The cookie holds a token; only its hash is kept here.
+
+    Deleting the row ends the session at once: the next request with that cookie signs in again.
+    """
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    clinician_id: Mapped[int] = mapped_column(
+        ForeignKey("clinician.id", ondelete="CASCADE"), index=True
+    )
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # A few words from the User-Agent ("Firefox on Windows"), so the clinician knows which it is.
+    device: Mapped[str] = mapped_column(String(80), default="")
+    signed_in_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    clinician: Mapped[Clinician] = relationship()
+
+
 class Patient(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     clinic_id: Mapped[int] = mapped_column(ForeignKey("clinic.id"), index=True)

@@ -607,9 +607,10 @@ def test_sign_in_never_fails_or_half_writes(
     clinician,
     monkeypatch: pytest.MonkeyPatch,  # noqa: ANN001
 ) -> None:
-    # Sign-in is rate limited (10 failures per account, 30 per address in 15 minutes); these
-    # generated failures would hit that at once. The limiter reads RATELIMIT_ENABLED only when
-    # the app is made, so it is switched off on the (shared) limiter itself for this test.
+    # Sign-in is rate limited (5 failures a minute per account and address, 30 an hour per
+    # address); these generated failures would hit that at once. The limiter reads
+    # RATELIMIT_ENABLED only when the app is made, so it is switched off on the (shared) limiter
+    # itself for this test.
     app.config["RATELIMIT_ENABLED"] = False
     monkeypatch.setattr(limiter, "enabled", False)
     state: dict[str, Any] = {}

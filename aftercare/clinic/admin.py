@@ -1,4 +1,5 @@
-"""Admin pages: the clinic's clinicians (invite, disable, reset two-factor) and the audit trail."""
+"""Admin pages: the clinic's clinicians (invite, disable, reset two-factor or password) and the
+audit trail."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from .. import audit
 from ..extensions import db
 from ..models import AuditEvent, Clinician, Patient, utcnow
 from ..patient.enrollment import hash_token, new_token
-from . import twofactor
+from . import sessions, twofactor
 from .access import get_patient_for_clinician
 from .auth import admin_required
 from .forms import DeletePatientForm, InviteForm, RevokeForm
@@ -31,36 +32,10 @@ def _colleague(clinician_id: int) -> Clinician:
     return clinician
 
 
-@bp.route("/clinicians", methods=["GET", "POST"])
-@admin_required
-def clinicians() -> ResponseReturnValue:
-    form = InviteForm()
-    invite_url = None
-    if form.validate_on_submit():
-        email = form.email.data.strip().lower()
-        if db.session.scalar(select(Clinician).where(Clinician.email == email)):
-            form.email.errors.append("That email already has an account.")
-        else:
-            token = new_token()
-            clinician = Clinician(
-                clinic_id=current_user.clinic_id,
-                email=email,
-                name=form.name.data.strip(),
-                role=form.role.data,
-                password_hash="",
-                invite_token_hash=hash_token(token),
-                invite_expires_at=utcnow() + timedelta(days=INVITE_DAYS),
-            )
-            db.session.add(clinician)
-            db.session.flush()
-            audit.record(
-                "clinician.invite",
-                clinic_id=current_user.clinic_id,
-                detail={"clinician_id": clinician.id, "role": clinician.role},
-            )
-            db.session.commit()
-            invite_url = url_for("clinic_auth.accept_invite", token=token, _external=True)
-            form = InviteForm(formdata=None)
+def _team_page(
+    form: InviteForm, link: str | None = None, link_for: Clinician | None = None
+) -> ResponseReturnValue:
+    """The clinicians page, with a one-time link to show if one was just made."""
     team = db.session.scalars(
         select(Clinician)
         .where(Clinician.clinic_id == current_user.clinic_id)
@@ -71,9 +46,49 @@ def clinicians() -> ResponseReturnValue:
         "clinic/admin/clinicians.html",
         form=form,
         team=team,
-        invite_url=invite_url,
+        invite_url=link if link_for is None else None,
+        password_url=link if link_for is not None else None,
+        password_for=link_for,
         button_form=RevokeForm(),
     ), status
+
+
+def _set_password_link(clinician: Clinician) -> str:
+    """A new one-time link for the clinician to choose a password; only its hash is kept."""
+    token = new_token()
+    clinician.invite_token_hash = hash_token(token)
+    clinician.invite_expires_at = utcnow() + timedelta(days=INVITE_DAYS)
+    return url_for("clinic_auth.accept_invite", token=token, _external=True)
+
+
+@bp.route("/clinicians", methods=["GET", "POST"])
+@admin_required
+def clinicians() -> ResponseReturnValue:
+    form = InviteForm()
+    invite_url = None
+    if form.validate_on_submit():
+        email = form.email.data.strip().lower()
+        if db.session.scalar(select(Clinician).where(Clinician.email == email)):
+            form.email.errors.append("That email already has an account.")
+        else:
+            clinician = Clinician(
+                clinic_id=current_user.clinic_id,
+                email=email,
+                name=form.name.data.strip(),
+                role=form.role.data,
+                password_hash="",
+            )
+            invite_url = _set_password_link(clinician)
+            db.session.add(clinician)
+            db.session.flush()
+            audit.record(
+                "clinician.invite",
+                clinic_id=current_user.clinic_id,
+                detail={"clinician_id": clinician.id, "role": clinician.role},
+            )
+            db.session.commit()
+            form = InviteForm(formdata=None)
+    return _team_page(form, invite_url)
 
 
 def _change(clinician_id: int, action: str) -> ResponseReturnValue:
@@ -83,17 +98,17 @@ def _change(clinician_id: int, action: str) -> ResponseReturnValue:
     if clinician.id == current_user.id and action == "disable":
         flash("You cannot disable your own account.")
         return redirect(url_for("clinic_admin.clinicians"), 303)
+    detail = {"clinician_id": clinician.id}
     if action == "disable":
         clinician.is_enabled = False
+        # Signed out everywhere at once: a copy of their cookie is worth nothing from now on.
+        detail["sessions_ended"] = sessions.end_all(clinician.id)
     elif action == "enable":
         clinician.is_enabled = True
     elif action == "reset_two_factor":
         twofactor.disable(clinician)
-    audit.record(
-        f"clinician.{action}",
-        clinic_id=current_user.clinic_id,
-        detail={"clinician_id": clinician.id},
-    )
+        detail["sessions_ended"] = sessions.end_all(clinician.id)
+    audit.record(f"clinician.{action}", clinic_id=current_user.clinic_id, detail=detail)
     db.session.commit()
     flash(f"Done: {clinician.name}.")
     return redirect(url_for("clinic_admin.clinicians"), 303)
@@ -115,6 +130,29 @@ def enable(clinician_id: int) -> ResponseReturnValue:
 @admin_required
 def reset_two_factor(clinician_id: int) -> ResponseReturnValue:
     return _change(clinician_id, "reset_two_factor")
+
+
+@bp.post("/clinicians/<int:clinician_id>/reset-password")
+@admin_required
+def reset_password(clinician_id: int) -> ResponseReturnValue:
+    """The old password stops working and every session ends; the clinician gets a link to
+    choose a new one (and still needs their authenticator app, if they have one)."""
+    clinician = _colleague(clinician_id)
+    if not RevokeForm().validate_on_submit():
+        abort(400)
+    if clinician.id == current_user.id:
+        flash("You cannot reset your own password. Ask another admin.")
+        return redirect(url_for("clinic_admin.clinicians"), 303)
+    clinician.password_hash = ""
+    link = _set_password_link(clinician)
+    ended = sessions.end_all(clinician.id)
+    audit.record(
+        "clinician.reset_password",
+        clinic_id=current_user.clinic_id,
+        detail={"clinician_id": clinician.id, "sessions_ended": ended},
+    )
+    db.session.commit()
+    return _team_page(InviteForm(formdata=None), link, link_for=clinician)
 
 
 def _day(name: str) -> datetime | None:

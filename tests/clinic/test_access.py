@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from aftercare.models import Alert, Appointment, Device, utcnow
+from aftercare.models import Alert, Appointment, ClinicianSession, Device, utcnow
 from tests.conftest import csrf_from
 
 # Every clinician route that names a patient or alert, with its method.
@@ -24,6 +24,7 @@ PATIENT_ROUTES = [
     ("POST", "/clinic/appointments/{appointment}/cancel"),
     ("GET", "/clinic/patients/{patient}/check-ins.csv"),
     ("GET", "/clinic/patients/{patient}/fhir.json"),
+    ("POST", "/clinic/security/sessions/{session}/end"),
 ]
 CLINIC_ROUTES = [
     ("GET", "/clinic/"),
@@ -31,11 +32,13 @@ CLINIC_ROUTES = [
     ("GET", "/clinic/settings"),
     ("GET", "/clinic/export/check-ins.csv"),
     ("GET", "/clinic/security/two-factor"),
+    ("GET", "/clinic/security/sessions"),
+    ("POST", "/clinic/security/sessions/end-others"),
 ]
 
 
 @pytest.fixture
-def objects(phone, db, patient):  # noqa: ANN001, ANN201
+def objects(phone, db, patient, clinician):  # noqa: ANN001, ANN201
     phone.check_in(suicidal_thoughts="y")
     appointment = Appointment(
         clinic_id=patient.clinic_id,
@@ -44,8 +47,11 @@ def objects(phone, db, patient):  # noqa: ANN001, ANN201
         starts_at=utcnow() + timedelta(days=2),
     )
     db.session.add(appointment)
+    signed_in = ClinicianSession(clinician_id=clinician.id, token_hash="0" * 64, device="Firefox")
+    db.session.add(signed_in)
     db.session.commit()
     return {
+        "session": signed_in.id,
         "appointment": appointment.id,
         "patient": patient.id,
         "device": db.session.scalar(select(Device)).id,
@@ -119,6 +125,7 @@ ADMIN_ROUTES = [
     ("POST", "/clinic/admin/clinicians/{colleague}/disable"),
     ("POST", "/clinic/admin/clinicians/{colleague}/enable"),
     ("POST", "/clinic/admin/clinicians/{colleague}/reset-two-factor"),
+    ("POST", "/clinic/admin/clinicians/{colleague}/reset-password"),
     ("GET", "/clinic/admin/audit"),
     ("POST", "/clinic/admin/patients/{patient}/delete"),
 ]
