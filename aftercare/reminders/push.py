@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..models import Device, PushSubscription, utcnow
+from .endpoints import EndpointRules, resolver_factory
 from .vapid import load_vapid, public_key
 from .webpush import VapidTokens, WebPushSender
 
@@ -44,8 +45,10 @@ def make_sender(app: Flask) -> WebPushSender:
         )
     return WebPushSender(
         app.extensions["aftercare.tokens"],
+        EndpointRules.from_config(app.config),
         timeout_s=app.config["PUSH_TIMEOUT_SECONDS"],
         concurrency=app.config["PUSH_CONCURRENCY"],
+        resolver=resolver_factory(app),
     )
 
 
