@@ -9,7 +9,7 @@ from typing import Any
 
 from flask import Flask, current_app
 from py_vapid import Vapid02
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from ..extensions import db
 from ..models import Device, PushSubscription, utcnow
@@ -124,21 +124,39 @@ def check_reachable(info: SubscriptionInfo) -> None:
 
 
 def save_subscription(device: Device, info: SubscriptionInfo) -> PushSubscription:
-    """Store (or take over) the subscription for this device; the same endpoint is kept once."""
+    """Store the device's one subscription: a new one replaces the one it had.
+
+    The same endpoint is kept once: if another device of this browser had it (the phone was
+    linked again), that device's row goes.
+    """
+    db.session.execute(
+        delete(PushSubscription).where(
+            PushSubscription.endpoint == info.endpoint, PushSubscription.device_id != device.id
+        )
+    )
     subscription = db.session.scalar(
-        select(PushSubscription).where(PushSubscription.endpoint == info.endpoint)
+        select(PushSubscription).where(PushSubscription.device_id == device.id)
     )
     if subscription is None:
-        subscription = PushSubscription(endpoint=info.endpoint)
+        subscription = PushSubscription(device_id=device.id)
         db.session.add(subscription)
     subscription.patient_id = device.patient_id
-    subscription.device_id = device.id
+    subscription.endpoint = info.endpoint
     subscription.p256dh = info.p256dh
     subscription.auth = info.auth
     subscription.disabled_at = None
     subscription.disabled_reason = ""
+    subscription.last_success_at = None
     subscription.created_at = utcnow()
     return subscription
+
+
+def remove_device_subscriptions(device_id: int) -> int:
+    """Stop all reminders to a device at once (it was unlinked); how many were removed."""
+    result = db.session.execute(
+        delete(PushSubscription).where(PushSubscription.device_id == device_id)
+    )
+    return result.rowcount or 0
 
 
 def remove_subscription(device: Device, endpoint: str) -> bool:

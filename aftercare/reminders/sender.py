@@ -25,7 +25,7 @@ from flask import current_app
 from sqlalchemy import Row, and_, insert, or_, select, update
 
 from ..extensions import db
-from ..models import Delivery, PushSubscription, Reminder, utcnow
+from ..models import Delivery, Device, PushSubscription, Reminder, utcnow
 from .webpush import PushMessage, PushResult, WebPushSender
 
 log = logging.getLogger(__name__)
@@ -198,9 +198,15 @@ def _prepare_batch(ids: list[int], now: datetime, worker: str) -> _Batch:
             PushSubscription.endpoint,
             PushSubscription.p256dh,
             PushSubscription.auth,
-        ).where(
+        )
+        # Only to phones still linked: an unlinked phone loses its subscription at once, and
+        # this keeps it so even for a row that was somehow left behind.
+        .join(Device, Device.id == PushSubscription.device_id)
+        .where(
             PushSubscription.patient_id.in_({r.patient_id for r in reminders}),
             PushSubscription.disabled_at.is_(None),
+            Device.revoked_at.is_(None),
+            Device.patient_id == PushSubscription.patient_id,
         )
     ):
         subscriptions[subscription.patient_id].append(subscription)
