@@ -33,6 +33,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     register_security(app)
     register_errors(app)
     register_cli(app)
+    announce_test_settings(app)
     return app
 
 
@@ -113,3 +114,10 @@ def register_cli(app: Flask) -> None:
     from .cli import init_cli
 
     init_cli(app)
+
+
+def announce_test_settings(app: Flask) -> None:
+    """Warn in the log, at every start, about settings that are for tests only."""
+    from .reminders.endpoints import announce_loopback
+
+    announce_loopback(app)

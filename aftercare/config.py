@@ -146,8 +146,12 @@ def load_config(env: Mapping[str, str] | None = None) -> dict[str, Any]:
         "PUSH_BATCH_SIZE": env_int(env, "AFTERCARE_PUSH_BATCH_SIZE", 500, minimum=1),
         "PUSH_LEASE_SECONDS": env_int(env, "AFTERCARE_PUSH_LEASE_SECONDS", 120, minimum=5),
         "PUSH_RETRY_HOURS": env_int(env, "AFTERCARE_PUSH_RETRY_HOURS", 6, minimum=1),
-        # Only for tests and benchmarks with a local push receiver: real ones are HTTPS.
+        # The push services endpoints may point to (host suffixes, each with its port).
+        "PUSH_SERVICES": _push_services(env),
+        # Only for tests and local trials with a local push receiver: real ones are HTTPS.
         "PUSH_ALLOW_LOOPBACK_HTTP": env_bool(env, "AFTERCARE_PUSH_ALLOW_LOOPBACK_HTTP", False),
+        # Phones linked to one patient at a time; each gets every reminder.
+        "MAX_DEVICES": env_int(env, "AFTERCARE_MAX_DEVICES", 5, minimum=1),
         "SCHEDULER_INTERVAL_SECONDS": _interval(env),
         "SCHEDULER_NICE": _niceness(env),
         # Clinicians are signed out after this long without a request.
@@ -159,6 +163,25 @@ def load_config(env: Mapping[str, str] | None = None) -> dict[str, Any]:
         "RATELIMIT_STORAGE_URI": env.get("AFTERCARE_RATELIMIT_STORAGE_URI") or "memory://",
         "RATELIMIT_HEADERS_ENABLED": True,
     }
+
+
+def _push_services(env: Mapping[str, str]) -> tuple[tuple[str, int], ...]:
+    """The allowed push services as (host suffix, port), from a comma-separated list."""
+    from .reminders.endpoints import DEFAULT_PUSH_SERVICES, PushService
+
+    raw = env.get("AFTERCARE_PUSH_SERVICES") or ",".join(DEFAULT_PUSH_SERVICES)
+    services = []
+    for entry in raw.split(","):
+        if not entry.strip():
+            continue
+        try:
+            service = PushService.parse(entry)
+        except ValueError as error:
+            raise ConfigError(f"AFTERCARE_PUSH_SERVICES: {error}") from None
+        services.append((service.suffix, service.port))
+    if not services:
+        raise ConfigError("AFTERCARE_PUSH_SERVICES must name at least one push service")
+    return tuple(services)
 
 
 def _niceness(env: Mapping[str, str]) -> int:

@@ -395,14 +395,18 @@ class Appointment(db.Model):
 
 
 class PushSubscription(db.Model):
-    """Where to send a device's Web Push messages; disabled when the push service says gone."""
+    """Where to send a device's Web Push messages; disabled when the push service says gone.
+
+    One per device: a device that subscribes again replaces its subscription, so one phone
+    cannot multiply the pushes every reminder makes.
+    """
 
     id: Mapped[int] = mapped_column(primary_key=True)
     patient_id: Mapped[int] = mapped_column(
         ForeignKey("patient.id", ondelete="CASCADE"), index=True
     )
-    device_id: Mapped[int | None] = mapped_column(
-        ForeignKey("device.id", ondelete="CASCADE"), index=True
+    device_id: Mapped[int] = mapped_column(
+        ForeignKey("device.id", ondelete="CASCADE"), index=True, unique=True
     )
     endpoint: Mapped[str] = mapped_column(String(1024), unique=True)
     p256dh: Mapped[str] = mapped_column(String(128))

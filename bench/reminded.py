@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -17,7 +18,7 @@ def add_reminded_patients(
     from sqlalchemy import insert, select
 
     from aftercare.extensions import db
-    from aftercare.models import Patient, PushSubscription, Reminder
+    from aftercare.models import Device, Patient, PushSubscription, Reminder
 
     last = db.session.scalar(select(Patient.id).order_by(Patient.id.desc()).limit(1)) or 0
     db.session.execute(
@@ -30,11 +31,25 @@ def add_reminded_patients(
     patient_ids = list(
         db.session.scalars(select(Patient.id).where(Patient.id > last).order_by(Patient.id))
     )
+    # Each patient's phone, linked as enrollment links it: reminders go only to linked phones.
+    db.session.execute(
+        insert(Device),
+        [
+            {"patient_id": patient_id, "token_hash": secrets.token_hex(32), "label": "Phone"}
+            for patient_id in patient_ids
+        ],
+    )
+    device_of = dict(
+        db.session.execute(
+            select(Device.patient_id, Device.id).where(Device.patient_id > last)
+        ).all()
+    )
     db.session.execute(
         insert(PushSubscription),
         [
             {
                 "patient_id": patient_id,
+                "device_id": device_of[patient_id],
                 "endpoint": info["endpoint"],
                 "p256dh": info["keys"]["p256dh"],
                 "auth": info["keys"]["auth"],

@@ -39,10 +39,11 @@ from ..models import (
     Reminder,
     utcnow,
 )
-from ..patient.enrollment import create_link
+from ..patient.enrollment import create_link, linked_devices
 from ..questionnaires.schedule import missed_for, plan_questionnaire_reminders
 from ..questionnaires.service import history, instruments
 from ..reminders.planning import plan_infusion
+from ..reminders.push import remove_device_subscriptions
 from .access import current_clinic, get_alert_for_clinician, get_patient_for_clinician
 from .auth import admin_required
 from .charts import questionnaire_charts, side_effect_chart
@@ -265,6 +266,14 @@ def enrollment_link(patient_id: int) -> ResponseReturnValue:
     patient = get_patient_for_clinician(patient_id)
     if not RevokeForm().validate_on_submit():
         return redirect(url_for("clinic.patient_detail", patient_id=patient.id))
+    most = current_app.config["MAX_DEVICES"]
+    if linked_devices(patient.id) >= most:
+        # The clinic chooses which phone goes; none is unlinked behind anyone's back.
+        flash(
+            f"{patient.display_name} already has {most} linked phones, the most allowed. "
+            "Unlink one they no longer use, then make a new link."
+        )
+        return redirect(url_for("clinic.patient_detail", patient_id=patient.id), code=303)
     link, token = create_link(patient, current_user.id, days=current_app.config["ENROLLMENT_DAYS"])
     audit.record("enrollment_link.create", clinic_id=patient.clinic_id, patient_id=patient.id)
     db.session.commit()
@@ -291,6 +300,8 @@ def device_revoke(patient_id: int, device_id: int) -> ResponseReturnValue:
         return render_template("error.html", code=404, message="There is nothing here."), 404
     if RevokeForm().validate_on_submit() and device.revoked_at is None:
         device.revoked_at = utcnow()
+        # In the same transaction: from this commit on, no reminder can reach that phone.
+        remove_device_subscriptions(device.id)
         audit.record(
             "device.revoke",
             clinic_id=patient.clinic_id,

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import Enum
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import joinedload
 
 from ..extensions import db
@@ -33,6 +33,7 @@ class LinkProblem(Enum):
     USED = "used"
     EXPIRED = "expired"
     REVOKED = "revoked"
+    TOO_MANY_DEVICES = "too_many_devices"
 
 
 @dataclass(frozen=True)
@@ -67,8 +68,23 @@ def create_link(
     return link, token
 
 
-def check_link(token: str, now: datetime | None = None) -> EnrollmentLink | LinkProblem:
-    """The link for a token if it can still be used, or why it cannot."""
+def linked_devices(patient_id: int) -> int:
+    """How many phones are linked to the patient now (unlinked ones do not count)."""
+    return db.session.scalar(
+        select(func.count(Device.id)).where(
+            Device.patient_id == patient_id, Device.revoked_at.is_(None)
+        )
+    )
+
+
+def check_link(
+    token: str, now: datetime | None = None, max_devices: int | None = None
+) -> EnrollmentLink | LinkProblem:
+    """The link for a token if it can still be used, or why it cannot.
+
+    With `max_devices`, a patient who has that many linked phones already cannot link another:
+    the clinic unlinks one first (see README, "Reminders").
+    """
     now = now or utcnow()
     link = db.session.scalar(
         select(EnrollmentLink).where(EnrollmentLink.token_hash == hash_token(token))
@@ -81,12 +97,15 @@ def check_link(token: str, now: datetime | None = None) -> EnrollmentLink | Link
         return LinkProblem.REVOKED
     if now >= link.expires_at:
         return LinkProblem.EXPIRED
+    if max_devices is not None and linked_devices(link.patient_id) >= max_devices:
+        return LinkProblem.TOO_MANY_DEVICES
     return link
 
 
-def redeem_link(token: str, label: str) -> Redeemed | LinkProblem:
-    """Use the link once and bind a new device to its patient."""
-    checked = check_link(token)
+def redeem_link(token: str, label: str, max_devices: int | None = None) -> Redeemed | LinkProblem:
+    """Use the link once and bind a new device to its patient (unless they have
+    `max_devices` linked already: then the link stays unused)."""
+    checked = check_link(token, max_devices=max_devices)
     if isinstance(checked, LinkProblem):
         return checked
     now = utcnow()

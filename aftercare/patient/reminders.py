@@ -8,13 +8,16 @@ from flask import Blueprint, Response, abort, jsonify, request
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from icalendar import Alarm, Calendar, Event
+from sqlalchemy.exc import IntegrityError
 
 from .. import audit
 from ..care.reminder_plans import APPOINTMENT_KINDS, SEDATING_KINDS
 from ..extensions import db
 from ..models import Appointment, utcnow
+from ..reminders.endpoints import EndpointUnresolved
 from ..reminders.push import (
     SubscriptionError,
+    check_reachable,
     parse_subscription,
     remove_subscription,
     save_subscription,
@@ -30,13 +33,49 @@ def subscribe() -> ResponseReturnValue:
     """Store this phone's push subscription (the page sends it after the patient says yes)."""
     try:
         info = parse_subscription(request.get_json(silent=True))
+        check_reachable(info)
     except SubscriptionError as error:
-        return jsonify(error="invalid_subscription", message=str(error)), 422
+        return _refused(error), 422
+    except EndpointUnresolved:
+        message = _(
+            "Aftercare could not check this browser's notification service just now. "
+            "Please try again in a few minutes."
+        )
+        response = jsonify(error="push_service_unreachable", message=message)
+        response.headers["Retry-After"] = "300"
+        return response, 503
     device = load_device()
-    save_subscription(device, info)
-    audit.record("push.subscribe", clinic_id=device.patient.clinic_id, patient_id=device.patient_id)
-    db.session.commit()
+    for attempt in range(2):
+        save_subscription(device, info)
+        audit.record(
+            "push.subscribe", clinic_id=device.patient.clinic_id, patient_id=device.patient_id
+        )
+        try:
+            db.session.commit()
+            break
+        except IntegrityError:
+            # The same phone sent it twice at once, and the other request saved first.
+            db.session.rollback()
+            if attempt:
+                raise
     return jsonify(reminders="on"), 201
+
+
+def _refused(error: SubscriptionError) -> ResponseReturnValue:
+    """The 422 answer: what the page tells the patient, and the rule, for whoever debugs it."""
+    if error.code == "malformed":
+        message = _(
+            "This browser sent something Aftercare cannot use. Please try again, "
+            "or use another browser."
+        )
+    else:
+        message = _(
+            "Aftercare cannot send reminders through this browser's notification service. "
+            "Please use Chrome, Safari, Firefox or Edge."
+        )
+    return jsonify(
+        error="invalid_subscription", reason=error.code, detail=error.detail, message=message
+    )
 
 
 @bp.delete("/push/subscription")

@@ -89,14 +89,18 @@ def home() -> ResponseReturnValue:
 
 
 def _link_problem_page(problem: LinkProblem) -> ResponseReturnValue:
-    status = 404 if problem is LinkProblem.UNKNOWN else 410
-    return render_template("patient/enroll_problem.html", problem=problem.value), status
+    status = {LinkProblem.UNKNOWN: 404, LinkProblem.TOO_MANY_DEVICES: 409}.get(problem, 410)
+    return render_template(
+        "patient/enroll_problem.html",
+        problem=problem.value,
+        max_devices=current_app.config["MAX_DEVICES"],
+    ), status
 
 
 @bp.get("/enroll/<token>")
 def enroll(token: str) -> ResponseReturnValue:
     """Ask before using the link: message previews and scanners also open links."""
-    checked = check_link(token)
+    checked = check_link(token, max_devices=current_app.config["MAX_DEVICES"])
     if isinstance(checked, LinkProblem):
         return _link_problem_page(checked)
     return render_template(
@@ -106,7 +110,11 @@ def enroll(token: str) -> ResponseReturnValue:
 
 @bp.post("/enroll/<token>")
 def enroll_confirm(token: str) -> ResponseReturnValue:
-    redeemed = redeem_link(token, label=request.user_agent.string[:120])
+    redeemed = redeem_link(
+        token,
+        label=request.user_agent.string[:120],
+        max_devices=current_app.config["MAX_DEVICES"],
+    )
     if isinstance(redeemed, LinkProblem):
         return _link_problem_page(redeemed)
     db.session.flush()

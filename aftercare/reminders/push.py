@@ -4,17 +4,22 @@ from __future__ import annotations
 
 import base64
 import binascii
-import ipaddress
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
 
 from flask import Flask, current_app
 from py_vapid import Vapid02
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from ..extensions import db
 from ..models import Device, PushSubscription, utcnow
+from .endpoints import (
+    EndpointRefused,
+    EndpointRules,
+    EndpointUnresolved,
+    check_endpoint,
+    resolver_factory,
+)
 from .vapid import load_vapid, public_key
 from .webpush import VapidTokens, WebPushSender
 
@@ -44,13 +49,20 @@ def make_sender(app: Flask) -> WebPushSender:
         )
     return WebPushSender(
         app.extensions["aftercare.tokens"],
+        EndpointRules.from_config(app.config),
         timeout_s=app.config["PUSH_TIMEOUT_SECONDS"],
         concurrency=app.config["PUSH_CONCURRENCY"],
+        resolver=resolver_factory(app),
     )
 
 
 class SubscriptionError(ValueError):
-    """A push subscription the app cannot use; the message says why, for the patient's phone."""
+    """A push subscription the app cannot use: `code` names the rule, the message says why."""
+
+    def __init__(self, detail: str, code: str = "malformed") -> None:
+        super().__init__(detail)
+        self.code = code
+        self.detail = detail
 
 
 @dataclass(frozen=True)
@@ -70,30 +82,18 @@ def _b64url_bytes(value: Any, name: str) -> bytes:
         raise SubscriptionError(f"keys.{name} is not base64url") from None
 
 
-def _loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 def parse_subscription(data: Any) -> SubscriptionInfo:
-    """Check a browser's PushSubscription JSON: an HTTPS endpoint and well-formed P-256 keys."""
+    """Check a browser's PushSubscription JSON: an endpoint the endpoint rules allow (DNS not
+    yet asked, see `check_reachable`) and well-formed P-256 keys."""
     if not isinstance(data, dict):
         raise SubscriptionError("send the subscription as a JSON object")
     endpoint = data.get("endpoint")
     if not isinstance(endpoint, str) or not endpoint or len(endpoint) > MAX_ENDPOINT:
         raise SubscriptionError(f"endpoint must be a URL of at most {MAX_ENDPOINT} characters")
     try:
-        parts = urlsplit(endpoint)
-        host = parts.hostname or ""
-    except ValueError:  # e.g. an unclosed IPv6 bracket
-        raise SubscriptionError("endpoint must be an https:// URL") from None
-    allow_http = current_app.config["PUSH_ALLOW_LOOPBACK_HTTP"] and _loopback(host)
-    if not host or not (parts.scheme == "https" or (parts.scheme == "http" and allow_http)):
-        raise SubscriptionError("endpoint must be an https:// URL")
+        EndpointRules.from_config(current_app.config).check(endpoint)
+    except EndpointRefused as refusal:
+        raise SubscriptionError(refusal.reason, refusal.code) from None
     keys = data.get("keys")
     if not isinstance(keys, dict):
         raise SubscriptionError("keys are missing")
@@ -106,22 +106,57 @@ def parse_subscription(data: Any) -> SubscriptionInfo:
     return SubscriptionInfo(endpoint, keys["p256dh"].rstrip("="), keys["auth"].rstrip("="))
 
 
+def check_reachable(info: SubscriptionInfo) -> None:
+    """Resolve the endpoint's push service and check its addresses, as the sender will.
+
+    Raises SubscriptionError for an endpoint the rules refuse (or a name that does not exist),
+    and EndpointUnresolved when DNS did not answer just now.
+    """
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    try:
+        check_endpoint(info.endpoint, EndpointRules.from_config(app.config), resolver_factory(app))
+    except EndpointRefused as refusal:
+        raise SubscriptionError(refusal.reason, refusal.code) from None
+    except EndpointUnresolved as unresolved:
+        if unresolved.no_such_name:
+            raise SubscriptionError(str(unresolved), "unresolvable") from None
+        raise
+
+
 def save_subscription(device: Device, info: SubscriptionInfo) -> PushSubscription:
-    """Store (or take over) the subscription for this device; the same endpoint is kept once."""
+    """Store the device's one subscription: a new one replaces the one it had.
+
+    The same endpoint is kept once: if another device of this browser had it (the phone was
+    linked again), that device's row goes.
+    """
+    db.session.execute(
+        delete(PushSubscription).where(
+            PushSubscription.endpoint == info.endpoint, PushSubscription.device_id != device.id
+        )
+    )
     subscription = db.session.scalar(
-        select(PushSubscription).where(PushSubscription.endpoint == info.endpoint)
+        select(PushSubscription).where(PushSubscription.device_id == device.id)
     )
     if subscription is None:
-        subscription = PushSubscription(endpoint=info.endpoint)
+        subscription = PushSubscription(device_id=device.id)
         db.session.add(subscription)
     subscription.patient_id = device.patient_id
-    subscription.device_id = device.id
+    subscription.endpoint = info.endpoint
     subscription.p256dh = info.p256dh
     subscription.auth = info.auth
     subscription.disabled_at = None
     subscription.disabled_reason = ""
+    subscription.last_success_at = None
     subscription.created_at = utcnow()
     return subscription
+
+
+def remove_device_subscriptions(device_id: int) -> int:
+    """Stop all reminders to a device at once (it was unlinked); how many were removed."""
+    result = db.session.execute(
+        delete(PushSubscription).where(PushSubscription.device_id == device_id)
+    )
+    return result.rowcount or 0
 
 
 def remove_subscription(device: Device, endpoint: str) -> bool:

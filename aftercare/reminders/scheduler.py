@@ -24,7 +24,7 @@ from .sender import send_due_reminders
 log = logging.getLogger(__name__)
 
 
-def tick(app: Flask) -> None:
+def _one_pass(app: Flask) -> None:
     """One pass, in its own app context; an error is logged and the next tick tries again."""
     with app.app_context():
         try:
@@ -36,11 +36,56 @@ def tick(app: Flask) -> None:
             db.session.remove()
 
 
+class Ticker:
+    """Runs each pass in a thread of its own and waits for it at most a lease.
+
+    A pass bounds itself (every wait has a timeout, and the pass a time limit), so one that is
+    still running after a whole lease is stuck somewhere nobody foresaw: the ticker says so,
+    leaves it behind, and the next tick starts a fresh pass. By then the stuck pass's claims
+    have run out, so the fresh pass sends its reminders; the stuck one, should it ever wake,
+    can no longer settle them (each pass claims under a name of its own).
+    """
+
+    # Passes left behind and still stuck, at most; past that, ticks wait for one to finish
+    # rather than pile up threads (and database connections) that do not move.
+    MAX_STUCK = 3
+
+    def __init__(self, app: Flask) -> None:
+        self.app = app
+        self.stuck: list[threading.Thread] = []
+        self.recovering = False  # a pass was left behind, and none has finished since
+
+    def __call__(self) -> None:
+        self.stuck = [thread for thread in self.stuck if thread.is_alive()]
+        if len(self.stuck) >= self.MAX_STUCK:
+            log.error(
+                "reminders: %d passes are stuck; no new pass starts until one of them ends",
+                len(self.stuck),
+            )
+            return
+        limit = self.app.config["PUSH_LEASE_SECONDS"]
+        thread = threading.Thread(
+            target=_one_pass, args=(self.app,), name="reminder-pass", daemon=True
+        )
+        thread.start()
+        thread.join(timeout=limit)
+        if thread.is_alive():
+            self.stuck.append(thread)
+            self.recovering = True
+            log.error(
+                "reminders: a pass is stuck after %d s; it is left behind and the next tick "
+                "starts a new one (the reminders it claimed are sent again after their lease)",
+                limit,
+            )
+        elif self.recovering:
+            self.recovering = False
+            log.warning("reminders: recovered; a pass ran to its end after a stuck one")
+
+
 def _add_job(scheduler: BaseScheduler, app: Flask) -> None:
     scheduler.add_job(
-        tick,
+        Ticker(app),
         IntervalTrigger(seconds=app.config["SCHEDULER_INTERVAL_SECONDS"]),
-        args=[app],
         id="send-due-reminders",
         # One pass at a time; a pass that overruns its interval is not queued up behind.
         max_instances=1,

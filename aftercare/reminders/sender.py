@@ -8,10 +8,12 @@ lease runs out. Each push to each device is recorded as a Delivery, whatever hap
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
 import os
 import socket
+import time
 import uuid
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
@@ -23,12 +25,13 @@ from flask import current_app
 from sqlalchemy import Row, and_, insert, or_, select, update
 
 from ..extensions import db
-from ..models import Delivery, PushSubscription, Reminder, utcnow
+from ..models import Delivery, Device, PushSubscription, Reminder, utcnow
 from .webpush import PushMessage, PushResult, WebPushSender
 
 log = logging.getLogger(__name__)
 
-WORKER = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+# Who claims: this process (host, pid and a random part), to which each pass adds its number.
+WORKER = f"{socket.gethostname()[:40]}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
 FIRST_RETRY = timedelta(seconds=30)
 LONGEST_WAIT = timedelta(hours=1)
 # With no device to send to, look again now and then: the patient may turn reminders on.
@@ -46,6 +49,7 @@ class PassSummary:
     retrying: int = 0
     expired: int = 0
     pushes: int = 0
+    abandoned: int = 0  # pushes still out when the pass reached its time limit
     outcomes: dict[str, int] = field(default_factory=lambda: defaultdict(int))
 
 
@@ -164,7 +168,7 @@ class _Batch:
     messages: list[PushMessage]
 
 
-def _prepare_batch(ids: list[int], now: datetime) -> _Batch:
+def _prepare_batch(ids: list[int], now: datetime, worker: str) -> _Batch:
     # Plain rows, not ORM objects: a fan-out reads and writes thousands at a time.
     reminders = db.session.execute(
         select(
@@ -178,7 +182,13 @@ def _prepare_batch(ids: list[int], now: datetime) -> _Batch:
             Reminder.expires_at,
             Reminder.attempts,
             Reminder.delivered_at,
-        ).where(Reminder.id.in_(ids))
+        ).where(
+            Reminder.id.in_(ids),
+            # Still this pass's: a pass that was stalled past its lease sends nothing that a
+            # newer pass has claimed since.
+            Reminder.state == "sending",
+            Reminder.claimed_by == worker,
+        )
     ).all()
     subscriptions: dict[int, list[Row]] = defaultdict(list)
     for subscription in db.session.execute(
@@ -188,9 +198,15 @@ def _prepare_batch(ids: list[int], now: datetime) -> _Batch:
             PushSubscription.endpoint,
             PushSubscription.p256dh,
             PushSubscription.auth,
-        ).where(
+        )
+        # Only to phones still linked: an unlinked phone loses its subscription at once, and
+        # this keeps it so even for a row that was somehow left behind.
+        .join(Device, Device.id == PushSubscription.device_id)
+        .where(
             PushSubscription.patient_id.in_({r.patient_id for r in reminders}),
             PushSubscription.disabled_at.is_(None),
+            Device.revoked_at.is_(None),
+            Device.patient_id == PushSubscription.patient_id,
         )
     ):
         subscriptions[subscription.patient_id].append(subscription)
@@ -263,7 +279,8 @@ def _record(jobs: list[tuple[Row, Row]], results: list[PushResult], now: datetim
         return
     rows = []
     succeeded: list[int] = []
-    gone: dict[int, list[int]] = defaultdict(list)  # by status code
+    # Subscriptions to switch off, by the reason given: gone, or an endpoint now refused.
+    switch_off: dict[str, list[int]] = defaultdict(list)
     for (reminder, subscription), result in zip(jobs, results, strict=True):
         outcome = result.outcome
         rows.append(
@@ -281,7 +298,9 @@ def _record(jobs: list[tuple[Row, Row]], results: list[PushResult], now: datetim
         if outcome == "delivered":
             succeeded.append(subscription.id)
         elif outcome == "gone":
-            gone[result.status or 0].append(subscription.id)
+            switch_off[f"The push service answered {result.status}: gone."].append(subscription.id)
+        elif result.refused:
+            switch_off[result.error[:200]].append(subscription.id)
     db.session.execute(insert(Delivery.__table__), rows)
     for chunk in _chunks(succeeded):
         db.session.execute(
@@ -290,15 +309,12 @@ def _record(jobs: list[tuple[Row, Row]], results: list[PushResult], now: datetim
             .values(last_success_at=now)
             .execution_options(synchronize_session=False)
         )
-    for status, subscription_ids in gone.items():
+    for reason, subscription_ids in switch_off.items():
         for chunk in _chunks(subscription_ids):
             db.session.execute(
                 update(PushSubscription)
                 .where(PushSubscription.id.in_(chunk))
-                .values(
-                    disabled_at=now,
-                    disabled_reason=f"The push service answered {status}: gone.",
-                )
+                .values(disabled_at=now, disabled_reason=reason)
                 .execution_options(synchronize_session=False)
             )
 
@@ -381,28 +397,39 @@ def send_due_reminders(
     sender: WebPushSender | None = None,
     batch_size: int | None = None,
     max_batches: int = 100,
-    worker: str = WORKER,
+    worker: str | None = None,
 ) -> PassSummary:
     """One pass: expire what can no longer help, then claim and send everything due.
 
     `now` is for tests (a controllable clock); otherwise each batch reads the clock afresh, so
     that a long pass neither outlives its leases nor records stale times.
+
+    A pass has a bounded duration: it claims for at most half a lease, and waits for its pushes
+    until three quarters of a lease. Pushes still out then are cancelled; their reminders stay
+    claimed, and are claimed again (by the next pass) when their lease runs out.
     """
     from .push import make_sender
 
     config = current_app.config
     sender = sender or make_sender(current_app)
+    worker = worker or next_pass_worker()
     lease = timedelta(seconds=config["PUSH_LEASE_SECONDS"])
+    started = time.monotonic()
+    stop_claiming = started + lease.total_seconds() / 2
+    stop_waiting = started + lease.total_seconds() * 3 / 4
     summary = PassSummary()
-    summary.expired = expire_useless(now or utcnow())
     size = batch_size or config["PUSH_BATCH_SIZE"]
     out: dict[Future[list[PushResult]], _Batch] = {}
     batches_left = max_batches
     try:
+        summary.expired = expire_useless(now or utcnow())
         while True:
             # Claim the next batch whenever the sender has room, without waiting for the
             # batches still out: a push service that hangs holds up only its own pushes.
             while batches_left and sender.unfinished < sender.concurrency:
+                if time.monotonic() >= stop_claiming:
+                    batches_left = 0  # what is still due is the next pass's
+                    break
                 moment = now or utcnow()
                 ids = claim_due(moment, size, lease, worker)
                 if not ids:
@@ -410,12 +437,25 @@ def send_due_reminders(
                     break
                 batches_left -= 1
                 summary.claimed += len(ids)
-                batch = _prepare_batch(ids, moment)
+                batch = _prepare_batch(ids, moment, worker)
                 out[sender.submit(batch.messages)] = batch
             if not out:
                 break
-            for done in sender.wait(out, room=sender.concurrency if batches_left else 0):
-                _finish_batch(out.pop(done), done.result(), worker, summary)
+            left = stop_waiting - time.monotonic()
+            if left <= 0:
+                summary.abandoned = sum(len(batch.messages) for batch in out.values())
+                log.warning(
+                    "reminders: the pass reached its time limit with %d pushes unanswered; "
+                    "their reminders are sent again once their lease runs out",
+                    summary.abandoned,
+                )
+                break
+            room = sender.concurrency if batches_left else 0
+            for done in sender.wait(out, room=room, timeout=left):
+                batch = out.pop(done)
+                results = _results_of(done, len(batch.messages))
+                if results is not None:
+                    _finish_batch(batch, results, worker, summary)
     finally:
         sender.close()  # the connections were kept open from one batch to the next
     if summary.claimed:
@@ -428,3 +468,27 @@ def send_due_reminders(
             summary.expired,
         )
     return summary
+
+
+def _results_of(done: Future[list[PushResult]], count: int) -> list[PushResult] | None:
+    """A finished batch's results; if the sender itself failed, a retry for each message. None
+    for a batch that was cancelled: its reminders are left to their lease."""
+    if done.cancelled():
+        return None
+    error = done.exception()
+    if error is None:
+        return done.result()
+    log.error("reminders: the push sender failed a whole batch", exc_info=error)
+    return [PushResult(None, error=f"sender failed: {type(error).__name__}")] * count
+
+
+_passes = itertools.count(1)
+
+
+def next_pass_worker() -> str:
+    """A name for one pass's claims: this process, and which of its passes.
+
+    A pass that was given up as stuck and wakes up later then cannot settle reminders that a
+    newer pass claimed again.
+    """
+    return f"{WORKER}/{next(_passes)}"

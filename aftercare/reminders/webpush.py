@@ -1,13 +1,18 @@
-"""Web Push transport: pywebpush's async API over one aiohttp session, sends in parallel.
+"""Web Push transport: pywebpush's encryption, sent over one aiohttp session, in parallel.
 
 What makes a fan-out fast is not re-doing work per message: the VAPID token is signed once per
 push-service origin and reused until near its expiry, and connections to each push service
 are kept open and reused. Encryption (aes128gcm) is per message by nature.
+
+What makes it safe is that nothing about one message can stop the others: every message gets a
+result, whatever happens while it is prepared or sent (a refused endpoint, an exception from
+py_vapid, pywebpush or http_ece, DNS, TLS, a timeout), and every wait has a limit.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -17,13 +22,23 @@ from email.utils import parsedate_to_datetime
 from urllib.parse import urlsplit
 
 import aiohttp
+from aiohttp.resolver import ThreadedResolver
 from py_vapid import Vapid02
 from pywebpush import WebPusher
+
+from .endpoints import CheckedResolver, EndpointRefused, EndpointRules, ResolverFactory
+
+log = logging.getLogger(__name__)
 
 # RFC 8292 allows up to 24 hours; a shorter life with early renewal keeps clock skew harmless.
 TOKEN_LIFETIME_S = 12 * 3600
 RENEW_BEFORE_S = 3600
 MAX_TTL_S = 28 * 24 * 3600  # push services keep a message at most about four weeks
+# A push service answers with a few bytes at most; a longer answer is not read (the
+# connection is closed instead), so no answer can fill the memory.
+MAX_ANSWER_BYTES = 64 * 1024
+# How long close() waits for the sending thread to let go.
+CLOSE_TIMEOUT_S = 10.0
 
 
 @dataclass(frozen=True)
@@ -41,12 +56,17 @@ class PushResult:
     retry_after: float | None = None
     error: str = ""
     duration_ms: int = 0
-    unsendable: bool = False  # the message could not even be built (a broken subscription)
+    # The message cannot be sent to this subscription as it is (say, its keys are broken):
+    # it failed for good, and is not tried again.
+    permanent: bool = False
+    # The endpoint breaks the endpoint rules: failed for good, and the subscription is
+    # switched off.
+    refused: bool = False
 
     @property
     def outcome(self) -> str:
         """delivered, gone (the subscription no longer exists), retry, or failed for good."""
-        if self.unsendable:
+        if self.permanent or self.refused:
             return "failed"
         if self.status is not None and 200 <= self.status < 300:
             return "delivered"
@@ -108,19 +128,32 @@ def retry_after_seconds(value: str | None, now: float | None = None) -> float | 
 
 
 class WebPushSender:
-    """Sends messages in parallel, each with a timeout, and reports how each one went.
+    """Sends messages in parallel, each within its timeout, and reports how each one went.
 
     The sender runs its own event loop in a thread of its own, with one aiohttp session and a
     fixed set of workers that every message shares, until close(). So connections to a push
     service are opened once per pass, and sending goes on while the caller works with the
     database: a pass hands over batch after batch with submit(), and a push service that hangs
     holds up only its own messages, never the batches behind them.
+
+    Every endpoint is checked against `rules` before anything is signed or encrypted for it,
+    and the session's resolver lets connections go only to addresses the rules allow.
     """
 
-    def __init__(self, tokens: VapidTokens, timeout_s: float = 10.0, concurrency: int = 64) -> None:
+    def __init__(
+        self,
+        tokens: VapidTokens,
+        rules: EndpointRules,
+        timeout_s: float = 10.0,
+        concurrency: int = 64,
+        resolver: ResolverFactory = ThreadedResolver,
+    ) -> None:
         self.tokens = tokens
+        self.rules = rules
+        self.timeout_s = timeout_s
         self.timeout = aiohttp.ClientTimeout(total=timeout_s)
         self.concurrency = concurrency
+        self._resolver = resolver
         self._lock = threading.Lock()
         # Signalled (from the loop's thread) whenever a message or a batch finishes.
         self._changed = threading.Condition()
@@ -161,32 +194,52 @@ class WebPushSender:
         batch.add_done_callback(lambda _: self._notify())
         return batch
 
-    def wait(self, batches: Iterable[Future[list[PushResult]]], room: int = 0) -> set:
-        """Wait until one of the batches is done, or fewer than `room` messages are unfinished
-        (there is room to send more); the batches that are done."""
+    def wait(
+        self,
+        batches: Iterable[Future[list[PushResult]]],
+        room: int = 0,
+        timeout: float | None = None,
+    ) -> set[Future[list[PushResult]]]:
+        """Wait until one of the batches is done, fewer than `room` messages are unfinished
+        (there is room to send more), or `timeout` seconds passed; the batches that are done."""
         batches = list(batches)
+        deadline = None if timeout is None else time.monotonic() + timeout
         with self._changed:
             while True:
                 done = {batch for batch in batches if batch.done()}
                 if done or (room and self._unfinished < room) or not batches:
                     return done
-                self._changed.wait()
+                left = None if deadline is None else deadline - time.monotonic()
+                if left is not None and left <= 0:
+                    return done
+                self._changed.wait(left)
 
     def close(self) -> None:
-        """Stop the workers, close the connections and the loop; a later call starts anew."""
+        """Stop the workers, close the connections and the loop; a later call starts anew.
+
+        Messages still out are cancelled, and so are their batches.
+        """
         with self._lock:
             loop, thread = self._loop, self._thread
             self._loop = self._thread = None
         if loop is None or thread is None:
             return
         try:
-            asyncio.run_coroutine_threadsafe(self._shut_down(), loop).result(timeout=30)
+            asyncio.run_coroutine_threadsafe(self._shut_down(), loop).result(CLOSE_TIMEOUT_S)
+        except Exception:  # the loop did not answer in time: stop it all the same
+            log.warning("the push sender did not shut down cleanly", exc_info=True)
         finally:
             loop.call_soon_threadsafe(loop.stop)
-            thread.join(timeout=30)
-            loop.close()
+            thread.join(timeout=CLOSE_TIMEOUT_S)
+            if thread.is_alive():
+                # Something on the loop's thread does not return; leave it (a daemon thread)
+                # rather than wait for it.
+                log.warning("the push sender's thread did not stop; it is left behind")
+            else:
+                loop.close()
             with self._changed:
                 self._unfinished = 0
+                self._changed.notify_all()
 
     # The loop's side.
 
@@ -207,7 +260,14 @@ class WebPushSender:
         if self._queue is None:
             self._queue = asyncio.Queue()
             self._session = aiohttp.ClientSession(
-                connector=aiohttp.TCPConnector(limit=self.concurrency, ttl_dns_cache=300)
+                connector=aiohttp.TCPConnector(
+                    limit=self.concurrency,
+                    ttl_dns_cache=300,
+                    # Connections go only to addresses the rules allow, as resolved here once.
+                    resolver=CheckedResolver(self.rules, self._resolver()),
+                ),
+                # No proxy from the environment: the connection goes where it was checked.
+                trust_env=False,
             )
             # A fixed set of workers taking the next message, rather than a task per message
             # waiting on a semaphore: the same concurrency with less scheduling per message.
@@ -233,6 +293,8 @@ class WebPushSender:
             except asyncio.CancelledError:  # close() during a send: its batch is cancelled
                 answer.cancel()
                 raise
+            except Exception as error:  # _send_one answers for itself; this is the last guard
+                result = PushResult(None, error=f"unexpected: {_describe(error)}")
             finally:
                 with self._changed:
                     self._unfinished -= 1
@@ -252,40 +314,72 @@ class WebPushSender:
             await self._session.close()
         self._queue, self._session, self._workers = None, None, []
 
-    async def _send_one(self, session: aiohttp.ClientSession, message: PushMessage) -> PushResult:
-        started = time.perf_counter()
+    def _prepare(self, message: PushMessage) -> tuple[str, bytes, dict[str, str]]:
+        """The endpoint, encrypted body and headers of one push; raises what the libraries
+        raise for a subscription they cannot use, and EndpointRefused."""
+        endpoint = str(message.subscription["endpoint"])
+        self.rules.check(endpoint)  # again at sending: a row may predate the rules
         headers = {
-            "Authorization": self.tokens.header(str(message.subscription["endpoint"])),
+            "Authorization": self.tokens.header(endpoint),
+            "TTL": str(max(0, min(message.ttl, MAX_TTL_S))),
+            "Content-Encoding": "aes128gcm",
             "Urgency": message.urgency,
             "Topic": message.topic,
         }
+        encoded = WebPusher(message.subscription).encode(message.payload, "aes128gcm")
+        return endpoint, encoded["body"], headers
+
+    async def _post(
+        self, session: aiohttp.ClientSession, endpoint: str, body: bytes, headers: dict[str, str]
+    ) -> tuple[int, str, str | None]:
+        """POST one push; its status, reason and Retry-After header."""
+        # No redirects: a push service never sends one, and following it would go to an
+        # address nobody checked.
+        async with session.post(
+            endpoint, data=body, headers=headers, allow_redirects=False, timeout=self.timeout
+        ) as response:
+            if response.content_length is not None and response.content_length <= MAX_ANSWER_BYTES:
+                await response.read()  # read to the end, so the connection can be reused
+            return response.status, response.reason or "", response.headers.get("Retry-After")
+
+    async def _send_one(self, session: aiohttp.ClientSession, message: PushMessage) -> PushResult:
+        started = time.perf_counter()
+
+        def failed(error: str, **kind: bool) -> PushResult:
+            return PushResult(None, error=error[:300], duration_ms=_ms_since(started), **kind)
+
         try:
-            pusher = WebPusher(message.subscription, aiohttp_session=session)
-            response = await pusher.send_async(
-                message.payload,
-                headers=headers,
-                ttl=max(0, min(message.ttl, MAX_TTL_S)),
-                content_encoding="aes128gcm",
-                timeout=self.timeout,
-            )
+            endpoint, body, headers = self._prepare(message)
+        except EndpointRefused as refusal:
+            return failed(f"refused: {refusal.reason}", refused=True)
+        except Exception as error:  # py_vapid, pywebpush, http_ece: this subscription is unusable
+            return failed(f"cannot prepare: {_describe(error)}", permanent=True)
+        try:
+            async with asyncio.timeout(self.timeout_s):
+                status, reason, retry_after = await self._post(session, endpoint, body, headers)
         except TimeoutError:
-            return PushResult(None, error="timed out", duration_ms=_ms_since(started))
-        except aiohttp.ClientError as error:
-            return PushResult(
-                None, error=f"connection: {error}"[:300], duration_ms=_ms_since(started)
-            )
-        except Exception as error:  # a bad subscription (keys) must not stop the others
-            return PushResult(
-                0, error=f"{type(error).__name__}: {error}"[:300], duration_ms=_ms_since(started)
-            )
-        status = response.status
-        error = "" if 200 <= status < 300 else f"HTTP {status}: {response.reason or ''}".strip()
+            return failed("timed out")
+        except EndpointRefused as refusal:  # its name resolved to an address not allowed
+            return failed(f"refused: {refusal.reason}", refused=True)
+        except aiohttp.ClientConnectorDNSError as error:
+            return failed(f"DNS: {error}")
+        except aiohttp.ClientSSLError as error:
+            return failed(f"TLS: {error}")
+        except (aiohttp.ClientError, OSError) as error:
+            return failed(f"connection: {error}")
+        except Exception as error:  # anything else is tried again, within the retry window
+            return failed(f"unexpected: {_describe(error)}")
+        error = "" if 200 <= status < 300 else f"HTTP {status}: {reason}".strip()
         return PushResult(
             status,
-            retry_after=retry_after_seconds(response.headers.get("Retry-After")),
+            retry_after=retry_after_seconds(retry_after),
             error=error[:300],
             duration_ms=_ms_since(started),
         )
+
+
+def _describe(error: BaseException) -> str:
+    return f"{type(error).__name__}: {error}"
 
 
 def _ms_since(started: float) -> int:

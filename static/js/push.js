@@ -46,9 +46,23 @@
         .then(function (r) { return r.json(); })
         .then(function (data) { return send(data.csrf_token); });
     }).then(function (response) {
-      if (!response.ok) throw new Error("The server said " + response.status);
-      return response;
+      if (response.ok) return response;
+      // A refused subscription (422) or a push service that could not be checked (503): the
+      // server's words say why, in the patient's language.
+      return response.json().catch(function () { return {}; }).then(function (data) {
+        var error = new Error("The server said " + response.status);
+        error.status = response.status;
+        error.words = data && typeof data.message === "string" ? data.message : "";
+        throw error;
+      });
     });
+  }
+
+  /* The server will not use this browser's subscription: drop it, so both sides agree. */
+  function refused(subscription, error) {
+    show(false);
+    explain(error.words || text("push_error"));
+    if (error.status === 422 && subscription) return subscription.unsubscribe().catch(function () {});
   }
 
   function show(on) {
@@ -71,7 +85,10 @@
     return registration.pushManager.getSubscription().then(function (subscription) {
       if (subscription && section.dataset.on !== "true") {
         // The phone still has it but the server lost it: tell the server again.
-        return tellServer("POST", subscription.toJSON()).then(function () { show(true); }, function () { show(true); });
+        return tellServer("POST", subscription.toJSON()).then(function () { show(true); }, function (error) {
+          if (error.status === 422) return refused(subscription, error);
+          show(true);
+        });
       }
       show(!!subscription);
       if (Notification.permission === "denied") {
@@ -102,12 +119,15 @@
           userVisibleOnly: true,
           applicationServerKey: keyBytes(section.dataset.vapidKey),
         }).then(function (subscription) {
-          return tellServer("POST", subscription.toJSON());
-        }).then(function () { show(true); });
+          return tellServer("POST", subscription.toJSON()).then(function () { show(true); }, function (error) {
+            if (!error.status) throw error;
+            return refused(subscription, error);
+          });
+        });
       });
     }).catch(function (error) {
       if (self.console) console.warn("reminders:", error);
-      explain(text("push_error"));
+      explain(error.words || text("push_error"));
     }).then(function () { button.disabled = false; });
   });
 })();

@@ -212,3 +212,42 @@ def test_turning_reminders_off_removes_the_subscription(
             select(PushSubscription).where(PushSubscription.endpoint == subscription["endpoint"])
         ).all()
     expect(reminders_section(page)).to_have_attribute("data-on", "false")
+
+
+# The browser's own push service, faked: headless Chromium has none. push.js gets this
+# subscription from subscribe(), as it would get FCM's or Apple's, and posts it as it is.
+FAKE_PUSH_SERVICE = """(subscription) => {
+    const fake = {
+        endpoint: subscription.endpoint,
+        toJSON() { return subscription; },
+        unsubscribe() { window.unsubscribed = true; return Promise.resolve(true); },
+    };
+    PushManager.prototype.subscribe = () => Promise.resolve(fake);
+    PushManager.prototype.getSubscription = () => Promise.resolve(null);
+}"""
+
+
+def test_a_refused_push_service_is_explained_on_the_phone(
+    phone_with_notifications: Page, live_server: LiveServer, receiver: PushReceiver
+) -> None:
+    page = phone_with_notifications
+    subscription = {**receiver.new_subscription(), "endpoint": "https://10.0.0.1/push/x"}
+    page.add_init_script(f"({FAKE_PUSH_SERVICE})({json.dumps(subscription)})")
+    section = reminders_section(page)
+    button = section.get_by_role("button", name="Turn on reminders")
+
+    button.click()
+
+    help_text = section.locator(".push__help")
+    expect(help_text).to_have_text(
+        "Aftercare cannot send reminders through this browser's notification service. "
+        "Please use Chrome, Safari, Firefox or Edge."
+    )
+    expect(help_text).to_be_in_viewport()
+    expect(help_text).to_have_attribute("aria-live", "polite")
+    expect(section.locator(".push__status")).to_have_text("Reminders are off for this phone.")
+    expect(button).to_be_enabled()
+    # The phone lets go of what the server will not use, so both sides agree.
+    assert page.evaluate("window.unsubscribed") is True
+    with live_server.app.app_context():
+        assert db.session.scalars(select(PushSubscription)).all() == []

@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from aftercare.models import Appointment, PushSubscription, utcnow
 from tests.conftest import csrf_from
+from tests.reminders.conftest import allow_services, use_hosts
 
 
 def valid_keys() -> dict[str, str]:
@@ -27,6 +28,15 @@ def post_subscription(phone, body, token: str | None = None):  # noqa: ANN001, A
 
 
 ENDPOINT = "https://push.example.net/send/abc123"
+# A public address (documentation ranges are not public): nothing connects to it here.
+PUSH_SERVICE_ADDRESS = "93.184.215.14"
+
+
+@pytest.fixture(autouse=True)
+def _push_service(app) -> None:  # noqa: ANN001
+    """push.example.net stands in for a browser's push service: allowed, with a public address."""
+    allow_services(app, "push.example.net")
+    use_hosts(app, {"push.example.net": [PUSH_SERVICE_ADDRESS]})
 
 
 def test_a_phone_turns_reminders_on_and_off(phone, db, patient):
@@ -63,26 +73,32 @@ def test_subscribing_again_keeps_one_row(phone, db):
 
 
 @pytest.mark.parametrize(
-    ("body", "message"),
+    ("body", "reason", "detail"),
     [
-        (None, "JSON object"),
-        (["a"], "JSON object"),
-        ({"keys": valid_keys()}, "endpoint must be"),
-        ({"endpoint": "http://push.example.net/x", "keys": valid_keys()}, "https://"),
-        ({"endpoint": "http://127.0.0.1:9/x", "keys": valid_keys()}, "https://"),
-        ({"endpoint": "https://" + "a" * 1100, "keys": valid_keys()}, "at most 1024"),
-        ({"endpoint": "javascript:alert(1)", "keys": valid_keys()}, "https://"),
-        ({"endpoint": ENDPOINT}, "keys are missing"),
-        ({"endpoint": ENDPOINT, "keys": {**valid_keys(), "p256dh": "AAAA"}}, "65 bytes"),
-        ({"endpoint": ENDPOINT, "keys": {**valid_keys(), "auth": "AAAA"}}, "16 bytes"),
-        ({"endpoint": ENDPOINT, "keys": {**valid_keys(), "auth": "%%%"}}, "base64url"),
-        ({"endpoint": ENDPOINT, "keys": {**valid_keys(), "p256dh": 7}}, "missing or too long"),
+        (None, "malformed", "JSON object"),
+        (["a"], "malformed", "JSON object"),
+        ({"keys": valid_keys()}, "malformed", "endpoint must be"),
+        ({"endpoint": "http://push.example.net/x", "keys": valid_keys()}, "scheme", "https://"),
+        ({"endpoint": "http://127.0.0.1:9/x", "keys": valid_keys()}, "scheme", "https://"),
+        ({"endpoint": "https://" + "a" * 1100, "keys": valid_keys()}, "malformed", "at most 1024"),
+        ({"endpoint": "javascript:alert(1)", "keys": valid_keys()}, "malformed", "plain URL"),
+        ({"endpoint": ENDPOINT}, "malformed", "keys are missing"),
+        ({"endpoint": ENDPOINT, "keys": {**valid_keys(), "p256dh": "AAAA"}}, "malformed", "65"),
+        ({"endpoint": ENDPOINT, "keys": {**valid_keys(), "auth": "AAAA"}}, "malformed", "16 bytes"),
+        ({"endpoint": ENDPOINT, "keys": {**valid_keys(), "auth": "%%%"}}, "malformed", "base64url"),
+        (
+            {"endpoint": ENDPOINT, "keys": {**valid_keys(), "p256dh": 7}},
+            "malformed",
+            "missing or too long",
+        ),
     ],
 )
-def test_a_malformed_subscription_is_refused_with_a_clear_error(phone, db, body, message):
+def test_a_malformed_subscription_is_refused_with_a_clear_error(phone, db, body, reason, detail):
     response = post_subscription(phone, body)
     assert response.status_code == 422
-    assert message in response.json["message"]
+    assert response.json["reason"] == reason
+    assert detail in response.json["detail"]
+    assert response.json["message"]  # what the page shows the patient
     assert db.session.query(PushSubscription).count() == 0
 
 
