@@ -20,9 +20,9 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import ngettext
 
-from ..care.charts import Point, Series, chart_table, line_chart
 from ..care.instruments import Instrument
 from ..care.scoring import IncompleteAnswers, InvalidAnswer
+from ..charts import Point, Series, chart_table, line_chart
 from ..extensions import csrf, db
 from ..fields import Form
 from ..i18n import current_language
