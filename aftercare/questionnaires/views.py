@@ -18,10 +18,9 @@ from flask import (
 )
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
-from flask_babel import ngettext
 
 from ..care.instruments import Instrument
-from ..care.scoring import IncompleteAnswers, InvalidAnswer
+from ..care.scoring import IncompleteAnswers, InvalidAnswer, please_answer
 from ..charts import Point, Series, chart_table, line_chart
 from ..extensions import csrf, db
 from ..fields import Form
@@ -73,20 +72,6 @@ def _parse(instrument: Instrument) -> tuple[dict[int, Any], dict[str, int]]:
         if NUMBER.fullmatch(raw) and int(raw) in allowed:
             extra[question.key] = int(raw)
     return answers, extra
-
-
-def please_answer(missing: tuple[int, ...]) -> str:
-    """Ask, in the page's language, for the questions still unanswered."""
-    numbers = [str(number) for number in sorted(missing)]
-    if len(numbers) == 1:
-        return _("Please answer question %(number)s.", number=numbers[0])
-    return ngettext(
-        "Please answer question %(numbers)s.",
-        "Please answer questions %(numbers)s and %(last)s.",
-        len(numbers),
-        numbers=", ".join(numbers[:-1]),
-        last=numbers[-1],
-    )
 
 
 @bp.get("/questionnaires")
@@ -178,7 +163,7 @@ def submit(instrument_id: str) -> ResponseReturnValue:
     try:
         response, created = save_response(current_patient(), load_device(), submission)
     except IncompleteAnswers as error:
-        return refuse(please_answer(error.missing))
+        return refuse(please_answer(error.missing, _))
     except InvalidAnswer:
         return refuse(_("One of the answers is not one of the choices. Please check your answers."))
     result_url = url_for("questionnaires.result", response_id=response.id)
