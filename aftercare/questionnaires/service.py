@@ -11,7 +11,7 @@ from flask import current_app
 from sqlalchemy import select
 
 from .. import audit
-from ..care.instruments import Instrument, load_builtin, load_folder
+from ..care.instruments import Instrument, InstrumentError, load_builtin, load_folder
 from ..care.scoring import score
 from ..extensions import db
 from ..models import Alert, Device, Patient, QuestionnaireResponse, utcnow
@@ -21,20 +21,24 @@ from .schedule import answered
 
 
 @cache
-def _instruments(extra_folder: str) -> dict[str, Instrument]:
+def instruments_in(extra_folder: str) -> dict[str, Instrument]:
+    """The built-in instruments and those in a clinic's folder ("" for none), by id.
+
+    Raises InstrumentError, naming the file and field, for a definition that cannot be used.
+    """
     instruments = load_builtin()
     if extra_folder:
         for key, instrument in load_folder(Path(extra_folder)).items():
             # A clinic's instrument may not quietly replace a published one.
             if key in instruments:
-                raise ValueError(f"{extra_folder}: {key} is already a built-in instrument")
+                raise InstrumentError(f"{extra_folder}: {key} is already a built-in instrument")
             instruments[key] = instrument
     return instruments
 
 
 def instruments() -> dict[str, Instrument]:
     """Every instrument the app offers: the built-in ones and the clinic's own, by id."""
-    return _instruments(current_app.config["INSTRUMENTS_DIR"])
+    return instruments_in(current_app.config["INSTRUMENTS_DIR"])
 
 
 @dataclass(frozen=True)
