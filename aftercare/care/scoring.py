@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from aftercare.care.instruments import Direction, Instrument
+from aftercare.care.questionnaire_alerts import raised
 from aftercare.care.translation import N_, Translate, untranslated
 from aftercare.care.triage import Level
 
@@ -78,12 +79,10 @@ def please_answer(missing: Sequence[int], translate: Translate = untranslated) -
 
 
 def alerts(instrument: Instrument, answers: Mapping[int, int | None]) -> tuple[Alert, ...]:
-    """Alerts raised by the answers given so far; unanswered items raise none."""
+    """Alerts raised by the answers given so far, most urgent first; unanswered items raise none."""
     given = _checked(instrument, answers)
     return tuple(
-        Alert(alert.level, alert.reason)
-        for alert in instrument.scoring.alerts
-        if alert.item in given and given[alert.item] > alert.above
+        Alert(rule.level, rule.reason) for rule in raised(instrument.scoring.alerts, given)
     )
 
 

@@ -12,7 +12,9 @@ from sqlalchemy import select
 
 from .. import audit
 from ..care.instruments import Instrument, InstrumentError, load_builtin, load_folder
+from ..care.questionnaire_alerts import help_to_show
 from ..care.scoring import score
+from ..care.triage import Level
 from ..extensions import db
 from ..models import Alert, Device, Patient, QuestionnaireResponse, utcnow
 from ..patient.checkins import infusion_before
@@ -113,6 +115,18 @@ def save_response(
         return response
 
     return store_once(write, lambda: find_response(patient, submission.idempotency_key))
+
+
+def help_with_result(response: QuestionnaireResponse, instrument: Instrument | None) -> str | None:
+    """The help shown with a result: that of the most urgent alert the clinic got for it."""
+    stored = db.session.execute(
+        select(Alert.level, Alert.reasons).where(
+            Alert.patient_id == response.patient_id,
+            Alert.questionnaire_response_id == response.id,
+        )
+    )
+    alerts = [(Level(level), reason) for level, reasons in stored for reason in reasons]
+    return help_to_show(instrument.scoring.alerts if instrument else (), alerts)
 
 
 def history(patient: Patient, instrument_id: str | None = None) -> list[QuestionnaireResponse]:

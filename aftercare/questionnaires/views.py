@@ -20,6 +20,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
 from ..care.instruments import Instrument
+from ..care.questionnaire_alerts import rules_for_browser
 from ..care.scoring import IncompleteAnswers, InvalidAnswer, please_answer
 from ..charts import Point, Series, chart_table, line_chart
 from ..extensions import csrf, db
@@ -28,7 +29,7 @@ from ..i18n import current_language
 from ..models import QuestionnaireResponse
 from ..patient.offline import believable_time
 from ..patient.session import current_patient, load_device, patient_required
-from .service import Submission, history, instruments, save_response
+from .service import Submission, help_with_result, history, instruments, save_response
 
 bp = Blueprint("questionnaires", __name__)
 KEY = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
@@ -125,6 +126,7 @@ def form(instrument_id: str) -> ResponseReturnValue:
         key=uuid.uuid4().hex,
         errors=[],
         answers={},
+        alert_rules=rules_for_browser(instrument.scoring.alerts),
     )
 
 
@@ -153,6 +155,7 @@ def submit(instrument_id: str) -> ResponseReturnValue:
             key=key if KEY.match(key) else uuid.uuid4().hex,
             errors=[message],
             answers=answers,
+            alert_rules=rules_for_browser(instrument.scoring.alerts),
         ), 422
 
     if not KEY.match(key):
@@ -182,10 +185,9 @@ def result(response_id: int) -> ResponseReturnValue:
     if response is None or response.patient_id != patient.id:
         abort(404)
     instrument = instruments().get(response.instrument_id)
-    crisis = any(
-        str(alert.item) in response.answers and response.answers[str(alert.item)] > alert.above
-        for alert in (instrument.scoring.alerts if instrument else ())
-    )
     return render_template(
-        "patient/questionnaire_result.html", response=response, instrument=instrument, crisis=crisis
+        "patient/questionnaire_result.html",
+        response=response,
+        instrument=instrument,
+        help_key=help_with_result(response, instrument),
     )

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from jsonschema import Draft202012Validator
 
+from aftercare.care.content import DEFAULT_CONTENT
 from aftercare.care.instruments import (
     Direction,
     Instrument,
@@ -21,6 +22,7 @@ from aftercare.care.instruments import (
     load_builtin,
     load_folder,
 )
+from aftercare.care.questionnaire_alerts import HELP
 from aftercare.care.triage import Level
 
 BUILTIN = load_builtin()
@@ -256,7 +258,9 @@ def test_pcl5_clusters_follow_dsm5() -> None:
 
 
 def test_only_phq9_item_9_alerts() -> None:
-    assert BUILTIN["phq9"].scoring.alerts == (ItemAlert(9, 0, Level.CRISIS, "phq9_item9"),)
+    assert BUILTIN["phq9"].scoring.alerts == (
+        ItemAlert(9, 0, Level.CRISIS, "phq9_item9", shows="crisis"),
+    )
     assert BUILTIN["pcl5"].scoring.alerts == ()
     assert BUILTIN["gad7"].scoring.alerts == ()
 
@@ -328,7 +332,10 @@ def test_a_clinic_folder_with_an_extra_instrument_loads(tmp_path: Path) -> None:
     assert list(loaded) == ["mood3"]
     mood3 = loaded["mood3"]
     assert [item.cluster for item in mood3.items] == ["A", "A", "B"]
-    assert mood3.scoring.alerts == (ItemAlert(1, 1, Level.CALL_CLINIC, "low_mood"),)
+    # No "shows": the patient is shown the advice for the alert's own level.
+    assert mood3.scoring.alerts == (
+        ItemAlert(1, 1, Level.CALL_CLINIC, "low_mood", shows="call_clinic"),
+    )
     assert mood3.instructions is None
     assert mood3.extra_questions == ()
 
@@ -452,6 +459,12 @@ BROKEN = [
         "must be one of",
     ),
     (
+        "alert_shows_unknown_help",
+        set_at("scoring.alerts.0.shows", "<b>Call us</b>"),
+        "scoring.alerts[0].shows",
+        "must be one of",
+    ),
+    (
         "alert_level_not_an_alert",
         set_at("scoring.alerts.0.level", "expected"),
         "scoring.alerts[0].level",
@@ -570,6 +583,18 @@ def test_the_schema_allows_exactly_the_alert_levels() -> None:
 
     levels = schema["$defs"]["alerts"]["items"]["properties"]["level"]["enum"]
     assert set(levels) == {level.value for level in Level if level.is_alert}
+
+
+def test_the_schema_allows_exactly_the_help_a_patient_can_be_shown() -> None:
+    schema = json.loads(
+        files("aftercare.care.instruments")
+        .joinpath("instrument.schema.json")
+        .read_text(encoding="utf-8")
+    )
+
+    shows = schema["$defs"]["alerts"]["items"]["properties"]["shows"]["enum"]
+    # Each names advice the clinic's content has, in every language.
+    assert set(shows) == set(HELP) <= set(DEFAULT_CONTENT["levels"])
 
 
 def test_a_definition_may_name_its_schema_for_an_editor(tmp_path: Path) -> None:

@@ -7,6 +7,8 @@ and notices are published text: copy them exactly, because the validation studie
 wording. loader.py reads and checks them; model.py holds what a loaded one is.
 """
 
+from aftercare.care.questionnaire_alerts import ItemAlert
+
 from .loader import load_builtin, load_folder, parse_definition
 from .model import (
     Band,
@@ -18,7 +20,6 @@ from .model import (
     Instrument,
     InstrumentError,
     Item,
-    ItemAlert,
     Option,
     Scoring,
 )

@@ -18,6 +18,7 @@ from jsonschema import Draft202012Validator, ValidationError
 from jsonschema.exceptions import best_match
 from jsonschema.validators import extend
 
+from aftercare.care.questionnaire_alerts import ItemAlert
 from aftercare.care.triage import Level
 
 from .checks import check_definition
@@ -31,7 +32,6 @@ from .model import (
     Instrument,
     InstrumentError,
     Item,
-    ItemAlert,
     Option,
     Scoring,
 )
@@ -194,7 +194,14 @@ def _build(data: Mapping[str, Any]) -> Instrument:
                 else None
             ),
             alerts=tuple(
-                ItemAlert(alert["item"], alert["above"], Level(alert["level"]), alert["reason"])
+                ItemAlert(
+                    item=alert["item"],
+                    above=alert["above"],
+                    level=Level(alert["level"]),
+                    reason=alert["reason"],
+                    # Left out, the patient sees the advice for the alert's own level.
+                    shows=alert.get("shows", alert["level"]),
+                )
                 for alert in scoring.get("alerts", [])
             ),
             change=ChangeThresholds(change["reliable"], change["meaningful"]) if change else None,

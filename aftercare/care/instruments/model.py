@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
-from aftercare.care.triage import Level
+from aftercare.care.questionnaire_alerts import ItemAlert
 
 
 class InstrumentError(ValueError):
@@ -75,16 +75,6 @@ class DiagnosisRule:
 
     threshold: int
     minimum_per_cluster: Mapping[str, int]
-
-
-@dataclass(frozen=True)
-class ItemAlert:
-    """An answer to one item above `above` alerts the care team, whatever the total."""
-
-    item: int
-    above: int
-    level: Level
-    reason: str
 
 
 @dataclass(frozen=True)
