@@ -11,25 +11,16 @@ from dataclasses import dataclass
 from typing import Any
 
 from aftercare.care.instruments import Instrument, load_builtin, parse_definition
+from tests.care.test_instruments import clinic_definition
 
-# A clinic's own three-item check, answers 0-2. Rules, in table order:
+# A clinic's own three-item check (test_instruments.py's, with other items and rules), answers
+# 0-2. Rules, in table order:
 #   low_mood          item 1 above 0: call the clinic (no "shows": the level's own help)
 #   self_harm_thoughts item 3 above 0: crisis, crisis help
 #   self_harm_plans   item 3 above 1: an emergency for the clinic, crisis help for the patient
 #   worry_high        item 2 above 1: call the clinic, same level as low_mood
 CLINIC_EXAMPLE: dict[str, Any] = {
-    "id": "mood3",
-    "version": "2024-01",
-    "title": "Mood check (3 items)",
-    "short_title": "Mood-3",
-    "licence": "Licensed to the clinic.",
-    "attribution": "Example attribution.",
-    "stem": "Over the last week:",
-    "options": [
-        {"value": 0, "label": "No"},
-        {"value": 1, "label": "Some"},
-        {"value": 2, "label": "A lot"},
-    ],
+    **clinic_definition(),
     "items": [
         {"number": 1, "text": "Low mood"},
         {"number": 2, "text": "Worry"},

@@ -557,6 +557,11 @@ def test_a_definition_that_is_not_an_object_is_refused(tmp_path: Path) -> None:
         load_folder(tmp_path)
 
 
+def shipped(name: str) -> Any:
+    """A JSON file shipped in the instruments package, read as any JSON tool would."""
+    return json.loads(files("aftercare.care.instruments").joinpath(name).read_text("utf-8"))
+
+
 def test_the_json_schema_ships_beside_the_definitions() -> None:
     names = {entry.name for entry in files("aftercare.care.instruments").iterdir()}
 
@@ -566,33 +571,22 @@ def test_the_json_schema_ships_beside_the_definitions() -> None:
 @pytest.mark.parametrize("file", ["pcl5.json", "phq9.json", "gad7.json"])
 def test_each_builtin_definition_follows_the_json_schema(file: str) -> None:
     # Any JSON Schema tool (an editor, a clinic's own check) reads the schema as the app does.
-    folder = files("aftercare.care.instruments")
-    schema = json.loads(folder.joinpath("instrument.schema.json").read_text(encoding="utf-8"))
-    definition = json.loads(folder.joinpath(file).read_text(encoding="utf-8"))
+    schema = shipped("instrument.schema.json")
 
     Draft202012Validator.check_schema(schema)
-    assert list(Draft202012Validator(schema).iter_errors(definition)) == []
+    assert list(Draft202012Validator(schema).iter_errors(shipped(file))) == []
+
+
+ALERT_FIELDS = shipped("instrument.schema.json")["$defs"]["alerts"]["items"]["properties"]
 
 
 def test_the_schema_allows_exactly_the_alert_levels() -> None:
-    schema = json.loads(
-        files("aftercare.care.instruments")
-        .joinpath("instrument.schema.json")
-        .read_text(encoding="utf-8")
-    )
-
-    levels = schema["$defs"]["alerts"]["items"]["properties"]["level"]["enum"]
+    levels = ALERT_FIELDS["level"]["enum"]
     assert set(levels) == {level.value for level in Level if level.is_alert}
 
 
 def test_the_schema_allows_exactly_the_help_a_patient_can_be_shown() -> None:
-    schema = json.loads(
-        files("aftercare.care.instruments")
-        .joinpath("instrument.schema.json")
-        .read_text(encoding="utf-8")
-    )
-
-    shows = schema["$defs"]["alerts"]["items"]["properties"]["shows"]["enum"]
+    shows = ALERT_FIELDS["shows"]["enum"]
     # Each names advice the clinic's content has, in every language.
     assert set(shows) == set(HELP) <= set(DEFAULT_CONTENT["levels"])
 
