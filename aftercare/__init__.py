@@ -29,6 +29,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     register_extensions(app)
     register_i18n(app)
     register_blueprints(app)
+    register_instruments(app)
     register_templating(app)
     register_security(app)
     register_errors(app)
@@ -90,6 +91,14 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(pwa_bp)
     app.register_blueprint(health_bp)
     init_session_rules(app)
+
+
+def register_instruments(app: Flask) -> None:
+    from .questionnaires.service import instruments_in
+
+    # A clinic's malformed questionnaire stops start-up, naming its file and field, rather than
+    # failing the first patient who opens it.
+    instruments_in(app.config["INSTRUMENTS_DIR"])
 
 
 def register_templating(app: Flask) -> None:

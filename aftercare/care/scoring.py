@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from aftercare.care.instruments import Direction, Instrument
+from aftercare.care.questionnaire_alerts import raised
+from aftercare.care.translation import N_, Translate, untranslated
 from aftercare.care.triage import Level
 
 
@@ -64,21 +66,23 @@ class Change:
     worsened: bool
 
 
-def please_answer(missing: Sequence[int]) -> str:
-    """Ask, in plain words, for the questions still unanswered."""
+_ANSWER_ONE = N_("Please answer question %(number)s.")
+_ANSWER_SEVERAL = N_("Please answer questions %(numbers)s and %(last)s.")
+
+
+def please_answer(missing: Sequence[int], translate: Translate = untranslated) -> str:
+    """Ask, in plain words and the patient's language, for the questions still unanswered."""
     numbers = [str(number) for number in sorted(missing)]
     if len(numbers) == 1:
-        return f"Please answer question {numbers[0]}."
-    return f"Please answer questions {', '.join(numbers[:-1])} and {numbers[-1]}."
+        return translate(_ANSWER_ONE) % {"number": numbers[0]}
+    return translate(_ANSWER_SEVERAL) % {"numbers": ", ".join(numbers[:-1]), "last": numbers[-1]}
 
 
 def alerts(instrument: Instrument, answers: Mapping[int, int | None]) -> tuple[Alert, ...]:
-    """Alerts raised by the answers given so far; unanswered items raise none."""
+    """Alerts raised by the answers given so far, most urgent first; unanswered items raise none."""
     given = _checked(instrument, answers)
     return tuple(
-        Alert(alert.level, alert.reason)
-        for alert in instrument.scoring.alerts
-        if alert.item in given and given[alert.item] > alert.above
+        Alert(rule.level, rule.reason) for rule in raised(instrument.scoring.alerts, given)
     )
 
 

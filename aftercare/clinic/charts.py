@@ -7,9 +7,9 @@ from zoneinfo import ZoneInfo
 
 from markupsafe import Markup
 
-from ..care.charts import Marker, Point, Series, TableRow, chart_table, line_chart
 from ..care.instruments import Instrument
 from ..care.symptoms import GRADED
+from ..charts import Marker, Point, Series, TableRow, chart_table, line_chart
 from ..models import CheckIn, Infusion, QuestionnaireResponse
 
 GRADED_CODES = tuple(symptom.code for symptom in GRADED)

@@ -11,8 +11,10 @@ from flask import current_app
 from sqlalchemy import select
 
 from .. import audit
-from ..care.instruments import Instrument, load_builtin, load_folder
+from ..care.instruments import Instrument, InstrumentError, load_builtin, load_folder
+from ..care.questionnaire_alerts import help_to_show
 from ..care.scoring import score
+from ..care.triage import Level
 from ..extensions import db
 from ..models import Alert, Device, Patient, QuestionnaireResponse, utcnow
 from ..patient.checkins import infusion_before
@@ -21,20 +23,24 @@ from .schedule import answered
 
 
 @cache
-def _instruments(extra_folder: str) -> dict[str, Instrument]:
+def instruments_in(extra_folder: str) -> dict[str, Instrument]:
+    """The built-in instruments and those in a clinic's folder ("" for none), by id.
+
+    Raises InstrumentError, naming the file and field, for a definition that cannot be used.
+    """
     instruments = load_builtin()
     if extra_folder:
         for key, instrument in load_folder(Path(extra_folder)).items():
             # A clinic's instrument may not quietly replace a published one.
             if key in instruments:
-                raise ValueError(f"{extra_folder}: {key} is already a built-in instrument")
+                raise InstrumentError(f"{extra_folder}: {key} is already a built-in instrument")
             instruments[key] = instrument
     return instruments
 
 
 def instruments() -> dict[str, Instrument]:
     """Every instrument the app offers: the built-in ones and the clinic's own, by id."""
-    return _instruments(current_app.config["INSTRUMENTS_DIR"])
+    return instruments_in(current_app.config["INSTRUMENTS_DIR"])
 
 
 @dataclass(frozen=True)
@@ -109,6 +115,18 @@ def save_response(
         return response
 
     return store_once(write, lambda: find_response(patient, submission.idempotency_key))
+
+
+def help_with_result(response: QuestionnaireResponse, instrument: Instrument | None) -> str | None:
+    """The help shown with a result: that of the most urgent alert the clinic got for it."""
+    stored = db.session.execute(
+        select(Alert.level, Alert.reasons).where(
+            Alert.patient_id == response.patient_id,
+            Alert.questionnaire_response_id == response.id,
+        )
+    )
+    alerts = [(Level(level), reason) for level, reasons in stored for reason in reasons]
+    return help_to_show(instrument.scoring.alerts if instrument else (), alerts)
 
 
 def history(patient: Patient, instrument_id: str | None = None) -> list[QuestionnaireResponse]:

@@ -18,18 +18,18 @@ from flask import (
 )
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
-from flask_babel import ngettext
 
-from ..care.charts import Point, Series, chart_table, line_chart
 from ..care.instruments import Instrument
-from ..care.scoring import IncompleteAnswers, InvalidAnswer
+from ..care.questionnaire_alerts import rules_for_browser
+from ..care.scoring import IncompleteAnswers, InvalidAnswer, please_answer
+from ..charts import Point, Series, chart_table, line_chart
 from ..extensions import csrf, db
 from ..fields import Form
 from ..i18n import current_language
 from ..models import QuestionnaireResponse
 from ..patient.offline import believable_time
 from ..patient.session import current_patient, load_device, patient_required
-from .service import Submission, history, instruments, save_response
+from .service import Submission, help_with_result, history, instruments, save_response
 
 bp = Blueprint("questionnaires", __name__)
 KEY = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
@@ -73,20 +73,6 @@ def _parse(instrument: Instrument) -> tuple[dict[int, Any], dict[str, int]]:
         if NUMBER.fullmatch(raw) and int(raw) in allowed:
             extra[question.key] = int(raw)
     return answers, extra
-
-
-def please_answer(missing: tuple[int, ...]) -> str:
-    """Ask, in the page's language, for the questions still unanswered."""
-    numbers = [str(number) for number in sorted(missing)]
-    if len(numbers) == 1:
-        return _("Please answer question %(number)s.", number=numbers[0])
-    return ngettext(
-        "Please answer question %(numbers)s.",
-        "Please answer questions %(numbers)s and %(last)s.",
-        len(numbers),
-        numbers=", ".join(numbers[:-1]),
-        last=numbers[-1],
-    )
 
 
 @bp.get("/questionnaires")
@@ -140,6 +126,7 @@ def form(instrument_id: str) -> ResponseReturnValue:
         key=uuid.uuid4().hex,
         errors=[],
         answers={},
+        alert_rules=rules_for_browser(instrument.scoring.alerts),
     )
 
 
@@ -168,6 +155,7 @@ def submit(instrument_id: str) -> ResponseReturnValue:
             key=key if KEY.match(key) else uuid.uuid4().hex,
             errors=[message],
             answers=answers,
+            alert_rules=rules_for_browser(instrument.scoring.alerts),
         ), 422
 
     if not KEY.match(key):
@@ -178,7 +166,7 @@ def submit(instrument_id: str) -> ResponseReturnValue:
     try:
         response, created = save_response(current_patient(), load_device(), submission)
     except IncompleteAnswers as error:
-        return refuse(please_answer(error.missing))
+        return refuse(please_answer(error.missing, _))
     except InvalidAnswer:
         return refuse(_("One of the answers is not one of the choices. Please check your answers."))
     result_url = url_for("questionnaires.result", response_id=response.id)
@@ -197,10 +185,9 @@ def result(response_id: int) -> ResponseReturnValue:
     if response is None or response.patient_id != patient.id:
         abort(404)
     instrument = instruments().get(response.instrument_id)
-    crisis = any(
-        str(alert.item) in response.answers and response.answers[str(alert.item)] > alert.above
-        for alert in (instrument.scoring.alerts if instrument else ())
-    )
     return render_template(
-        "patient/questionnaire_result.html", response=response, instrument=instrument, crisis=crisis
+        "patient/questionnaire_result.html",
+        response=response,
+        instrument=instrument,
+        help_key=help_with_result(response, instrument),
     )

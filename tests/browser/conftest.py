@@ -161,8 +161,16 @@ def browser() -> Iterator[Browser]:
 
 
 @pytest.fixture
-def live_server(tmp_path: Path, database_url: str) -> Iterator[LiveServer]:
-    server = LiveServer(make_app(tmp_path, database_url))
+def live_server_config() -> dict[str, Any]:
+    """Settings laid over the live server's app; a test module overrides this to change them."""
+    return {}
+
+
+@pytest.fixture
+def live_server(
+    tmp_path: Path, database_url: str, live_server_config: dict[str, Any]
+) -> Iterator[LiveServer]:
+    server = LiveServer(make_app(tmp_path, database_url, **live_server_config))
     server.start()
     yield server
     server.stop()

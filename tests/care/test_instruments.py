@@ -11,7 +11,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from jsonschema import Draft202012Validator
 
+from aftercare.care.content import DEFAULT_CONTENT
 from aftercare.care.instruments import (
     Direction,
     Instrument,
@@ -20,6 +22,7 @@ from aftercare.care.instruments import (
     load_builtin,
     load_folder,
 )
+from aftercare.care.questionnaire_alerts import HELP
 from aftercare.care.triage import Level
 
 BUILTIN = load_builtin()
@@ -255,7 +258,9 @@ def test_pcl5_clusters_follow_dsm5() -> None:
 
 
 def test_only_phq9_item_9_alerts() -> None:
-    assert BUILTIN["phq9"].scoring.alerts == (ItemAlert(9, 0, Level.CRISIS, "phq9_item9"),)
+    assert BUILTIN["phq9"].scoring.alerts == (
+        ItemAlert(9, 0, Level.CRISIS, "phq9_item9", shows="crisis"),
+    )
     assert BUILTIN["pcl5"].scoring.alerts == ()
     assert BUILTIN["gad7"].scoring.alerts == ()
 
@@ -305,6 +310,13 @@ def clinic_definition() -> dict[str, Any]:
     }
 
 
+EXTRA_QUESTION = {
+    "key": "difficulty",
+    "text": "How hard has this made your days?",
+    "options": [{"value": 0, "label": "Not hard"}, {"value": 1, "label": "Hard"}],
+}
+
+
 def write(folder: Path, definition: dict[str, Any], name: str = "mood3.json") -> Path:
     path = folder / name
     path.write_text(json.dumps(definition), encoding="utf-8")
@@ -320,7 +332,10 @@ def test_a_clinic_folder_with_an_extra_instrument_loads(tmp_path: Path) -> None:
     assert list(loaded) == ["mood3"]
     mood3 = loaded["mood3"]
     assert [item.cluster for item in mood3.items] == ["A", "A", "B"]
-    assert mood3.scoring.alerts == (ItemAlert(1, 1, Level.CALL_CLINIC, "low_mood"),)
+    # No "shows": the patient is shown the advice for the alert's own level.
+    assert mood3.scoring.alerts == (
+        ItemAlert(1, 1, Level.CALL_CLINIC, "low_mood", shows="call_clinic"),
+    )
     assert mood3.instructions is None
     assert mood3.extra_questions == ()
 
@@ -444,6 +459,12 @@ BROKEN = [
         "must be one of",
     ),
     (
+        "alert_shows_unknown_help",
+        set_at("scoring.alerts.0.shows", "<b>Call us</b>"),
+        "scoring.alerts[0].shows",
+        "must be one of",
+    ),
+    (
         "alert_level_not_an_alert",
         set_at("scoring.alerts.0.level", "expected"),
         "scoring.alerts[0].level",
@@ -457,6 +478,54 @@ BROKEN = [
     ),
     ("reliable_zero", set_at("scoring.change.reliable", 0), "scoring.change.reliable", "1 to 6"),
     ("scoring_not_an_object", set_at("scoring", []), "scoring", "must be an object"),
+    ("item_not_an_object", set_at("items.0", "Low mood"), "items[0]", "must be an object"),
+    ("text_of_spaces_only", set_at("stem", "   "), "stem", "non-empty text"),
+    ("citations_not_a_list", set_at("citations", "Example 2024"), "citations", "must be a list"),
+    (
+        "bad_alert_reason",
+        set_at("scoring.alerts.0.reason", "Low mood"),
+        "scoring.alerts[0].reason",
+        "lower-case",
+    ),
+    (
+        "bad_cluster_name",
+        set_at("scoring.clusters.B-1", {"title": "Sleep", "items": [3]}),
+        "scoring.clusters.B-1",
+        "letters, digits and _ only",
+    ),
+    ("empty_clusters", set_at("scoring.clusters", {}), "scoring.clusters", "leave it out"),
+    (
+        "rule_without_a_cluster",
+        set_at("scoring.diagnosis_rule.minimum_per_cluster", {}),
+        "scoring.diagnosis_rule.minimum_per_cluster",
+        "at least one cluster",
+    ),
+    (
+        "extra_question_keys_repeat",
+        set_at("extra_questions", [EXTRA_QUESTION, EXTRA_QUESTION]),
+        "extra_questions",
+        "each key must be used once",
+    ),
+    (
+        "extra_question_answers_skip_a_value",
+        set_at(
+            "extra_questions",
+            [
+                {
+                    **EXTRA_QUESTION,
+                    "options": [{"value": 0, "label": "No"}, {"value": 2, "label": "Yes"}],
+                }
+            ],
+        ),
+        "extra_questions[0].options[1].value",
+        "rise by 1",
+    ),
+    (
+        "extra_question_bad_key",
+        set_at("extra_questions", [{**EXTRA_QUESTION, "key": "How hard"}]),
+        "extra_questions[0].key",
+        "lower-case",
+    ),
 ]
 
 
@@ -486,3 +555,46 @@ def test_a_definition_that_is_not_an_object_is_refused(tmp_path: Path) -> None:
 
     with pytest.raises(InstrumentError, match="must be an object"):
         load_folder(tmp_path)
+
+
+def shipped(name: str) -> Any:
+    """A JSON file shipped in the instruments package, read as any JSON tool would."""
+    return json.loads(files("aftercare.care.instruments").joinpath(name).read_text("utf-8"))
+
+
+def test_the_json_schema_ships_beside_the_definitions() -> None:
+    names = {entry.name for entry in files("aftercare.care.instruments").iterdir()}
+
+    assert "instrument.schema.json" in names
+
+
+@pytest.mark.parametrize("file", ["pcl5.json", "phq9.json", "gad7.json"])
+def test_each_builtin_definition_follows_the_json_schema(file: str) -> None:
+    # Any JSON Schema tool (an editor, a clinic's own check) reads the schema as the app does.
+    schema = shipped("instrument.schema.json")
+
+    Draft202012Validator.check_schema(schema)
+    assert list(Draft202012Validator(schema).iter_errors(shipped(file))) == []
+
+
+ALERT_FIELDS = shipped("instrument.schema.json")["$defs"]["alerts"]["items"]["properties"]
+
+
+def test_the_schema_allows_exactly_the_alert_levels() -> None:
+    levels = ALERT_FIELDS["level"]["enum"]
+    assert set(levels) == {level.value for level in Level if level.is_alert}
+
+
+def test_the_schema_allows_exactly_the_help_a_patient_can_be_shown() -> None:
+    shows = ALERT_FIELDS["shows"]["enum"]
+    # Each names advice the clinic's content has, in every language.
+    assert set(shows) == set(HELP) <= set(DEFAULT_CONTENT["levels"])
+
+
+def test_a_definition_may_name_its_schema_for_an_editor(tmp_path: Path) -> None:
+    write(tmp_path, {"$schema": "./instrument.schema.json", **clinic_definition()})
+    # A copy of the schema in the clinic's folder is not taken for a questionnaire.
+    schema = files("aftercare.care.instruments").joinpath("instrument.schema.json")
+    (tmp_path / "instrument.schema.json").write_text(schema.read_text(encoding="utf-8"))
+
+    assert list(load_folder(tmp_path)) == ["mood3"]

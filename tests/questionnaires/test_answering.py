@@ -60,6 +60,16 @@ def test_missing_answers_are_refused_with_a_clear_message_and_nothing_is_stored(
     assert db.session.query(QuestionnaireResponse).count() == 0
 
 
+def test_missing_answers_are_asked_for_in_the_patients_language(phone, db, patient):
+    patient.language = "es"
+    db.session.commit()
+    response = answer(phone, "gad7", {1: 1, 2: 2, 4: 0, 5: 1, 6: 1})
+    assert response.status_code == 422
+    assert "Por favor, responda las preguntas 3 y 7." in response.text
+    one_missing = answer(phone, "gad7", {n: 1 for n in range(1, 7)})
+    assert "Por favor, responda la pregunta 7." in one_missing.text
+
+
 def test_out_of_range_answers_are_refused(phone, db):
     response = answer(
         phone, "gad7", {n: 1 for n in range(1, 7)} | {7: 9}, headers={"Accept": "application/json"}

@@ -1,5 +1,8 @@
 """Line charts drawn on the server as inline SVG, and their text alternative: pure, no Flask.
 
+Presentation shared by the patient's progress page and the clinician's patient page (see
+aftercare/clinic/charts.py for the charts that page builds from a patient's records).
+
 The Content-Security-Policy allows no inline styles, so the SVG carries presentation attributes
 (fill, stroke, stroke-dasharray) and class names for static/css/charts.css; it reads the same
 without the stylesheet. Times go in as aware datetimes and are shown in the clinic's zone.
@@ -19,7 +22,7 @@ from datetime import UTC, datetime, time, timedelta, tzinfo
 from babel.dates import format_datetime
 from markupsafe import Markup, escape
 
-from .translation import N_, Translate, untranslated
+from .care.translation import N_, Translate, untranslated
 
 
 @dataclass(frozen=True)

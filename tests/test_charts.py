@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from aftercare.care.charts import (
+from aftercare.charts import (
     AXIS,
     CALM_LAYOUT,
     CLINIC_LAYOUT,
