@@ -19,6 +19,7 @@ import ipaddress
 import logging
 import re
 import socket
+import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -298,14 +299,28 @@ def check_endpoint(
     target = rules.check(endpoint)
     if _literal_address(target.host) is not None:
         return  # a loopback address, allowed by the setting: nothing to resolve
-    loop = asyncio.new_event_loop()
-    try:
-        loop.run_until_complete(asyncio.wait_for(_resolve(rules, resolver, target), timeout_s))
-    except TimeoutError:
-        raise EndpointUnresolved(f"{target.host} did not resolve in {timeout_s:g} s") from None
-    finally:
-        # close(), not asyncio.run(): a lookup stuck in its thread is left behind, not waited for.
-        loop.close()
+    outcome: dict[str, BaseException] = {}
+
+    def look_up() -> None:
+        loop = asyncio.new_event_loop()
+        try:
+            loop.run_until_complete(asyncio.wait_for(_resolve(rules, resolver, target), timeout_s))
+        except BaseException as error:  # handed to the caller's thread below
+            outcome["error"] = error
+        finally:
+            # close(), not asyncio.run(): a lookup stuck in its thread is left behind.
+            loop.close()
+
+    # On a loop of its own in a thread of its own: the caller's thread may be running an event
+    # loop already (an async server, a test driving a browser), and one thread runs one loop.
+    thread = threading.Thread(target=look_up, name="push-endpoint-check", daemon=True)
+    thread.start()
+    thread.join(timeout_s + 1)
+    error = outcome.get("error")
+    if thread.is_alive() or isinstance(error, TimeoutError):
+        raise EndpointUnresolved(f"{target.host} did not resolve in {timeout_s:g} s")
+    if error is not None:
+        raise error
 
 
 async def _resolve(rules: EndpointRules, resolver: ResolverFactory, target: Target) -> None:
