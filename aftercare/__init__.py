@@ -31,6 +31,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     register_blueprints(app)
     register_templating(app)
     register_security(app)
+    register_links(app)
     register_errors(app)
     register_cli(app)
     return app
@@ -99,6 +100,12 @@ def register_security(app: Flask) -> None:
     from .security import init_security
 
     init_security(app)
+
+
+def register_links(app: Flask) -> None:
+    from .links import init_links
+
+    init_links(app)
 
 
 def register_errors(app: Flask) -> None:

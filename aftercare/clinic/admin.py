@@ -11,6 +11,7 @@ from sqlalchemy import delete, select
 
 from .. import audit
 from ..extensions import db
+from ..links import external_url_for
 from ..models import AuditEvent, Clinician, Patient, utcnow
 from ..patient.enrollment import hash_token, new_token
 from . import twofactor
@@ -59,7 +60,7 @@ def clinicians() -> ResponseReturnValue:
                 detail={"clinician_id": clinician.id, "role": clinician.role},
             )
             db.session.commit()
-            invite_url = url_for("clinic_auth.accept_invite", token=token, _external=True)
+            invite_url = external_url_for("clinic_auth.accept_invite", token=token)
             form = InviteForm(formdata=None)
     team = db.session.scalars(
         select(Clinician)
