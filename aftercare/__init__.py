@@ -32,6 +32,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     register_templating(app)
     register_security(app)
     register_links(app)
+    register_request_ids(app)
     register_errors(app)
     register_cli(app)
     return app
@@ -106,6 +107,15 @@ def register_links(app: Flask) -> None:
     from .links import init_links
 
     init_links(app)
+
+
+def register_request_ids(app: Flask) -> None:
+    # Around everything else, the proxy set-up included: the id exists before any of it runs.
+    from .request_ids import RequestIds
+
+    app.wsgi_app = RequestIds(  # type: ignore[method-assign]
+        app.wsgi_app, trust_proxy=bool(app.config["PROXY_COUNT"])
+    )
 
 
 def register_errors(app: Flask) -> None:
