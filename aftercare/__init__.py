@@ -8,7 +8,6 @@ from flask import Flask
 
 from .config import load_config
 from .paths import resource_dir
-from .requests import AftercareJSONProvider, AftercareRequest
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
@@ -19,8 +18,6 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         static_folder=str(resource_dir("static")),
         static_url_path="/static",
     )
-    app.request_class = AftercareRequest
-    app.json = AftercareJSONProvider(app)
     app.config.update(load_config())
     if config:
         app.config.update(config)
@@ -28,6 +25,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     register_compression(app)
     register_extensions(app)
     register_i18n(app)
+    register_requests(app)
     register_blueprints(app)
     register_templating(app)
     register_security(app)
@@ -59,6 +57,12 @@ def register_i18n(app: Flask) -> None:
     from .i18n import init_i18n
 
     init_i18n(app)
+
+
+def register_requests(app: Flask) -> None:
+    from .requests import init_requests
+
+    init_requests(app)
 
 
 def register_blueprints(app: Flask) -> None:
