@@ -148,3 +148,18 @@ def test_control_characters_in_headers_are_never_a_500(waitress):
                 request = http_request(method, target, [(name, value)])
                 found[(name, method, target)] = raw_request(waitress, request).status
     assert [case for case, status in found.items() if status >= 500] == []
+
+
+def test_a_json_body_sent_to_a_form_is_refused_not_a_500(waitress, phone_browser):
+    # Flask-WTF read a JSON body as the form: `false` or `[1]` broke the form itself.
+    token = page_token(phone_browser, f"{waitress.url}/today")
+    headers = {"Content-Type": "application/json", "X-CSRFToken": token}
+    found = {}
+    for path in ("/language", "/companion", "/check-in", "/questionnaires/phq9"):
+        for body in ("false", "[1, 2]", '"es"', '{"language": ["es", 1], "next": {"a": 1}}'):
+            response = phone_browser.post(
+                waitress.url + path, data=body, headers=headers, timeout=TIMEOUT_S
+            )
+            found[(path, body)] = response.status_code
+    assert [case for case, status in found.items() if status >= 500] == []
+    assert found[("/language", "false")] == 400
