@@ -73,14 +73,27 @@ class RawResponse:
     body: bytes
 
 
+REFUSED = 0  # the status of a request the server hung up on before answering
+
+
 def raw_request(served: Served, request: bytes) -> RawResponse:
-    """Send bytes as they are (control characters and all) and read the whole answer."""
+    """Send bytes as they are (control characters and all) and read the whole answer.
+
+    A server that refuses a request while reading its headers closes the connection with the
+    body unread, and the operating system then resets it: what arrived before is the answer,
+    and a reset before anything arrived is REFUSED (a server error is only ever sent after
+    the app has read the request).
+    """
     port = int(served.url.rsplit(":", 1)[1])
+    received = b""
     with socket.create_connection(("127.0.0.1", port), timeout=TIMEOUT_S) as connection:
-        connection.sendall(request)
-        received = b""
-        while chunk := connection.recv(65536):
-            received += chunk
+        try:
+            connection.sendall(request)
+            while chunk := connection.recv(65536):
+                received += chunk
+        except (ConnectionResetError, BrokenPipeError):
+            if not received:
+                return RawResponse(REFUSED, {}, b"")
     head, _, body = received.partition(b"\r\n\r\n")
     lines = head.decode("latin-1").split("\r\n")
     match = re.match(r"HTTP/1\.[01] (\d{3})", lines[0])
