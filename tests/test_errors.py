@@ -221,3 +221,22 @@ def test_behind_a_trusted_proxy_its_request_id_is_kept_if_it_looks_like_one(tmp_
 )
 def test_what_an_exception_quotes_is_masked_in_the_log(message, shown):
     assert shown in masked(message)
+
+
+def test_migrating_the_database_leaves_the_apps_logs_on(tmp_path, empty_database_url):
+    # `aftercare run` migrates in the process that then serves and sends reminders; Alembic's
+    # logging set-up used to switch off every logger that existed by then.
+    import logging
+
+    from flask_migrate import upgrade
+
+    import aftercare.reminders.scheduler  # noqa: F401  (its logger exists before migrating)
+
+    app = make_app(tmp_path, empty_database_url)
+    with app.app_context():
+        assert not app.logger.disabled
+        upgrade()
+        assert not app.logger.disabled
+        assert not logging.getLogger("aftercare.reminders.scheduler").disabled
+        _db.session.remove()
+        _db.engine.dispose()
