@@ -8,7 +8,6 @@ from flask import Flask
 
 from .config import load_config
 from .paths import resource_dir
-from .requests import AftercareJSONProvider, AftercareRequest
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
@@ -19,8 +18,6 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         static_folder=str(resource_dir("static")),
         static_url_path="/static",
     )
-    app.request_class = AftercareRequest
-    app.json = AftercareJSONProvider(app)
     app.config.update(load_config())
     if config:
         app.config.update(config)
@@ -28,10 +25,13 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     register_compression(app)
     register_extensions(app)
     register_i18n(app)
+    register_requests(app)
     register_blueprints(app)
     register_instruments(app)
     register_templating(app)
     register_security(app)
+    register_links(app)
+    register_request_ids(app)
     register_errors(app)
     register_cli(app)
     announce_test_settings(app)
@@ -59,6 +59,12 @@ def register_i18n(app: Flask) -> None:
     from .i18n import init_i18n
 
     init_i18n(app)
+
+
+def register_requests(app: Flask) -> None:
+    from .requests import init_requests
+
+    init_requests(app)
 
 
 def register_blueprints(app: Flask) -> None:
@@ -111,6 +117,21 @@ def register_security(app: Flask) -> None:
     from .security import init_security
 
     init_security(app)
+
+
+def register_links(app: Flask) -> None:
+    from .links import init_links
+
+    init_links(app)
+
+
+def register_request_ids(app: Flask) -> None:
+    # Around everything else, the proxy set-up included: the id exists before any of it runs.
+    from .request_ids import RequestIds
+
+    app.wsgi_app = RequestIds(  # type: ignore[method-assign]
+        app.wsgi_app, trust_proxy=bool(app.config["PROXY_COUNT"])
+    )
 
 
 def register_errors(app: Flask) -> None:

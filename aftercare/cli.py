@@ -7,13 +7,14 @@ import sys
 from zoneinfo import available_timezones
 
 import click
-from flask import Flask, current_app, url_for
+from flask import Flask, current_app
 from flask.cli import FlaskGroup, routes_command, shell_command, with_appcontext
 from flask_migrate import upgrade
 from sqlalchemy import func, select
 
 from .backups.commands import backup_command, restore_command
 from .extensions import db
+from .links import external_url_for
 from .models import Clinic, Clinician
 
 MIN_PASSWORD = 12
@@ -32,8 +33,24 @@ def migrate_database() -> None:
 
 
 def enrollment_url(token: str, base: str) -> str:
+    """An enrollment link as the app makes it: from AFTERCARE_BASE_URL, else from `base`."""
     with current_app.test_request_context(base_url=base):
-        return url_for("patient.enroll", token=token, _external=True)
+        return external_url_for("patient.enroll", token=token)
+
+
+def describe_links(base: str) -> str:
+    """What `aftercare run` says about the links it makes and the hosts it answers."""
+    configured = current_app.config["BASE_URL"]
+    if configured:
+        return (
+            f"Links (enrollment, companion, invitations, calendar, reminders) use {configured}."
+            " Requests for any other host are refused."
+        )
+    return (
+        "AFTERCARE_BASE_URL is not set: links use the address each request came to, and only"
+        " this machine and the local network are answered (e.g. "
+        f"{base}/). For production set AFTERCARE_BASE_URL=https://<public name> (see README)."
+    )
 
 
 def _base_url(host: str, port: int) -> str:
@@ -77,6 +94,7 @@ def run_command(host: str, port: int, threads: int, scheduler: bool) -> None:
     if scheduler:
         start_background(current_app._get_current_object())  # type: ignore[attr-defined]
         click.echo("Reminders: the scheduler runs in this process.")
+    click.echo(describe_links(base))
     click.echo(f"Aftercare is serving on {base}/ (Ctrl+C stops it)")
     serve(
         current_app._get_current_object(),

@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import secrets
 import threading
 from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
+
+# A host name or IP literal with an optional port, as a Host header carries it.
+_HOST = re.compile(r"(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5})?")
 
 
 class ConfigError(RuntimeError):
@@ -95,13 +100,45 @@ def _database_url(env: Mapping[str, str], data_dir: Path) -> str:
     return url
 
 
+def _port_is_valid(netloc: str) -> bool:
+    try:
+        urlsplit(f"//{netloc}").port  # noqa: B018 (reading the port checks it)
+    except ValueError:
+        return False
+    return True
+
+
+def _base_url(env: Mapping[str, str]) -> str:
+    """The public address links are made from: scheme and host (and port) only, or nothing."""
+    raw = (env.get("AFTERCARE_BASE_URL") or "").strip()
+    if not raw:
+        return ""
+    url = raw.rstrip("/")
+    parts = urlsplit(url)
+    if (
+        parts.scheme not in {"http", "https"}
+        or not _port_is_valid(parts.netloc)
+        or not parts.hostname
+        or parts.username is not None
+        or parts.path
+        or parts.query
+        or parts.fragment
+        or not _HOST.fullmatch(parts.netloc)
+    ):
+        raise ConfigError(
+            "AFTERCARE_BASE_URL must be the public address alone, like"
+            f" https://aftercare.example.org (no path), not {raw!r}"
+        )
+    return f"{parts.scheme}://{parts.netloc.lower()}"
+
+
 def load_config(env: Mapping[str, str] | None = None) -> dict[str, Any]:
     """Build the Flask configuration from environment variables."""
     env = os.environ if env is None else env
     data_dir = Path(env.get("AFTERCARE_DATA_DIR") or "instance").resolve()
     database_url = _database_url(env, data_dir)
     https = env_bool(env, "AFTERCARE_HTTPS", False)
-    base_url = (env.get("AFTERCARE_BASE_URL") or "").rstrip("/")
+    base_url = _base_url(env)
     subject = env.get("AFTERCARE_VAPID_SUBJECT") or (
         base_url if base_url.startswith("https:") else "mailto:aftercare@localhost"
     )

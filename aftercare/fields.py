@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask import has_request_context, request
 from flask_wtf import FlaskForm
 from wtforms import IntegerField
 
@@ -13,7 +14,16 @@ MAX_DIGITS = 9
 
 
 class Form(FlaskForm):
-    """Every form of the app: a FlaskForm whose WTForms messages are in the page's language."""
+    """Every form of the app: a FlaskForm whose WTForms messages are in the page's language,
+    read from a form body only."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        # Flask-WTF reads a JSON body as the form when there is no form body. No page sends a
+        # form as JSON, and a JSON body that is not an object (false, [1]) or holds numbers and
+        # lists where text belongs broke the form or the view with a 500.
+        if not args and "formdata" not in kwargs and has_request_context() and request.is_json:
+            kwargs["formdata"] = request.form
+        super().__init__(*args, **kwargs)
 
     class Meta:
         def get_translations(self, form: FlaskForm) -> Any:  # noqa: ANN401

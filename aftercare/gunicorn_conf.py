@@ -23,3 +23,13 @@ access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms'
 # Behind one reverse proxy (HTTPS in front): trust its X-Forwarded-* headers only when
 # AFTERCARE_PROXY_COUNT says so; the app applies them (werkzeug's ProxyFix).
 forwarded_allow_ips = "127.0.0.1"
+
+
+def when_ready(server) -> None:  # noqa: ANN001
+    """Say, once, what production still needs (gunicorn calls this when it listens)."""
+    if not os.environ.get("AFTERCARE_BASE_URL"):
+        server.log.warning(
+            "AFTERCARE_BASE_URL is not set: only this machine and the local network are"
+            " answered, and links use the address each request came to. Set"
+            " AFTERCARE_BASE_URL=https://<public name> (see README, Configuration)."
+        )

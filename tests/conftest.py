@@ -124,19 +124,26 @@ def app(tmp_path: Path, database_url: str) -> Iterator[Flask]:
 
 
 @pytest.fixture
-def waitress(app: Flask, tmp_path: Path) -> Iterator[Served]:
+def server_env() -> dict[str, str]:
+    """Extra environment for the real servers below. A test that needs a setting overrides it:
+    `@pytest.mark.parametrize("server_env", [{"AFTERCARE_BASE_URL": "https://..."}])`."""
+    return {}
+
+
+@pytest.fixture
+def waitress(app: Flask, tmp_path: Path, server_env: dict[str, str]) -> Iterator[Served]:
     """`aftercare run` (waitress) in its own process, on the test's database."""
     with serve_waitress(
-        app.config["SQLALCHEMY_DATABASE_URI"], tmp_path, tmp_path / "waitress.log"
+        app.config["SQLALCHEMY_DATABASE_URI"], tmp_path, tmp_path / "waitress.log", env=server_env
     ) as served:
         yield served
 
 
 @pytest.fixture
-def gunicorn(app: Flask, tmp_path: Path) -> Iterator[Served]:
+def gunicorn(app: Flask, tmp_path: Path, server_env: dict[str, str]) -> Iterator[Served]:
     """gunicorn with two workers and the production settings, on the test's database."""
     with serve_gunicorn(
-        app.config["SQLALCHEMY_DATABASE_URI"], tmp_path, tmp_path / "gunicorn.log"
+        app.config["SQLALCHEMY_DATABASE_URI"], tmp_path, tmp_path / "gunicorn.log", env=server_env
     ) as served:
         yield served
 

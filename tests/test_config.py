@@ -1,4 +1,5 @@
-"""Settings from the environment: the database URL, and the secret key made on first start."""
+"""Settings from the environment: the database URL, the secret key made on first start, and
+the public address."""
 
 from __future__ import annotations
 
@@ -76,3 +77,34 @@ def test_processes_starting_together_agree_on_one_secret_key(tmp_path, monkeypat
         worker.join(timeout=30)
     assert len(keys) == 4 and len(set(keys)) == 1
     assert keys[0] == (tmp_path / "secret_key").read_text()
+
+
+@pytest.mark.parametrize(
+    ("given", "used"),
+    [
+        ("https://aftercare.example.org/", "https://aftercare.example.org"),
+        ("https://Aftercare.Example.org", "https://aftercare.example.org"),
+        ("http://192.168.1.20:5000", "http://192.168.1.20:5000"),
+        ("", ""),
+    ],
+)
+def test_the_public_address_is_kept_as_scheme_and_host(tmp_path, given, used):
+    env = {"AFTERCARE_DATA_DIR": str(tmp_path), "AFTERCARE_BASE_URL": given}
+    assert load_config(env)["BASE_URL"] == used
+
+
+@pytest.mark.parametrize(
+    "given",
+    [
+        "aftercare.example.org",
+        "ftp://aftercare.example.org",
+        "https://aftercare.example.org/aftercare",
+        "https://user:pass@aftercare.example.org",
+        "https://aftercare.example.org:99999",
+        "https://aftercare.example.org?x=1",
+        "https://after care.example.org",
+    ],
+)
+def test_a_public_address_links_cannot_be_made_from_is_refused_by_name(tmp_path, given):
+    with pytest.raises(ConfigError, match="AFTERCARE_BASE_URL"):
+        load_config({"AFTERCARE_DATA_DIR": str(tmp_path), "AFTERCARE_BASE_URL": given})

@@ -1,4 +1,4 @@
-"""Property-based tests: generated requests to every form and JSON endpoint.
+"""Property-based tests: generated requests to every form and JSON endpoint, and to every route.
 
 Each test fetches a valid CSRF token once, so the generated requests reach the real validation,
 then sends hypothesis-generated field values: unicode and control characters, strings of a few
@@ -9,18 +9,29 @@ KB, numbers out of range, missing fields, wrong JSON types and unknown fields. F
 * an accepted request writes exactly what it should (e.g. one check-in, one audit event, and one
   alert if and only if the triage level is an alert level).
 
+Every route of the URL map also gets generated requests with hostile ids, dates, pages, JSON
+bodies and headers (huge and negative numbers, control characters, deep JSON, long text), from
+four people (nobody, a linked phone, a clinician, an admin): through the test client, and fewer
+through `aftercare run` (waitress) in its own process. Every query parameter the app reads is
+swept on every page. None of them may be answered with a 5xx.
+
 The suite sends well over 2,000 requests in all; the session fixture below prints the total.
 """
 
 from __future__ import annotations
 
 import base64
+import json
 import re
 from collections.abc import Iterator
-from datetime import date
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
+from urllib.parse import quote, urlencode
 
+import pyotp
 import pytest
+import requests
 from flask.testing import FlaskClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -28,25 +39,31 @@ from sqlalchemy import func, select
 
 from aftercare.care.symptoms import GRADED, YES_NO
 from aftercare.care.triage import Level
+from aftercare.clinic.auth import CLINIC_BLUEPRINTS
+from aftercare.extensions import db as _db
 from aftercare.extensions import limiter
 from aftercare.models import (
     Alert,
     Appointment,
     AuditEvent,
     CheckIn,
+    Clinic,
     Infusion,
     Patient,
     PushSubscription,
     QuestionnaireResponse,
     Reminder,
 )
+from aftercare.patient.session import PATIENT_BLUEPRINTS
 from aftercare.questionnaires.service import instruments
-from tests.conftest import PASSWORD, csrf_from
+from tests.conftest import PASSWORD, book_appointment, csrf_from, enrollment_token
+from tests.http_client import http_request, linked_phone, page_token, raw_request, signed_in
+from tests.servers import Served, serve_waitress
 
 REQUESTS = {"count": 0}
 MINIMUM_REQUESTS = 2000
 # The property tests below; when all of them ran, they must have sent MINIMUM_REQUESTS.
-PROPERTY_TESTS = 8
+PROPERTY_TESTS = 12
 RAN: set[str] = set()
 
 
@@ -646,3 +663,386 @@ def test_sign_in_never_fails_or_half_writes(
             assert delta == {}, (response.status_code, delta)
 
     run()
+
+
+# --- Every route, from the URL map: hostile ids, dates, pages, JSON bodies and headers -------
+#
+# The routes are read from the app's URL map, so a new route is covered the day it is added.
+# Each generated request fills the route's parameters by their converter (ids for <int:...>,
+# text for tokens, paths for <path:...>), adds query parameters, headers and a body drawn
+# from hostile ranges, and is sent as one of the people below. The same requests go to the
+# Flask test client and, fewer of them, to `aftercare run` (waitress) in its own process.
+
+ROUTE_PARAMETER = re.compile(r"<(?:(\w+)(?:\([^)]*\))?:)?(\w+)>")
+# Query parameters the app reads somewhere, and a few it does not.
+QUERY_NAMES = ["page", "q", "sort", "since", "until", "from", "to", "patient", "actor"]
+QUERY_NAMES += ["action", "morning", "v"]
+# Those and a few the app does not read, for the generated requests.
+READ_QUERY_NAMES = list(QUERY_NAMES)
+QUERY_NAMES += ["next", "id", "lang"]
+HEADER_NAMES = ["Accept", "Accept-Language", "Origin", "Content-Type", "Referer", "User-Agent"]
+HEADER_NAMES += ["If-None-Match", "If-Modified-Since", "Range", "X-Request-ID", "X-CSRFToken"]
+HEADER_NAMES += ["X-Forwarded-For", "X-Forwarded-Host", "X-Forwarded-Proto", "Accept-Encoding"]
+# Signing out with a good token would leave the rest of a run without its clinician.
+NOT_WITH_A_GOOD_TOKEN = {"clinic_auth.logout"}
+IDENTITIES = ("nobody", "phone", "clinician", "admin")
+BYTE_BODY_TYPES = ["application/json", "multipart/form-data", "text/plain"]
+
+HUGE_NUMBERS = [2**31 - 1, 2**31, 2**32, 2**63 - 1, 2**63, 2**64, 10**30, 10**309]
+EXTREME_IDS = [0, -1, -(2**31), *HUGE_NUMBERS, *(-n for n in HUGE_NUMBERS)]
+ODD_NUMBERS = ["0" * 40 + "7", "9" * 5000, "1e309", "-0", "0x10", "٣", "²", "1_000", "+1"]
+extreme_ids = st.sampled_from(EXTREME_IDS)
+hostile_numbers = st.one_of(
+    extreme_ids.map(str),
+    extreme_ids.map(str),
+    st.integers().map(str),
+    st.sampled_from(ODD_NUMBERS),
+)
+hostile_dates = st.one_of(
+    st.dates().map(date.isoformat),
+    st.sampled_from(
+        ["9999-12-31", "0001-01-01", "0000-00-00", "2026-02-30", "10000-01-01", "-2026-01-01"]
+    ),
+    st.sampled_from(["2026-13-01", "2026-1-1", "20260101", "2026-03-08T02:30", "today"]),
+)
+control_text = st.text(
+    st.characters(codec="utf-8", categories=["Cc", "Cf", "Zs", "Zl", "Zp"]), min_size=1
+)
+hostile_text = st.one_of(
+    wild_text,
+    control_text,
+    st.sampled_from(["../../../etc/passwd", "%00", "%0d%0aSet-Cookie:%20a=b", "/\t/evil.example"]),
+    st.text(min_size=1000, max_size=5000),
+)
+hostile_values = st.one_of(hostile_numbers, hostile_dates, hostile_text)
+
+
+def deep_json(depth: int) -> str:
+    return "[" * depth + "]" * depth
+
+
+hostile_json = st.one_of(
+    json_values.map(json.dumps),
+    st.sampled_from([deep_json(33), deep_json(2000), "[" * 60_000, '{"a":', "\ufeff{}", "NaN"]),
+    st.integers(min_value=0).map(lambda n: json.dumps({"endpoint": "x", "id": n})),
+    st.text(max_size=200),
+)
+
+
+@dataclass
+class HostileRequest:
+    """One generated request, as the test client and a raw HTTP client both can send it."""
+
+    identity: str
+    good_token: bool
+    method: str
+    path: str
+    query: list[tuple[str, str]]
+    headers: list[tuple[str, str]]
+    body: bytes
+    content_type: str | None
+
+    def target(self) -> str:
+        return self.path + ("?" + urlencode(self.query) if self.query else "")
+
+
+@dataclass
+class Route:
+    endpoint: str
+    rule: str
+    methods: list[str]
+
+
+def routes_of(app) -> list[Route]:  # noqa: ANN001
+    """Every route of the app, with its methods (HEAD and OPTIONS are the server's own)."""
+    found = []
+    for rule in app.url_map.iter_rules():
+        methods = sorted(rule.methods - {"HEAD", "OPTIONS"})
+        found.append(Route(rule.endpoint, rule.rule, methods))
+    return sorted(found, key=lambda route: (route.rule, route.endpoint))
+
+
+def without_line_breaks(text: str) -> str:
+    return text.replace("\r", " ").replace("\n", " ")
+
+
+def person_for(endpoint: str) -> str:
+    """Who opens a page: its blueprint says whether it is an admin's, a clinician's or a
+    patient's page."""
+    blueprint = endpoint.split(".", 1)[0]
+    if blueprint == "clinic_admin":
+        return "admin"
+    if blueprint in CLINIC_BLUEPRINTS:
+        return "clinician"
+    return "phone" if blueprint in PATIENT_BLUEPRINTS else "nobody"
+
+
+@st.composite
+def hostile_requests(draw: st.DrawFn, routes: list[Route], known: dict[str, list[str]]):  # noqa: ANN201
+    """A request to one of `routes`, with hostile parameters; `known` holds real values by
+    parameter name (ids, tokens), so that some requests reach real records."""
+    route = draw(st.sampled_from(routes))
+    # Now and then a method the route does not take.
+    method = draw(st.sampled_from([*route.methods * 9, "PUT", "PATCH"]))
+    writes = method != "GET"
+    good_token = draw(st.booleans()) and route.endpoint not in NOT_WITH_A_GOOD_TOKEN
+
+    def value(converter: str | None, name: str) -> str:
+        real = known.get(name, [])
+        # Writes get no real ids: a generated request must not delete or disable anyone.
+        if real and not writes and draw(st.booleans()):
+            return draw(st.sampled_from(real))
+        if converter == "int":
+            return draw(hostile_numbers)
+        if converter == "path":
+            return draw(st.one_of(st.sampled_from(["css/app.css", "../app.py"]), hostile_text))
+        return draw(hostile_text)
+
+    path = ROUTE_PARAMETER.sub(
+        lambda match: quote(value(match.group(1), match.group(2)), safe=""), route.rule
+    )
+    query = draw(
+        st.lists(
+            st.tuples(st.sampled_from(QUERY_NAMES) | st.text(max_size=8), hostile_values),
+            max_size=4,
+        )
+    )
+    headers = draw(
+        st.lists(
+            st.tuples(st.sampled_from(HEADER_NAMES), hostile_text.map(without_line_breaks)),
+            max_size=4,
+        )
+    )
+    if draw(st.booleans()):
+        headers.append(("Accept", draw(st.sampled_from(["application/json", "text/html"]))))
+    body, content_type = b"", None
+    if method != "GET":
+        kind = draw(st.sampled_from(["json", "form", "bytes", "none"]))
+        if kind == "json":
+            body, content_type = draw(hostile_json).encode(), "application/json"
+        elif kind == "form":
+            fields = draw(st.lists(st.tuples(st.text(max_size=20), hostile_values), max_size=6))
+            body = urlencode(fields).encode()
+            content_type = "application/x-www-form-urlencoded"
+        elif kind == "bytes":
+            body = draw(st.binary(max_size=300))
+            content_type = draw(
+                st.sampled_from(["application/json", "multipart/form-data", "text/plain"])
+            )
+    return HostileRequest(
+        draw(st.sampled_from([person_for(route.endpoint)] * 3 + list(IDENTITIES))),
+        good_token,
+        method,
+        path,
+        query,
+        headers,
+        body,
+        content_type,
+    )
+
+
+def with_token(request: HostileRequest, token: str) -> HostileRequest:
+    """The request carrying a valid CSRF token, where the app looks for one."""
+    if not request.good_token:
+        return request
+    headers = [*request.headers, ("X-CSRFToken", token)]
+    body = request.body
+    if request.content_type == "application/x-www-form-urlencoded":
+        body = (body + b"&" if body else b"") + urlencode({"csrf_token": token}).encode()
+    return replace(request, headers=headers, body=body)
+
+
+def known_values(ids: dict[str, int], tokens: dict[str, str]) -> dict[str, list[str]]:
+    known = {name: [str(value)] for name, value in ids.items()}
+    known.update({name: [value] for name, value in tokens.items()})
+    known["instrument_id"] = sorted(instruments())
+    known["filename"] = ["css/app.css", "js/outbox.js"]
+    return known
+
+
+NEW_PATIENT = "/clinic/patients/new"
+
+
+@pytest.fixture
+def people(app, db, phone, clinician_client, admin_client, patient):  # noqa: ANN001, ANN201
+    """The four identities, each with a CSRF token of its own session."""
+    appointment = book_appointment(db, patient, "follow_up", timedelta(days=2))
+    db.session.commit()
+    assert phone.check_in(headache=1).status_code == 303
+    nobody = app.test_client()
+    clients = {
+        "nobody": (nobody, csrf_from(nobody.get("/clinic/login").text)),
+        "phone": (phone.client, csrf_from(phone.client.get("/check-in").text)),
+        "clinician": (
+            clinician_client,
+            csrf_from(clinician_client.get("/clinic/patients/new").text),
+        ),
+        "admin": (admin_client, csrf_from(admin_client.get("/clinic/admin/clinicians").text)),
+    }
+    check_in = db.session.scalar(select(CheckIn.id))
+    ids = {"patient_id": patient.id, "appointment_id": appointment.id, "check_in_id": check_in}
+    return clients, known_values(ids, {"token": enrollment_token(db, patient)})
+
+
+def test_every_route_never_fails_on_hostile_input(app, people) -> None:  # noqa: ANN001
+    clients, known = people
+    routes = routes_of(app)
+    app.config["RATELIMIT_ENABLED"] = False
+
+    @examples(600)
+    @given(request=hostile_requests(routes, known))
+    def run(request: HostileRequest) -> None:
+        client, token = clients[request.identity]
+        request = with_token(request, token)
+        # A test client's environ holds text as a server decodes bytes: Latin-1.
+        headers = [(k, v.encode().decode("latin-1")) for k, v in request.headers]
+        kwargs: dict[str, Any] = {"headers": headers}
+        if request.body or request.content_type:
+            kwargs.update(data=request.body, content_type=request.content_type)
+        send(client, request.method, request.target(), **kwargs)
+
+    run()
+
+
+# The same against the real server: one server for the module, people signed in over HTTP.
+
+
+@dataclass
+class HostileWorld:
+    served: Served
+    cookies: dict[str, str]
+    tokens: dict[str, str]
+    routes: list[Route]
+    known: dict[str, list[str]]
+
+
+@pytest.fixture(scope="module")
+def hostile_world(databases, tmp_path_factory) -> Iterator[HostileWorld]:  # noqa: ANN001
+    from aftercare.clinic import twofactor
+    from tests.conftest import add_clinician, add_patient, make_app
+
+    folder = tmp_path_factory.mktemp("hostile")
+    url = databases.migrated(folder)
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("AFTERCARE_DATA_DIR", str(folder / "data"))
+        env.setenv("AFTERCARE_SECRET_KEY", "test-secret-key")
+        app = make_app(folder, url)
+        with app.app_context():
+            clinic = Clinic(name="Riverside", timezone="America/New_York", phone="555-0100")
+            _db.session.add(clinic)
+            _db.session.commit()
+            clinician = add_clinician(_db, clinic, "nurse@riverside.test")
+            admin = add_clinician(_db, clinic, "admin@riverside.test", role="admin")
+            secret = twofactor.new_secret()
+            code = pyotp.TOTP(secret).at(datetime.now(UTC) - timedelta(seconds=30))
+            twofactor.enable(admin, secret, code)
+            _db.session.commit()
+            patient = add_patient(_db, clinic, "Alex")
+            appointment = book_appointment(_db, patient, "follow_up", timedelta(days=2))
+            enrollment = enrollment_token(_db, patient)
+            spare = enrollment_token(_db, add_patient(_db, clinic, "Blair"))
+            emails = (clinician.email, admin.email)
+            ids = {"patient_id": patient.id, "appointment_id": appointment.id}
+            known = known_values(ids, {"token": spare})
+            _db.session.remove()
+            _db.engine.dispose()
+        with serve_waitress(url, folder, folder / "waitress.log") as served:
+            sessions = {
+                "nobody": requests.Session(),
+                "phone": linked_phone(served, enrollment),
+                "clinician": signed_in(served, emails[0]),
+                "admin": signed_in(served, emails[1], secret),
+            }
+            pages = {"nobody": "/clinic/login", "phone": "/check-in"}
+            pages |= {"clinician": "/clinic/patients/new", "admin": "/clinic/admin/clinicians"}
+            tokens = {who: page_token(s, served.url + pages[who]) for who, s in sessions.items()}
+            cookies = {
+                who: "; ".join(f"{c.name}={c.value}" for c in s.cookies)
+                for who, s in sessions.items()
+            }
+            yield HostileWorld(served, cookies, tokens, routes_of(app), known)
+    databases.drop(url)
+
+
+def test_every_route_never_fails_on_hostile_input_over_http(hostile_world) -> None:  # noqa: ANN001
+    world = hostile_world
+    answered: list[tuple[int, str, str]] = []
+
+    @examples(200)
+    @given(request=hostile_requests(world.routes, world.known))
+    def run(request: HostileRequest) -> None:
+        request = with_token(request, world.tokens[request.identity])
+        headers = list(request.headers)
+        if world.cookies[request.identity]:
+            headers.append(("Cookie", world.cookies[request.identity]))
+        if request.content_type:
+            headers.append(("Content-Type", request.content_type))
+        sent = http_request(request.method, request.target(), headers, request.body)
+        REQUESTS["count"] += 1
+        status = raw_request(world.served, sent).status
+        answered.append((status, request.method, request.target()[:200]))
+        assert status < 500, (status, request)
+
+    run()
+    # The server answered on its own terms, not only with 400s for unreadable requests.
+    assert len({status for status, *_ in answered}) > 3, answered[:20]
+
+
+# Every query parameter the app reads, on every page, with the values most likely to break it:
+# not drawn at random but swept, so that none is missed.
+
+# Far dates, a number past every integer column, and text no keyboard types.
+EXTREMES = ["9999-12-31", "0001-01-01", str(10**30), "\x00\u202e" + "a" * 3000]
+
+
+ID_SWEEP = [*(str(n) for n in EXTREME_IDS), *ODD_NUMBERS, "2147483647"]
+
+
+def swept_requests(
+    routes: list[Route], known: dict[str, list[str]]
+) -> Iterator[tuple[str, str, str]]:
+    """(person, method, URL): each id of each route set to each extreme value in turn, with
+    the route's other ids real; then each query parameter of each page set to each extreme."""
+
+    def path_with(route: Route, name: str, value: str) -> str:
+        def fill(match: re.Match) -> str:
+            given = value if match.group(2) == name else known.get(match.group(2), ["1"])[0]
+            return quote(given, safe="")
+
+        return ROUTE_PARAMETER.sub(fill, route.rule)
+
+    for route in routes:
+        person = person_for(route.endpoint)
+        ids = [m.group(2) for m in ROUTE_PARAMETER.finditer(route.rule) if m.group(1) == "int"]
+        for name in ids:
+            for method in route.methods:
+                for value in ID_SWEEP:
+                    yield person, method, path_with(route, name, value)
+        if "GET" not in route.methods:
+            continue
+        for name in READ_QUERY_NAMES:
+            for value in EXTREMES:
+                yield person, "GET", f"{path_with(route, '', '')}?{urlencode({name: value})}"
+
+
+def test_every_id_and_query_parameter_never_fails(app, people) -> None:  # noqa: ANN001
+    clients, known = people
+    for person, method, url in swept_requests(routes_of(app), known):
+        client, token = clients[person]
+        # With the person's CSRF token, so that writes reach the view and its id.
+        send(client, method, url, headers={"X-CSRFToken": token})
+
+
+def test_every_id_never_fails_over_http(hostile_world) -> None:  # noqa: ANN001
+    world = hostile_world
+    answered = {}
+    for person, method, url in swept_requests(world.routes, world.known):
+        if "?" in url:
+            continue  # the query parameters: through the test client above
+        headers = [("Cookie", world.cookies[person]), ("X-CSRFToken", world.tokens[person])]
+        REQUESTS["count"] += 1
+        answered[(person, method, url[:120])] = raw_request(
+            world.served, http_request(method, url, headers)
+        ).status
+    assert [case for case, status in answered.items() if status >= 500] == []
+    assert 404 in answered.values()

@@ -3,7 +3,7 @@ audit trail."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
@@ -12,8 +12,10 @@ from sqlalchemy import delete, select
 
 from .. import audit
 from ..extensions import db
+from ..links import external_url_for
 from ..models import AuditEvent, Clinician, Patient, utcnow
 from ..patient.enrollment import hash_token, new_token
+from ..requests import query_number
 from . import sessions, twofactor
 from .access import get_patient_for_clinician
 from .auth import admin_required
@@ -58,7 +60,7 @@ def _set_password_link(clinician: Clinician) -> str:
     token = new_token()
     clinician.invite_token_hash = hash_token(token)
     clinician.invite_expires_at = utcnow() + timedelta(days=INVITE_DAYS)
-    return url_for("clinic_auth.accept_invite", token=token, _external=True)
+    return external_url_for("clinic_auth.accept_invite", token=token)
 
 
 @bp.route("/clinicians", methods=["GET", "POST"])
@@ -156,10 +158,14 @@ def reset_password(clinician_id: int) -> ResponseReturnValue:
 
 
 def _day(name: str) -> datetime | None:
-    try:
-        return datetime.strptime(request.args.get(name, ""), "%Y-%m-%d").replace(tzinfo=UTC)
-    except ValueError:
+    """A date from the query string, as the filter's date field sends it; 400 if it is not."""
+    raw = request.args.get(name, "").strip()
+    if not raw:
         return None
+    try:
+        return datetime.strptime(raw, "%Y-%m-%d").replace(tzinfo=UTC)
+    except ValueError:
+        abort(400, f"'{name}' must be a date like 2026-11-27.")
 
 
 @bp.get("/audit")
@@ -168,17 +174,18 @@ def audit_trail() -> ResponseReturnValue:
     """Who viewed or changed what, newest first; filter by patient, person, action, dates."""
     query = select(AuditEvent).where(AuditEvent.clinic_id == current_user.clinic_id)
     filters = {key: request.args.get(key, "").strip() for key in ("patient", "actor", "action")}
-    if filters["patient"].isdigit():
-        query = query.where(AuditEvent.patient_id == int(filters["patient"]))
+    if (patient_id := query_number("patient")) is not None:
+        query = query.where(AuditEvent.patient_id == patient_id)
     if filters["actor"]:
         query = query.where(AuditEvent.actor == filters["actor"][:64])
     if filters["action"]:
         query = query.where(AuditEvent.action.startswith(filters["action"][:64], autoescape=True))
     if since := _day("since"):
         query = query.where(AuditEvent.at >= since)
-    if until := _day("until"):
+    # The last day there is (9999-12-31) has no day after it: it sets no end.
+    if (until := _day("until")) and until.date() < date.max:
         query = query.where(AuditEvent.at < until + timedelta(days=1))
-    page = max(1, request.args.get("page", 1, type=int) or 1)
+    page = query_number("page", 1)
     events = db.session.scalars(
         query.order_by(AuditEvent.id.desc()).offset((page - 1) * AUDIT_PAGE).limit(AUDIT_PAGE + 1)
     ).all()

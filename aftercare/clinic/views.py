@@ -28,6 +28,7 @@ from ..care.reminder_plans import APPOINTMENT_KINDS
 from ..care.symptoms import SYMPTOMS_BY_CODE
 from ..care.triage import Level
 from ..extensions import db
+from ..links import external_url_for
 from ..models import (
     Alert,
     Appointment,
@@ -253,12 +254,6 @@ def infusion_create(patient_id: int) -> ResponseReturnValue:
     return redirect(url_for("clinic.patient_detail", patient_id=patient.id), code=303)
 
 
-def enrollment_url(token: str) -> str:
-    base = current_app.config["BASE_URL"]
-    path = url_for("patient.enroll", token=token)
-    return f"{base}{path}" if base else url_for("patient.enroll", token=token, _external=True)
-
-
 @bp.post("/patients/<int:patient_id>/enrollment-link")
 @login_required
 def enrollment_link(patient_id: int) -> ResponseReturnValue:
@@ -277,7 +272,7 @@ def enrollment_link(patient_id: int) -> ResponseReturnValue:
     link, token = create_link(patient, current_user.id, days=current_app.config["ENROLLMENT_DAYS"])
     audit.record("enrollment_link.create", clinic_id=patient.clinic_id, patient_id=patient.id)
     db.session.commit()
-    url = enrollment_url(token)
+    url = external_url_for("patient.enroll", token=token)
     # segno writes the SVG itself from the URL; nothing in it comes from user input as markup.
     qr_svg = Markup(  # noqa: S704
         segno.make(url, error="m").svg_inline(scale=6, border=2, title="Enrollment QR code")

@@ -19,6 +19,7 @@ from ..care.instructions import format_moment, timed_instructions
 from ..extensions import db
 from ..fields import Form
 from ..i18n import content_for, current_language
+from ..links import external_url_for
 from ..models import CompanionLink, utcnow
 from .enrollment import hash_token, new_token
 from .session import current_patient, patient_required
@@ -51,7 +52,7 @@ def manage() -> ResponseReturnValue:
         db.session.add(link)
         audit.record("companion.create", clinic_id=patient.clinic_id, patient_id=patient.id)
         db.session.commit()
-        url = url_for("companion.view", token=token, _external=True)
+        url = external_url_for("companion.view", token=token)
     links = db.session.scalars(
         select(CompanionLink)
         .where(CompanionLink.patient_id == patient.id)

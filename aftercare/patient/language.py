@@ -14,6 +14,7 @@ from ..extensions import csrf, db
 from ..fields import Form
 from ..i18n import LANGUAGE_COOKIE, LANGUAGES, browser_language
 from ..models import Patient
+from ..redirects import safe_redirect_target
 from ..reminders.planning import reword_pending
 from .session import PATIENT_BLUEPRINTS, load_device
 
@@ -33,13 +34,6 @@ class LanguageForm(Form):
 
     language = HiddenField(validators=[InputRequired(), AnyOf(list(LANGUAGES))])
     next = HiddenField()
-
-
-def _safe_next(target: str | None) -> str:
-    """Back to the page the switch was on: a path on this site, never another site."""
-    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
-        return "/"
-    return target
 
 
 def note_language(patient: Patient, *, chosen: str | None = None) -> None:
@@ -81,7 +75,8 @@ def switch() -> ResponseReturnValue:
         if form.csrf_token.errors:
             raise CSRFError(form.csrf_token.errors[0])
         abort(400)
-    response = redirect(_safe_next(form.next.data), code=303)
+    # Back to the page the switch was on: a path on this site, never another site.
+    response = redirect(safe_redirect_target(form.next.data, default="/"), code=303)
     language = form.language.data
     device = load_device()
     if device is not None:

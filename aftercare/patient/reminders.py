@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from .. import audit
 from ..care.reminder_plans import APPOINTMENT_KINDS, SEDATING_KINDS
 from ..extensions import db
+from ..links import external_url_for
 from ..models import Appointment, utcnow
 from ..reminders.endpoints import EndpointUnresolved
 from ..reminders.push import (
@@ -107,6 +108,7 @@ def appointment_calendar(appointment: Appointment, clinic_name: str) -> bytes:
     event.add("dtend", appointment.starts_at + timedelta(minutes=appointment.duration_minutes))
     kind = _(APPOINTMENT_KINDS[appointment.kind])
     event.add("summary", f"{kind}, {clinic_name}")
+    event.add("url", external_url_for("patient.today"))
     if appointment.kind in SEDATING_KINDS:
         event.add("description", _("Arrange for someone to take you home afterwards."))
     alarm = Alarm()

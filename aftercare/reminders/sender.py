@@ -25,6 +25,7 @@ from flask import current_app
 from sqlalchemy import Row, and_, insert, or_, select, update
 
 from ..extensions import db
+from ..links import external_url
 from ..models import Delivery, Device, PushSubscription, Reminder, utcnow
 from .webpush import PushMessage, PushResult, WebPushSender
 
@@ -123,7 +124,8 @@ def _payload(reminder: Row) -> bytes:
         {
             "title": reminder.title,
             "body": reminder.body,
-            "url": reminder.url,
+            # Absolute from AFTERCARE_BASE_URL when set; the service worker opens only its own.
+            "url": external_url(reminder.url),
             "tag": f"reminder-{reminder.id}",
         },
         separators=(",", ":"),

@@ -232,7 +232,9 @@ def test_the_audit_trail_can_be_filtered_by_patient(
     assert page.status_code == 200
     rows = re.findall(r"<td>patient\.view</td>", page.text)
     assert len(rows) == 1
-    assert admin_client.get("/clinic/admin/audit?since=garbage&page=-3").status_code == 200
+    # A filter that is not a date or a page number is refused in words, not ignored.
+    assert admin_client.get("/clinic/admin/audit?since=garbage").status_code == 400
+    assert admin_client.get("/clinic/admin/audit?page=-3").status_code == 400
 
 
 def test_clinician_sign_in_with_two_factor_via_the_fixture(app, admin):
