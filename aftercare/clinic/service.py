@@ -14,8 +14,8 @@ from datetime import datetime
 from .. import audit
 from ..extensions import db
 from ..models import Appointment, Infusion, Patient, utcnow
-from ..questionnaires.schedule import plan_questionnaire_reminders
-from ..reminders.planning import plan_appointment, plan_infusion
+from ..questionnaires.schedule import course_of
+from ..reminders.planning import plan_appointment, plan_infusion, plan_questionnaires
 
 
 def record_infusion(
@@ -33,7 +33,7 @@ def record_infusion(
     patient.note_infusion(ended_at)
     db.session.flush()
     plan_infusion(infusion, patient.clinic)
-    plan_questionnaire_reminders(patient)
+    plan_questionnaires(patient, course_of(patient))
     audit.record(
         "infusion.create",
         clinic_id=patient.clinic_id,
@@ -91,7 +91,7 @@ def _replan(appointment: Appointment, action: str) -> None:
     """Replan the appointment's reminders and the patient's questionnaire reminders (a booster
     brings its own questionnaires), audit the change, and commit."""
     plan_appointment(appointment)  # a cancelled appointment's unsent reminders are cancelled
-    plan_questionnaire_reminders(appointment.patient)
+    plan_questionnaires(appointment.patient, course_of(appointment.patient))
     audit.record(
         action,
         clinic_id=appointment.clinic_id,

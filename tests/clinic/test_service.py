@@ -15,7 +15,8 @@ from sqlalchemy import select
 
 from aftercare.clinic import service
 from aftercare.models import Appointment, AuditEvent, Infusion, Reminder, utcnow
-from aftercare.questionnaires.schedule import plan_questionnaire_reminders
+from aftercare.questionnaires.schedule import course_of
+from aftercare.reminders.planning import plan_questionnaires
 from tests.clinic.http_browser import HttpBrowser
 from tests.clinic.test_appointments import book, future_day
 from tests.conftest import add_patient, book_appointment, csrf_from
@@ -37,7 +38,7 @@ def questionnaire_reminders(db, patient, state: str) -> list[Reminder]:  # noqa:
 
 def plan_questionnaires_now(db, patient) -> set[int]:  # noqa: ANN001
     """The patient's questionnaire reminders as planned before the change: their ids."""
-    plan_questionnaire_reminders(patient)
+    plan_questionnaires(patient, course_of(patient))
     db.session.commit()
     planned = {r.id for r in questionnaire_reminders(db, patient, "pending")}
     assert planned
@@ -270,7 +271,7 @@ def test_each_change_is_committed_by_the_service_itself(db, patient):
     assert {e.actor for e in db.session.scalars(select(AuditEvent))} == {"system"}
 
 
-@pytest.mark.parametrize("step", ["plan_appointment", "plan_questionnaire_reminders"])
+@pytest.mark.parametrize("step", ["plan_appointment", "plan_questionnaires"])
 def test_a_booking_whose_replanning_fails_leaves_nothing_behind(db, patient, monkeypatch, step):
     def broken(*args: object) -> None:
         raise RuntimeError("planning failed")
