@@ -11,8 +11,8 @@ from sqlalchemy import select
 from .extensions import db
 from .models import Clinic, Clinician, Infusion, Patient, utcnow
 from .patient.enrollment import create_link
-from .questionnaires.schedule import plan_questionnaire_reminders
-from .reminders.planning import plan_infusion
+from .questionnaires.schedule import course_of
+from .reminders.planning import plan_infusion, plan_questionnaires
 
 DEMO_CLINIC = "Demo Ketamine Clinic"
 DEMO_EMAIL = "demo@aftercare.test"
@@ -65,7 +65,7 @@ def create_demo(enrollment_days: int = 7) -> Demo:
     patient.note_infusion(ended)
     db.session.flush()
     plan_infusion(infusion, clinic)
-    plan_questionnaire_reminders(patient)
+    plan_questionnaires(patient, course_of(patient))
     _, token = create_link(patient, clinician.id, days=enrollment_days)
     db.session.commit()
     return Demo(DEMO_EMAIL, password, patient.id, token)

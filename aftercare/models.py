@@ -24,6 +24,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from .extensions import db
+from .reminders.states import ReminderState
 
 
 def utcnow() -> datetime:
@@ -428,9 +429,9 @@ class PushSubscription(db.Model):
 class Reminder(db.Model):
     """One push reminder, planned ahead; the scheduler only sends what these rows say is due.
 
-    States: pending (waiting to be due, or for a retry), sending (claimed by a sender until
-    lease_until), delivered, failed, expired (fell due while it could no longer help),
-    cancelled.
+    Its state is a ReminderState (reminders/states.py): pending (waiting to be due, or for a
+    retry), sending (claimed by a sender until lease_until), delivered, failed, expired (fell due
+    while it could no longer help), cancelled.
     """
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -450,7 +451,7 @@ class Reminder(db.Model):
     url: Mapped[str] = mapped_column(String(200), default="/today")
     due_at: Mapped[datetime] = mapped_column(UTCDateTime)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    state: Mapped[str] = mapped_column(String(16), default="pending")
+    state: Mapped[str] = mapped_column(String(16), default=ReminderState.PENDING.value)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime)
     lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     claimed_by: Mapped[str] = mapped_column(String(64), default="")
@@ -484,7 +485,8 @@ class Delivery(db.Model):
     attempt: Mapped[int] = mapped_column(default=1)
     sent_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     status_code: Mapped[int | None]
-    # delivered, retry (temporary failure), gone (subscription removed), failed (permanent)
+    # A PushOutcome (reminders/states.py): delivered, retry (temporary failure), gone
+    # (subscription removed), failed (permanent).
     outcome: Mapped[str] = mapped_column(String(16))
     error: Mapped[str] = mapped_column(String(300), default="")
     duration_ms: Mapped[int] = mapped_column(default=0)

@@ -84,6 +84,22 @@ def occurrences(
     return sorted(found, key=lambda o: (o.due_at, o.instrument_id))
 
 
+@dataclass(frozen=True)
+class Course:
+    """One patient's questionnaire course: what its occurrences are counted from, and how."""
+
+    schedule: QuestionnaireSchedule
+    tz: ZoneInfo  # the clinic's
+    start: datetime | None  # the end of the first infusion; there is no course before one
+    boosters: tuple[datetime, ...] = ()  # the start of each booster booked and not cancelled
+
+    def occurrences(self, until: datetime) -> list[Occurrence]:
+        """Every occurrence from the course's start up to `until`, in time order."""
+        if self.start is None:
+            return []
+        return occurrences(self.schedule, self.start, self.boosters, until, self.tz)
+
+
 def due_now(
     found: Sequence[Occurrence], responses: Mapping[str, Sequence[datetime]], now: datetime
 ) -> list[Occurrence]:

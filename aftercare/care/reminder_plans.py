@@ -1,4 +1,5 @@
-"""Which push reminders an appointment or an infusion gets, and when: pure, no Flask.
+"""Which push reminders an appointment, an infusion or a questionnaire course gets, and when:
+pure, no Flask. reminders/planning.py writes them as rows.
 
 Times go in and out as aware UTC datetimes; the clinic's zone is used only to place clock
 times (7 PM the evening of the infusion) and to word the message ("tomorrow at 3:00 PM").
@@ -13,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 from babel.dates import format_datetime, format_time
 
+from .questionnaire_schedule import Course
 from .translation import N_, P_, Translate, fill, in_context, untranslated
 
 APPOINTMENT_KINDS: dict[str, str] = {
@@ -30,6 +32,11 @@ EVENING_AFTER_END = timedelta(hours=2)
 LATEST_EVENING = time(22, 0)
 # A morning prompt nobody received by midday is no longer "this morning".
 MORNING_USEFUL_FOR = timedelta(hours=5)
+# Questionnaire reminders are kinds of their own, one per instrument: questionnaire_pcl5, ...
+QUESTIONNAIRE_KIND = "questionnaire_"
+# How far ahead questionnaire reminders are planned. They are planned again whenever the course
+# changes (an infusion recorded, a booster booked, changed or cancelled).
+QUESTIONNAIRE_PLAN_AHEAD = timedelta(weeks=8)
 
 
 @dataclass(frozen=True)
@@ -191,3 +198,41 @@ def infusion_prompts(
             ),
         )
     return [p for p in plans if p.due_at > now]
+
+
+def questionnaire_prompts(
+    course: Course, words: Mapping[str, str], now: datetime
+) -> list[PlannedReminder]:
+    """One reminder per questionnaire occurrence still ahead, up to eight weeks from `now`.
+
+    A booster occurrence inside an open regular one of the same questionnaire is one
+    questionnaire to answer, so it gets one reminder. Each expires when its occurrence closes.
+    """
+    found = course.occurrences(now + QUESTIONNAIRE_PLAN_AHEAD)
+    plans: list[PlannedReminder] = []
+    planned: set[tuple[str, datetime]] = set()
+    for occurrence in found:
+        if occurrence.due_at <= now:
+            continue
+        inside_regular = any(
+            o.instrument_id == occurrence.instrument_id
+            and o.reason == "regular"
+            and o.due_at <= occurrence.due_at < o.closes_at
+            for o in found
+        )
+        key = (occurrence.instrument_id, occurrence.due_at)
+        if key in planned or (occurrence.reason == "booster" and inside_regular):
+            continue
+        planned.add(key)
+        plans.append(
+            PlannedReminder(
+                kind=f"{QUESTIONNAIRE_KIND}{occurrence.instrument_id}",
+                due_at=occurrence.due_at,
+                expires_at=occurrence.closes_at,
+                title=words["questionnaire_title"],
+                body=words["questionnaire_body"],
+                url=f"/questionnaires/{occurrence.instrument_id}",
+                urgency="normal",
+            )
+        )
+    return plans

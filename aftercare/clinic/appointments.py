@@ -6,14 +6,11 @@ from flask import Blueprint, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 
-from .. import audit
-from ..extensions import db
-from ..models import Appointment, utcnow
-from ..questionnaires.schedule import plan_questionnaire_reminders
-from ..reminders.planning import plan_appointment
+from ..models import utcnow
 from .access import current_clinic, get_appointment_for_clinician, get_patient_for_clinician
 from .forms import AppointmentForm, RevokeForm
-from .views import render_patient
+from .patient_page import render_patient
+from .service import book_appointment, cancel_appointment, change_appointment
 
 bp = Blueprint("appointments", __name__, url_prefix="/clinic")
 
@@ -26,25 +23,13 @@ def create(patient_id: int) -> ResponseReturnValue:
     starts_at = form.starts_at(current_clinic().tz, utcnow()) if form.validate_on_submit() else None
     if starts_at is None:
         return render_patient(patient, appointment_form=form, status=422)
-    appointment = Appointment(
-        clinic_id=patient.clinic_id,
-        patient_id=patient.id,
+    book_appointment(
+        patient,
         kind=form.kind.data,
         starts_at=starts_at,
         duration_minutes=form.duration_minutes.data,
         created_by_id=current_user.id,
     )
-    db.session.add(appointment)
-    db.session.flush()
-    plan_appointment(appointment)
-    plan_questionnaire_reminders(patient)
-    audit.record(
-        "appointment.create",
-        clinic_id=patient.clinic_id,
-        patient_id=patient.id,
-        detail={"appointment_id": appointment.id},
-    )
-    db.session.commit()
     flash("Appointment booked. The patient will get reminders before it.")
     return redirect(url_for("clinic.patient_detail", patient_id=patient.id), code=303)
 
@@ -65,19 +50,12 @@ def edit(appointment_id: int) -> ResponseReturnValue:
         form.starts.data = local.time()
         form.duration_minutes.data = appointment.duration_minutes
     elif form.validate() and (starts_at := form.starts_at(tz, utcnow())) is not None:
-        appointment.kind = form.kind.data
-        appointment.starts_at = starts_at
-        appointment.duration_minutes = form.duration_minutes.data
-        appointment.updated_at = utcnow()
-        plan_appointment(appointment)
-        plan_questionnaire_reminders(appointment.patient)
-        audit.record(
-            "appointment.update",
-            clinic_id=appointment.clinic_id,
-            patient_id=appointment.patient_id,
-            detail={"appointment_id": appointment.id},
+        change_appointment(
+            appointment,
+            kind=form.kind.data,
+            starts_at=starts_at,
+            duration_minutes=form.duration_minutes.data,
         )
-        db.session.commit()
         flash("Appointment changed. Its reminders now follow the new time.")
         return redirect(url_for("clinic.patient_detail", patient_id=appointment.patient_id), 303)
     status = 422 if form.errors else 200
@@ -90,16 +68,6 @@ def edit(appointment_id: int) -> ResponseReturnValue:
 @login_required
 def cancel(appointment_id: int) -> ResponseReturnValue:
     appointment = get_appointment_for_clinician(appointment_id)
-    if RevokeForm().validate_on_submit() and not appointment.is_cancelled:
-        appointment.cancelled_at = utcnow()
-        plan_appointment(appointment)  # cancels the reminders not sent yet
-        plan_questionnaire_reminders(appointment.patient)
-        audit.record(
-            "appointment.cancel",
-            clinic_id=appointment.clinic_id,
-            patient_id=appointment.patient_id,
-            detail={"appointment_id": appointment.id},
-        )
-        db.session.commit()
+    if RevokeForm().validate_on_submit() and cancel_appointment(appointment):
         flash("Appointment cancelled, with its reminders.")
     return redirect(url_for("clinic.patient_detail", patient_id=appointment.patient_id), 303)

@@ -24,6 +24,7 @@ from ..models import (
     QuestionnaireResponse,
     Reminder,
 )
+from ..reminders.states import ReminderState
 
 PER_PAGE = 25
 CHECK_IN_PROMPTS = ("checkin_evening", "checkin_morning")
@@ -180,7 +181,7 @@ def missed_condition(now: datetime):  # noqa: ANN201 (an SQL expression)
     return and_(
         Reminder.kind.in_(CHECK_IN_PROMPTS),
         Reminder.expires_at <= now,
-        Reminder.state != "cancelled",
+        Reminder.state != ReminderState.CANCELLED,
         ~answered,
     )
 

@@ -20,52 +20,30 @@ from flask import (
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 from markupsafe import Markup
-from sqlalchemy import select
-from sqlalchemy.orm import joinedload, selectinload
 
 from .. import audit
-from ..care.reminder_plans import APPOINTMENT_KINDS
-from ..care.symptoms import SYMPTOMS_BY_CODE
-from ..care.triage import Level
 from ..extensions import db
 from ..links import external_url_for
-from ..models import (
-    Alert,
-    Appointment,
-    CheckIn,
-    Device,
-    Infusion,
-    Patient,
-    PushSubscription,
-    Reminder,
-    utcnow,
-)
+from ..models import Device, Patient, utcnow
 from ..patient.enrollment import create_link, linked_devices
-from ..questionnaires.schedule import missed_for, plan_questionnaire_reminders
-from ..questionnaires.service import history, instruments
-from ..reminders.planning import plan_infusion
 from ..reminders.push import remove_device_subscriptions
 from .access import current_clinic, get_alert_for_clinician, get_patient_for_clinician
 from .auth import admin_required
-from .charts import questionnaire_charts, side_effect_chart
 from .forms import (
     WORD_FIELDS,
     AcknowledgeForm,
-    AppointmentForm,
     InfusionForm,
     PatientForm,
     RevokeForm,
     SettingsForm,
 )
 from .patient_list import patient_page
+from .patient_page import render_patient
+from .queries import open_alerts
+from .service import record_infusion
 from .settings import english_shown, form_data, overrides_from
-from .timeline import timeline
 
 bp = Blueprint("clinic", __name__, url_prefix="/clinic")
-
-URGENT_LEVELS = (Level.EMERGENCY.value, Level.CRISIS.value)
-# The dashboard's order of open alerts: most urgent level first, then any other, newest first.
-ALERT_LEVELS = (Level.EMERGENCY.value, Level.CRISIS.value, Level.CALL_CLINIC.value)
 
 
 @bp.app_template_filter("local")
@@ -83,20 +61,12 @@ def local_time(moment: Any, fmt: str = "%a %d %b %Y, %H:%M") -> str:
 @login_required
 def dashboard() -> ResponseReturnValue:
     clinic = current_clinic()
-    # One level at a time, each read newest first from the index on (clinic_id,
-    # acknowledged_at, level, created_at): ordering by level in SQL would sort every open alert.
-    alerts: list[Alert] = []
-    for level in (*ALERT_LEVELS, None):
-        if len(alerts) == 50:
-            break
-        same_level = Alert.level == level if level else Alert.level.not_in(ALERT_LEVELS)
-        alerts += db.session.scalars(
-            select(Alert)
-            .where(Alert.clinic_id == clinic.id, Alert.acknowledged_at.is_(None), same_level)
-            .options(joinedload(Alert.patient))
-            .order_by(Alert.created_at.desc())
-            .limit(50 - len(alerts))
-        )
+    queue = open_alerts(
+        clinic.id,
+        utcnow(),
+        overdue_after=timedelta(minutes=current_app.config["ALERT_OVERDUE_MINUTES"]),
+    )
+    alerts = queue.alerts
     listing = patient_page(
         clinic.id,
         utcnow(),
@@ -104,15 +74,11 @@ def dashboard() -> ResponseReturnValue:
         sort=request.args.get("sort", "triage"),
         page=request.args.get("page", 1, type=int) or 1,
     )
-    now = utcnow()
-    overdue_after = timedelta(minutes=current_app.config["ALERT_OVERDUE_MINUTES"])
     page = render_template(
         "clinic/dashboard.html",
         alerts=alerts,
-        waiting={a.id: int((now - a.created_at).total_seconds() // 60) for a in alerts},
-        overdue={
-            a.id for a in alerts if a.level in URGENT_LEVELS and now - a.created_at > overdue_after
-        },
+        waiting=queue.waiting,
+        overdue=queue.overdue,
         listing=listing,
         sorts={
             "triage": "Most urgent",
@@ -148,75 +114,6 @@ def patient_new() -> ResponseReturnValue:
     return render_template("clinic/patient_new.html", form=form), (422 if form.errors else 200)
 
 
-def render_patient(
-    patient: Patient,
-    infusion_form: InfusionForm | None = None,
-    appointment_form: AppointmentForm | None = None,
-    status: int = 200,
-) -> ResponseReturnValue:
-    """The patient page; forms with errors are passed back in to show them."""
-    clinic = current_clinic()
-    check_ins = db.session.scalars(
-        select(CheckIn).where(CheckIn.patient_id == patient.id).order_by(CheckIn.received_at.desc())
-    ).all()
-    alerts = db.session.scalars(
-        select(Alert).where(Alert.patient_id == patient.id).order_by(Alert.created_at.desc())
-    ).all()
-    appointments = db.session.scalars(
-        select(Appointment)
-        .where(Appointment.patient_id == patient.id)
-        .order_by(Appointment.starts_at.desc())
-    ).all()
-    reminders = db.session.scalars(
-        select(Reminder)
-        .where(Reminder.patient_id == patient.id)
-        .options(selectinload(Reminder.deliveries))
-        .order_by(Reminder.due_at.desc())
-        .limit(50)
-    ).all()
-    subscriptions = db.session.scalars(
-        select(PushSubscription).where(PushSubscription.patient_id == patient.id)
-    ).all()
-    today = utcnow().astimezone(clinic.tz).date()
-    if infusion_form is None:
-        infusion_form = InfusionForm()
-        infusion_form.day.data = today
-    if appointment_form is None:
-        appointment_form = AppointmentForm()
-        appointment_form.day.data = today
-    chart, chart_rows = side_effect_chart(check_ins, patient.infusions, clinic.tz)
-    responses = history(patient)
-    score_charts = questionnaire_charts(responses, patient.infusions, instruments(), clinic.tz)
-    timeline_entries = timeline(
-        patient.infusions, check_ins, alerts, appointments, reminders, responses
-    )
-    page = render_template(
-        "clinic/patient.html",
-        chart=chart,
-        chart_rows=chart_rows,
-        timeline_entries=timeline_entries,
-        score_charts=score_charts,
-        missed_questionnaires=missed_for(patient),
-        patient=patient,
-        check_ins=check_ins,
-        alerts=alerts,
-        appointments=appointments,
-        reminders=reminders,
-        subscriptions=subscriptions,
-        kinds=APPOINTMENT_KINDS,
-        now=utcnow(),
-        infusion_form=infusion_form,
-        appointment_form=appointment_form,
-        button_form=RevokeForm(),
-        symptoms=SYMPTOMS_BY_CODE,
-    )
-    # Recorded once the page is made, and committed before it is shown: committing first would
-    # expire every record on the page, to be read again one by one while rendering.
-    audit.record("patient.view", clinic_id=clinic.id, patient_id=patient.id)
-    db.session.commit()
-    return page, status
-
-
 @bp.get("/patients/<int:patient_id>")
 @login_required
 def patient_detail(patient_id: int) -> ResponseReturnValue:
@@ -235,21 +132,7 @@ def infusion_create(patient_id: int) -> ResponseReturnValue:
     if ended > utcnow():
         form.ended.errors = ["Record the infusion once it has ended."]
         return render_patient(patient, infusion_form=form, status=422)
-    infusion = Infusion(
-        patient_id=patient.id, started_at=started, ended_at=ended, recorded_by_id=current_user.id
-    )
-    db.session.add(infusion)
-    patient.note_infusion(ended)
-    db.session.flush()
-    plan_infusion(infusion, current_clinic())
-    plan_questionnaire_reminders(patient)
-    audit.record(
-        "infusion.create",
-        clinic_id=patient.clinic_id,
-        patient_id=patient.id,
-        detail={"infusion_id": infusion.id},
-    )
-    db.session.commit()
+    record_infusion(patient, started, ended, recorded_by_id=current_user.id)
     flash("Infusion recorded. The patient's instructions now count from its end.")
     return redirect(url_for("clinic.patient_detail", patient_id=patient.id), code=303)
 

@@ -19,7 +19,7 @@ from ..extensions import db
 from ..models import Alert, Device, Patient, QuestionnaireResponse, utcnow
 from ..patient.checkins import infusion_before
 from ..patient.offline import store_once
-from .schedule import answered
+from ..reminders.planning import cancel_answered
 
 
 @cache
@@ -94,7 +94,7 @@ def save_response(
         )
         db.session.add(response)
         db.session.flush()
-        answered(patient, submission.instrument.id, received_at)
+        cancel_answered(patient, submission.instrument.id, received_at)
         for alert in result.alerts:
             db.session.add(
                 Alert(

@@ -1,4 +1,8 @@
-"""Keeping reminder rows in step with appointments and infusions."""
+"""Keeping reminder rows in step with appointments, infusions and questionnaire courses.
+
+The only code that writes reminder rows, apart from the sender settling what it sent. Which
+reminders each thing gets is decided in care/reminder_plans.py; this writes what it decides.
+"""
 
 from __future__ import annotations
 
@@ -7,17 +11,19 @@ from datetime import UTC, datetime
 from sqlalchemy import select, update
 
 from ..care.content import clinic_content
+from ..care.questionnaire_schedule import EARLY_GRACE, Course
 from ..care.reminder_plans import (
+    QUESTIONNAIRE_KIND,
     PlannedReminder,
     ReminderSettings,
     appointment_plan,
     infusion_prompts,
+    questionnaire_prompts,
 )
 from ..extensions import db
 from ..i18n import translator
 from ..models import Appointment, Clinic, Infusion, Patient, Reminder, utcnow
-
-QUESTIONNAIRE_KIND = "questionnaire_"
+from .states import ReminderState
 
 
 class Wording:
@@ -61,7 +67,7 @@ def _add(planned: list[PlannedReminder], clinic_id: int, patient_id: int, **link
                 due_at=plan.due_at,
                 expires_at=plan.expires_at,
                 next_attempt_at=plan.due_at,
-                state="pending",
+                state=ReminderState.PENDING,
                 **link,
             )
         )
@@ -72,8 +78,8 @@ def cancel_pending(**link: int) -> int:
     ((column, value),) = link.items()
     result = db.session.execute(
         update(Reminder)
-        .where(getattr(Reminder, column) == value, Reminder.state == "pending")
-        .values(state="cancelled", finished_at=utcnow())
+        .where(getattr(Reminder, column) == value, Reminder.state == ReminderState.PENDING)
+        .values(state=ReminderState.CANCELLED, finished_at=utcnow())
     )
     return result.rowcount or 0
 
@@ -97,16 +103,45 @@ def plan_infusion(infusion: Infusion, clinic: Clinic) -> None:
     _add(planned, clinic.id, infusion.patient_id, infusion_id=infusion.id)
 
 
-def questionnaire_words(patient: Patient) -> tuple[str, str]:
-    """The title and body of a questionnaire reminder, in the patient's language."""
-    words = Wording(patient.clinic, patient).words
-    return words["questionnaire_title"], words["questionnaire_body"]
+def plan_questionnaires(patient: Patient, course: Course, now: datetime | None = None) -> int:
+    """(Re)plan the patient's questionnaire reminders from their course: unsent ones are
+    cancelled, one is added per occurrence ahead. How many were added."""
+    now = now or utcnow()
+    db.session.execute(
+        update(Reminder)
+        .where(
+            Reminder.patient_id == patient.id,
+            Reminder.kind.startswith(QUESTIONNAIRE_KIND),
+            Reminder.state == ReminderState.PENDING,
+        )
+        .values(state=ReminderState.CANCELLED, finished_at=now)
+    )
+    planned = questionnaire_prompts(course, Wording(patient.clinic, patient).words, now)
+    _add(planned, patient.clinic_id, patient.id)
+    return len(planned)
+
+
+def cancel_answered(patient: Patient, instrument_id: str, at: datetime) -> None:
+    """An answer given early makes its own reminder pointless: it is not sent."""
+    db.session.execute(
+        update(Reminder)
+        .where(
+            Reminder.patient_id == patient.id,
+            Reminder.kind == f"{QUESTIONNAIRE_KIND}{instrument_id}",
+            Reminder.state == ReminderState.PENDING,
+            Reminder.due_at <= at + EARLY_GRACE,
+            Reminder.expires_at > at,
+        )
+        .values(state=ReminderState.CANCELLED, finished_at=at)
+    )
 
 
 def reword_pending(patient: Patient) -> int:
     """Put the patient's unsent reminders in their (new) language; times stay as planned."""
     pending = db.session.scalars(
-        select(Reminder).where(Reminder.patient_id == patient.id, Reminder.state == "pending")
+        select(Reminder).where(
+            Reminder.patient_id == patient.id, Reminder.state == ReminderState.PENDING
+        )
     ).all()
     if not pending:
         return 0

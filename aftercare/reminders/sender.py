@@ -20,6 +20,7 @@ from collections.abc import Iterator, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from flask import current_app
 from sqlalchemy import Row, and_, insert, or_, select, update
@@ -27,6 +28,7 @@ from sqlalchemy import Row, and_, insert, or_, select, update
 from ..extensions import db
 from ..links import external_url
 from ..models import Delivery, Device, PushSubscription, Reminder, utcnow
+from .states import FINISHED_OUTCOMES, PushOutcome, ReminderState
 from .webpush import PushMessage, PushResult, WebPushSender
 
 log = logging.getLogger(__name__)
@@ -37,7 +39,6 @@ FIRST_RETRY = timedelta(seconds=30)
 LONGEST_WAIT = timedelta(hours=1)
 # With no device to send to, look again now and then: the patient may turn reminders on.
 NO_DEVICE_WAIT = timedelta(minutes=15)
-FINISHED_OUTCOMES = ("delivered", "gone", "failed")
 
 
 @dataclass
@@ -61,8 +62,8 @@ def backoff(attempts: int) -> timedelta:
 
 def _due(now: datetime):  # noqa: ANN202 (an SQL expression)
     return or_(
-        and_(Reminder.state == "pending", Reminder.next_attempt_at <= now),
-        and_(Reminder.state == "sending", Reminder.lease_until < now),
+        and_(Reminder.state == ReminderState.PENDING, Reminder.next_attempt_at <= now),
+        and_(Reminder.state == ReminderState.SENDING, Reminder.lease_until < now),
     )
 
 
@@ -73,11 +74,11 @@ def expire_useless(now: datetime) -> int:
         .where(
             Reminder.expires_at <= now,
             or_(
-                Reminder.state == "pending",
-                and_(Reminder.state == "sending", Reminder.lease_until < now),
+                Reminder.state == ReminderState.PENDING,
+                and_(Reminder.state == ReminderState.SENDING, Reminder.lease_until < now),
             ),
         )
-        .values(state="expired", finished_at=now, lease_until=None)
+        .values(state=ReminderState.EXPIRED, finished_at=now, lease_until=None)
     )
     db.session.commit()
     return result.rowcount or 0
@@ -105,7 +106,7 @@ def claim_due(now: datetime, limit: int, lease: timedelta, worker: str = WORKER)
         # The due condition again: a row claimed by another sender in between is not taken.
         .where(picked, _due(now))
         .values(
-            state="sending",
+            state=ReminderState.SENDING,
             lease_until=now + lease,
             claimed_by=worker,
             claims=Reminder.claims + 1,
@@ -144,13 +145,26 @@ def _finished(reminder_ids: Sequence[int]) -> tuple[set[tuple[int, int]], set[in
     for reminder_id, subscription_id, outcome in rows:
         if subscription_id is not None:
             pairs.add((reminder_id, subscription_id))
-        if outcome == "delivered":
+        if outcome == PushOutcome.DELIVERED:
             delivered.add(reminder_id)
     return pairs, delivered
 
 
-@dataclass
-class _Settled:
+class ClaimedReminder(Protocol):
+    """What settling reads of a claimed reminder (a row of `_prepare_batch`'s query)."""
+
+    @property
+    def attempts(self) -> int: ...
+    @property
+    def due_at(self) -> datetime: ...
+    @property
+    def expires_at(self) -> datetime: ...
+    @property
+    def delivered_at(self) -> datetime | None: ...
+
+
+@dataclass(frozen=True)
+class Settled:
     """A reminder's new state after this pass's pushes, before it is written."""
 
     values: dict[str, object]
@@ -188,7 +202,7 @@ def _prepare_batch(ids: list[int], now: datetime, worker: str) -> _Batch:
             Reminder.id.in_(ids),
             # Still this pass's: a pass that was stalled past its lease sends nothing that a
             # newer pass has claimed since.
-            Reminder.state == "sending",
+            Reminder.state == ReminderState.SENDING,
             Reminder.claimed_by == worker,
         )
     ).all()
@@ -242,7 +256,11 @@ def _prepare_batch(ids: list[int], now: datetime, worker: str) -> _Batch:
 
 
 def _finish_batch(
-    batch: _Batch, results: list[PushResult], worker: str, summary: PassSummary
+    batch: _Batch,
+    results: list[PushResult],
+    worker: str,
+    summary: PassSummary,
+    retry_for: timedelta,
 ) -> None:
     now = batch.moment
     summary.pushes += len(results)
@@ -251,12 +269,13 @@ def _finish_batch(
     for (reminder, _), result in zip(batch.jobs, results, strict=True):
         by_reminder[reminder.id].append(result)
     settled = {
-        reminder.id: _settle(
+        reminder.id: settle(
             reminder,
             by_reminder.get(reminder.id, []),
             delivered_before=reminder.id in batch.delivered_before,
             has_devices=bool(batch.subscriptions[reminder.patient_id]),
             now=now,
+            retry_for=retry_for,
         )
         for reminder in batch.reminders
     }
@@ -297,9 +316,9 @@ def _record(jobs: list[tuple[Row, Row]], results: list[PushResult], now: datetim
                 "duration_ms": result.duration_ms,
             }
         )
-        if outcome == "delivered":
+        if outcome == PushOutcome.DELIVERED:
             succeeded.append(subscription.id)
-        elif outcome == "gone":
+        elif outcome == PushOutcome.GONE:
             switch_off[f"The push service answered {result.status}: gone."].append(subscription.id)
         elif result.refused:
             switch_off[result.error[:200]].append(subscription.id)
@@ -321,26 +340,29 @@ def _record(jobs: list[tuple[Row, Row]], results: list[PushResult], now: datetim
             )
 
 
-def _settle(
-    reminder: Row,
-    results: list[PushResult],
+def settle(
+    reminder: ClaimedReminder,
+    results: Sequence[PushResult],
     *,
     delivered_before: bool,
     has_devices: bool,
     now: datetime,
-) -> _Settled:
-    """The reminder's new state after this pass's pushes."""
+    retry_for: timedelta,
+) -> Settled:
+    """The reminder's new state after this pass's pushes (`results`, one per phone).
+
+    It is retried (back to pending, with backoff and Retry-After) while a push may still get
+    through, but never past `retry_for` after it fell due nor past its expiry (the
+    appointment). A reminder that reached any phone, in this pass or before, is delivered.
+    """
     attempts = reminder.attempts + 1
     values: dict[str, object] = {"lease_until": None}
-    delivered = delivered_before or any(r.outcome == "delivered" for r in results)
+    delivered = delivered_before or any(r.outcome == PushOutcome.DELIVERED for r in results)
     delivered_at = reminder.delivered_at
     if delivered and not delivered_at:
         delivered_at = values["delivered_at"] = now
-    retry = [r for r in results if r.outcome == "retry"]
-    deadline = min(
-        reminder.expires_at,
-        reminder.due_at + timedelta(hours=current_app.config["PUSH_RETRY_HOURS"]),
-    )
+    retry = [r for r in results if r.outcome == PushOutcome.RETRY]
+    deadline = min(reminder.expires_at, reminder.due_at + retry_for)
     errors = [r.error for r in results if r.error]
     if not has_devices and not delivered:
         values["last_error"] = "No device has reminders turned on."
@@ -350,21 +372,21 @@ def _settle(
         wait = max(backoff(attempts), timedelta(seconds=max(r.retry_after or 0 for r in retry)))
         until = now + wait
     else:
-        values["state"] = "delivered" if delivered else "failed"
+        values["state"] = ReminderState.DELIVERED if delivered else ReminderState.FAILED
         values["finished_at"] = now
         values["last_error"] = "" if delivered else (errors[0] if errors else "")
-        return _Settled(values, delivered, retrying=False)
+        return Settled(values, delivered, retrying=False)
     # Try again at `until`, unless that is past the deadline: then it is over.
     if until < deadline:
-        values["state"] = "pending"
+        values["state"] = ReminderState.PENDING
         values["next_attempt_at"] = until
-        return _Settled(values, delivered, retrying=True)
-    values["state"] = "delivered" if delivered_at else "failed"
+        return Settled(values, delivered, retrying=True)
+    values["state"] = ReminderState.DELIVERED if delivered_at else ReminderState.FAILED
     values["finished_at"] = now
-    return _Settled(values, bool(delivered_at), retrying=False)
+    return Settled(values, bool(delivered_at), retrying=False)
 
 
-def _write_settled(settled: dict[int, _Settled], worker: str) -> list[int]:
+def _write_settled(settled: dict[int, Settled], worker: str) -> list[int]:
     """Write each reminder's new state if this sender still owns it; the ids written."""
     # Most reminders of a fan-out end the same way: one UPDATE per distinct outcome.
     groups: dict[tuple[tuple[str, object], ...], list[int]] = defaultdict(list)
@@ -377,7 +399,7 @@ def _write_settled(settled: dict[int, _Settled], worker: str) -> list[int]:
                 update(Reminder)
                 .where(
                     Reminder.id.in_(chunk),
-                    Reminder.state == "sending",
+                    Reminder.state == ReminderState.SENDING,
                     Reminder.claimed_by == worker,
                 )
                 .values(attempts=Reminder.attempts + 1, **dict(values))
@@ -416,6 +438,7 @@ def send_due_reminders(
     sender = sender or make_sender(current_app)
     worker = worker or next_pass_worker()
     lease = timedelta(seconds=config["PUSH_LEASE_SECONDS"])
+    retry_for = timedelta(hours=config["PUSH_RETRY_HOURS"])
     started = time.monotonic()
     stop_claiming = started + lease.total_seconds() / 2
     stop_waiting = started + lease.total_seconds() * 3 / 4
@@ -457,7 +480,7 @@ def send_due_reminders(
                 batch = out.pop(done)
                 results = _results_of(done, len(batch.messages))
                 if results is not None:
-                    _finish_batch(batch, results, worker, summary)
+                    _finish_batch(batch, results, worker, summary, retry_for)
     finally:
         sender.close()  # the connections were kept open from one batch to the next
     if summary.claimed:

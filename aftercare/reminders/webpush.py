@@ -27,6 +27,7 @@ from py_vapid import Vapid02
 from pywebpush import WebPusher
 
 from .endpoints import CheckedResolver, EndpointRefused, EndpointRules, ResolverFactory
+from .states import PushOutcome
 
 log = logging.getLogger(__name__)
 
@@ -64,17 +65,17 @@ class PushResult:
     refused: bool = False
 
     @property
-    def outcome(self) -> str:
+    def outcome(self) -> PushOutcome:
         """delivered, gone (the subscription no longer exists), retry, or failed for good."""
         if self.permanent or self.refused:
-            return "failed"
+            return PushOutcome.FAILED
         if self.status is not None and 200 <= self.status < 300:
-            return "delivered"
+            return PushOutcome.DELIVERED
         if self.status in (404, 410):
-            return "gone"
+            return PushOutcome.GONE
         if self.status is None or self.status == 429 or self.status >= 500:
-            return "retry"
-        return "failed"
+            return PushOutcome.RETRY
+        return PushOutcome.FAILED
 
 
 def origin_of(endpoint: str) -> str:

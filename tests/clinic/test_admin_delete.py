@@ -27,7 +27,8 @@ def test_an_admin_deletes_a_patient_and_everything_about_them(
     from datetime import timedelta
 
     from aftercare.models import Appointment, utcnow
-    from aftercare.questionnaires.schedule import plan_questionnaire_reminders
+    from aftercare.questionnaires.schedule import course_of
+    from aftercare.reminders.planning import plan_questionnaires
 
     patient_id, other_id = patient.id, second_patient.id
     phone.check_in(suicidal_thoughts="y", note="private")
@@ -40,7 +41,7 @@ def test_an_admin_deletes_a_patient_and_everything_about_them(
             starts_at=utcnow() + timedelta(days=3),
         )
     )
-    plan_questionnaire_reminders(patient)
+    plan_questionnaires(patient, course_of(patient))
     db.session.commit()
     assert all(
         rows_about(db, patient.id)[t] > 0

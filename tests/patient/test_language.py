@@ -283,10 +283,11 @@ def pending(db, patient: Patient) -> list[Reminder]:  # noqa: ANN001
 
 
 def test_questionnaire_reminders_are_planned_in_the_patients_language(db, patient):
-    from aftercare.questionnaires.schedule import plan_questionnaire_reminders
+    from aftercare.questionnaires.schedule import course_of
+    from aftercare.reminders.planning import plan_questionnaires
 
     patient.language = "es"
-    plan_questionnaire_reminders(patient)
+    plan_questionnaires(patient, course_of(patient))
     db.session.commit()
     reminders = pending(db, patient)
     assert reminders

@@ -7,8 +7,14 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from aftercare.models import Reminder, utcnow
-from aftercare.questionnaires.schedule import plan_questionnaire_reminders
+from aftercare.questionnaires.schedule import course_of
+from aftercare.reminders.planning import plan_questionnaires
 from tests.questionnaires.test_answering import answer
+
+
+def plan_questionnaire_reminders(patient, now=None):  # noqa: ANN001, ANN201
+    """Plan the patient's questionnaire reminders from their course, as the clinic's changes do."""
+    return plan_questionnaires(patient, course_of(patient), now)
 
 
 def questionnaire_reminders(db, state="pending"):  # noqa: ANN001, ANN201
