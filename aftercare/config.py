@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import secrets
 import threading
 from collections.abc import Mapping
 from datetime import timedelta
@@ -43,25 +42,15 @@ def env_int(env: Mapping[str, str], name: str, default: int, minimum: int = 0) -
     return value
 
 
-def _secret_key(env: Mapping[str, str], data_dir: Path) -> str:
-    """The session-signing key: from the environment, a file, or made once in the data folder."""
-    if env.get("AFTERCARE_SECRET_KEY"):
-        return env["AFTERCARE_SECRET_KEY"]
-    if env.get("AFTERCARE_SECRET_KEY_FILE"):
-        path = Path(env["AFTERCARE_SECRET_KEY_FILE"])
-        try:
-            return path.read_text().strip()
-        except OSError as error:
-            raise ConfigError(f"AFTERCARE_SECRET_KEY_FILE cannot be read: {error}") from None
-    # Kept in the data folder so that sessions and enrolled phones survive a restart.
-    path = data_dir / "secret_key"
-    if not path.exists():
-        data_dir.mkdir(parents=True, exist_ok=True)
-        _create_once(path, secrets.token_urlsafe(48))
-    return path.read_text().strip()
+def _secret_key(env: Mapping[str, str], data_dir: Path) -> str | None:
+    """The session-signing key from the environment, a file or the data folder; None if there
+    is none yet. Reading makes nothing: see aftercare.keys for who makes keys, and when."""
+    from .keys import SECRET, locate
+
+    return locate(SECRET, env, data_dir).value
 
 
-def _create_once(path: Path, text: str) -> None:
+def create_once(path: Path, text: str) -> None:
     """Make a private file (0600 from its first byte) unless another process made it first.
 
     Written whole under a name of its own, then linked into place: gunicorn's workers each build
@@ -109,11 +98,19 @@ def load_config(env: Mapping[str, str] | None = None) -> dict[str, Any]:
         raise ConfigError(
             f"AFTERCARE_VAPID_SUBJECT must start with mailto: or https:, not {subject!r}"
         )
+    production = https or base_url.startswith("https:")
+    if production:
+        _check_production(env)
     return {
         "DATA_DIR": data_dir,
         "SECRET_KEY": _secret_key(env, data_dir),
         "SQLALCHEMY_DATABASE_URI": database_url,
-        "DEMO": env_bool(env, "AFTERCARE_DEMO", True),
+        "DEMO": _demo(env, production),
+        # Behind HTTPS: storage named explicitly, no demo data, nothing made unasked.
+        "PRODUCTION": production,
+        # Whether a missing SQLite database or key may be made (aftercare.keys, aftercare.cli).
+        "MAKE_MISSING": env_bool(env, "AFTERCARE_INIT", False) or not production,
+        "TWO_FACTOR_KEY": _two_factor_key(env, data_dir),
         "BASE_URL": base_url,
         "HTTPS": https,
         "PROXY_COUNT": env_int(env, "AFTERCARE_PROXY_COUNT", 0),
@@ -175,3 +172,30 @@ def _interval(env: Mapping[str, str]) -> int:
     if value > 30:
         raise ConfigError(f"AFTERCARE_SCHEDULER_INTERVAL_SECONDS must be at most 30, not {value}")
     return value
+
+
+def _check_production(env: Mapping[str, str]) -> None:
+    """Behind HTTPS, the data must not land in ./instance because a setting was forgotten."""
+    if not (env.get("DATABASE_URL") or env.get("AFTERCARE_DATA_DIR")):
+        raise ConfigError(
+            "AFTERCARE_HTTPS=1 (or an https AFTERCARE_BASE_URL) is production: set DATABASE_URL "
+            "or AFTERCARE_DATA_DIR too, so that the data and keys are where you mean them to be"
+        )
+
+
+def _demo(env: Mapping[str, str], production: bool) -> bool:
+    """Demo data on first start: on by default for a local trial, never in production."""
+    demo = env_bool(env, "AFTERCARE_DEMO", not production)
+    if demo and production:
+        raise ConfigError(
+            "AFTERCARE_DEMO=1 cannot be used with AFTERCARE_HTTPS=1 (or an https "
+            "AFTERCARE_BASE_URL): demo data has a published password"
+        )
+    return demo
+
+
+def _two_factor_key(env: Mapping[str, str], data_dir: Path) -> str | None:
+    """The key of clinicians' two-factor secrets, or None (then the secret key is used)."""
+    from .keys import TWO_FACTOR, locate
+
+    return locate(TWO_FACTOR, env, data_dir).value
