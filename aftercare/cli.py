@@ -200,13 +200,26 @@ def create_clinician_command(clinic_id: int, email: str, name: str, admin: bool)
 
 
 @click.command("scheduler")
+@click.option(
+    "--check",
+    is_flag=True,
+    help="Do not send: say when a scheduler last finished a pass, and exit with 1 if that is "
+    "longer ago than AFTERCARE_SCHEDULER_STALE_SECONDS (for monitoring).",
+)
 @with_appcontext
-def scheduler_command() -> None:
+def scheduler_command(check: bool) -> None:
     """Send reminders as they fall due, ticking every AFTERCARE_SCHEDULER_INTERVAL_SECONDS."""
+    from .logs import log_to_stderr
+    from .reminders.heartbeat import scheduler_health
     from .reminders.push import vapid_for
     from .reminders.scheduler import run_forever, yield_cpu_to_web
 
+    if check:
+        health = scheduler_health()
+        click.echo(health.in_words())
+        sys.exit(0 if health.fresh else 1)
     app = current_app._get_current_object()  # type: ignore[attr-defined]
+    log_to_stderr()
     yield_cpu_to_web(app.config["SCHEDULER_NICE"])
     vapid_for(app)
     interval = app.config["SCHEDULER_INTERVAL_SECONDS"]

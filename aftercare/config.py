@@ -111,6 +111,7 @@ def load_config(env: Mapping[str, str] | None = None) -> dict[str, Any]:
         # Whether a missing SQLite database or key may be made (aftercare.keys, aftercare.cli).
         "MAKE_MISSING": env_bool(env, "AFTERCARE_INIT", False) or not production,
         "TWO_FACTOR_KEY": _two_factor_key(env, data_dir),
+        "SCHEDULER_STALE_SECONDS": _stale_after(env),
         "BASE_URL": base_url,
         "HTTPS": https,
         "PROXY_COUNT": env_int(env, "AFTERCARE_PROXY_COUNT", 0),
@@ -199,3 +200,19 @@ def _two_factor_key(env: Mapping[str, str], data_dir: Path) -> str | None:
     from .keys import TWO_FACTOR, locate
 
     return locate(TWO_FACTOR, env, data_dir).value
+
+
+def _stale_after(env: Mapping[str, str]) -> int:
+    """Seconds after which the scheduler's last good pass counts as too old (/healthz).
+
+    Four ticks, or one push lease if that is longer: a large fan-out may keep a pass busy for
+    most of a lease, and the health check must not fail while it is merely busy.
+    """
+    default = max(4 * _interval(env), env_int(env, "AFTERCARE_PUSH_LEASE_SECONDS", 120, 5))
+    value = env_int(env, "AFTERCARE_SCHEDULER_STALE_SECONDS", default, minimum=1)
+    if value <= _interval(env):
+        raise ConfigError(
+            f"AFTERCARE_SCHEDULER_STALE_SECONDS must be longer than the scheduler's interval "
+            f"({_interval(env)} s), not {value}"
+        )
+    return value

@@ -7,8 +7,11 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from .extensions import db
+from .reminders.heartbeat import scheduler_report
 
 bp = Blueprint("health", __name__)
+# GET /healthz?scheduler=1 also fails (503) when the scheduler's last good pass is older than
+# AFTERCARE_SCHEDULER_STALE_SECONDS (aftercare.reminders.heartbeat).
 
 
 @bp.get("/healthz")
@@ -19,4 +22,4 @@ def healthz() -> tuple[Response, int]:
         current_app.logger.warning("health check: the database cannot be reached")
         db.session.rollback()
         return jsonify(status="database unavailable"), 503
-    return jsonify(status="ok"), 200
+    return scheduler_report() or (jsonify(status="ok"), 200)
