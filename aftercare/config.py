@@ -154,7 +154,7 @@ def load_config(env: Mapping[str, str] | None = None) -> dict[str, Any]:
         "ALERT_OVERDUE_MINUTES": env_int(env, "AFTERCARE_ALERT_OVERDUE_MINUTES", 15, minimum=1),
         # A folder of a clinic's own licensed questionnaires (JSON, as aftercare/care/instruments).
         "INSTRUMENTS_DIR": env.get("AFTERCARE_INSTRUMENTS_DIR") or "",
-        "RATELIMIT_STORAGE_URI": env.get("AFTERCARE_RATELIMIT_STORAGE_URI") or "memory://",
+        "RATELIMIT_STORAGE_URI": _ratelimit_storage(env),
         "RATELIMIT_HEADERS_ENABLED": True,
     }
 
@@ -216,3 +216,36 @@ def _stale_after(env: Mapping[str, str]) -> int:
             f"({_interval(env)} s), not {value}"
         )
     return value
+
+
+def _ratelimit_storage(env: Mapping[str, str]) -> str:
+    """Where sign-in attempts are counted, checked now rather than at the first sign-in.
+
+    Messages name the scheme only: the address may hold a password.
+    """
+    uri = env.get("AFTERCARE_RATELIMIT_STORAGE_URI") or "memory://"
+    if uri == "memory://":
+        return uri
+    from limits.errors import ConfigurationError
+    from limits.storage import storage_from_string
+
+    scheme = uri.partition("://")[0] if "://" in uri else "?"
+    try:
+        storage_from_string(uri)
+    except ConfigurationError as error:
+        if "unknown storage scheme" in str(error):
+            raise ConfigError(
+                f"AFTERCARE_RATELIMIT_STORAGE_URI names a store that cannot be used ({scheme}"
+                f"://...): give memory://, or redis://host:port/db (or memcached://host:port)"
+            ) from None
+        extra = "memcached" if scheme.startswith("memcached") else "redis"
+        raise ConfigError(
+            f"AFTERCARE_RATELIMIT_STORAGE_URI cannot be used ({scheme}://...): "
+            f"{str(error).split('. ')[0]}. Install it with: pip install 'aftercare[{extra}]'"
+        ) from None
+    except Exception as error:  # a malformed address: each store reads it its own way
+        raise ConfigError(
+            f"AFTERCARE_RATELIMIT_STORAGE_URI cannot be used ({scheme}://...): "
+            f"{type(error).__name__}"
+        ) from None
+    return uri
