@@ -16,7 +16,6 @@ import subprocess
 import time
 from pathlib import Path
 
-import pyotp
 import pytest
 import requests
 from sqlalchemy import create_engine, func, select
@@ -24,7 +23,7 @@ from sqlalchemy.pool import NullPool
 
 from aftercare.keys import KINDS
 from aftercare.models import CheckIn, Clinic
-from tests.conftest import PASSWORD, csrf_from
+from tests.conftest import PASSWORD
 from tests.databases import SERVER_VARIABLE
 from tests.deploy_files import (
     DEPLOY,
@@ -40,9 +39,9 @@ from tests.deploy_files import (
     unit_environment,
     wait_for,
 )
+from tests.people_over_http import HTTP_TIMEOUT_S, Admin, Phone, browser
 from tests.servers import BIN, free_port
 
-HTTP_TIMEOUT_S = 10
 postgresql_pass_only = pytest.mark.skipif(
     not os.environ.get(SERVER_VARIABLE),
     reason="runs once, in the PostgreSQL pass of scripts/test",
@@ -187,76 +186,30 @@ def wait_for_a_scheduler_pass(caddy) -> dict:  # noqa: ANN001
     raise AssertionError(f"no scheduler pass reported: {answer.status_code} {answer.text}")
 
 
-def https_session(root_certificate: str) -> requests.Session:
-    """A browser that trusts Caddy's root only (not what the environment names)."""
-    session = requests.Session()
-    session.trust_env = False
-    session.verify = root_certificate
-    return session
-
-
 def check_the_clinic_over_https(caddy, database_url: str) -> dict[str, str]:  # noqa: ANN001
     """Use the clinic as its people would; the secrets seen, which no log may hold."""
     seen: dict[str, str] = {}
-    base, verify = caddy.url, str(caddy.root_certificate)
-    admin = https_session(verify)
+    base, root = caddy.url, str(caddy.root_certificate)
 
-    # HSTS on every page; the sign-in page's cookies are Secure.
-    page = admin.get(f"{base}/clinic/login", timeout=HTTP_TIMEOUT_S)
-    assert page.status_code == 200
+    # HSTS on every page. An admin sets up two-factor sign-in first; their cookies are Secure.
+    page = browser(root).get(f"{base}/clinic/login", timeout=HTTP_TIMEOUT_S)
     assert page.headers["Strict-Transport-Security"].startswith("max-age=")
-    form = {"csrf_token": csrf_from(page.text), "email": "lead@riverside.test"}
-    signed = admin.post(
-        f"{base}/clinic/login", data={**form, "password": PASSWORD}, timeout=HTTP_TIMEOUT_S
-    )
-    # An admin sets up two-factor sign-in first, from the key the page shows.
-    assert signed.url == f"{base}/clinic/security/two-factor", signed.url
-    secret = re.search(r'<code class="break">([A-Z2-7]+)</code>', signed.text).group(1)
-    codes = admin.post(
-        f"{base}/clinic/security/two-factor",
-        data={"csrf_token": csrf_from(signed.text), "code": pyotp.TOTP(secret).now()},
-        timeout=HTTP_TIMEOUT_S,
-    )
-    assert codes.status_code == 200 and "recovery" in codes.text.lower()
-    assert admin.cookies and all(cookie.secure for cookie in admin.cookies)
-    seen["clinician session cookie"] = admin.cookies.get("aftercare_session")
+    admin = Admin(base, "lead@riverside.test", root)
+    admin.first_sign_in()
+    assert admin.http.cookies and all(cookie.secure for cookie in admin.http.cookies)
+    seen["clinician session cookie"] = admin.http.cookies.get("aftercare_session")
 
     # A patient, and an enrollment link on the public address.
-    page = admin.get(f"{base}/clinic/patients/new", timeout=HTTP_TIMEOUT_S)
-    created = admin.post(
-        f"{base}/clinic/patients/new",
-        data={"csrf_token": csrf_from(page.text), "display_name": "Alex"},
-        timeout=HTTP_TIMEOUT_S,
-    )
-    assert created.status_code == 200, created.text
-    patient_url = created.url
-    shown = admin.post(
-        f"{patient_url}/enrollment-link",
-        data={"csrf_token": csrf_from(created.text)},
-        timeout=HTTP_TIMEOUT_S,
-    )
-    link = re.search(r'<a href="([^"]+/enroll/[^"]+)"', shown.text).group(1)
+    patient_page = admin.new_patient("Alex")
+    link = admin.enrollment_link(patient_page)
     assert link.startswith(f"{base}/enroll/"), link
     seen["enrollment token"] = link.rsplit("/", 1)[1]
 
     # The patient's phone links itself, with a Secure cookie, and checks in.
-    phone = https_session(verify)
-    page = phone.get(link, timeout=HTTP_TIMEOUT_S)
-    linked = phone.post(
-        link, data={"csrf_token": csrf_from(page.text)}, allow_redirects=False, timeout=10
-    )
-    assert linked.status_code == 303, linked.text
-    device = next(cookie for cookie in phone.cookies if cookie.name == "aftercare_device")
-    assert device.secure
-    seen["device cookie"] = device.value
-    page = phone.get(f"{base}/check-in", timeout=HTTP_TIMEOUT_S)
-    key = re.search(r'name="idempotency_key"[^>]*value="([^"]+)"', page.text).group(1)
-    answer = phone.post(
-        f"{base}/check-in",
-        data={"csrf_token": csrf_from(page.text), "idempotency_key": key, "nausea": "2"},
-        headers={"Accept": "application/json"},
-        timeout=HTTP_TIMEOUT_S,
-    )
+    phone = Phone(link, root)
+    assert phone.device_cookie.secure
+    seen["device cookie"] = phone.device_cookie.value
+    answer = phone.check_in(nausea="2")
     assert answer.status_code == 201, answer.text
     assert answer.json()["created"] is True
 
@@ -268,13 +221,13 @@ def check_the_clinic_over_https(caddy, database_url: str) -> dict[str, str]:  # 
             assert connection.execute(select(Clinic.name)).scalars().all() == ["Riverside"]
     finally:
         engine.dispose()
-    assert admin.get(patient_url, timeout=HTTP_TIMEOUT_S).status_code == 200
+    assert admin.http.get(patient_page.url, timeout=HTTP_TIMEOUT_S).status_code == 200
 
     # Too large a body: 413 from Caddy, whether its size is declared or not.
     large = b"note=" + b"x" * (70 * 1024)
-    declared = phone.post(f"{base}/check-in", data=large, timeout=HTTP_TIMEOUT_S)
+    declared = phone.http.post(f"{base}/check-in", data=large, timeout=HTTP_TIMEOUT_S)
     assert declared.status_code == 413
-    streamed = phone.post(
+    streamed = phone.http.post(
         f"{base}/check-in", data=(large[i : i + 8192] for i in range(0, len(large), 8192))
     )
     assert streamed.status_code == 413
