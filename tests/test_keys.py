@@ -268,3 +268,40 @@ def test_a_clinician_can_be_read_after_the_two_factor_key_is_rotated(two_factor_
     two_factor_app.config["TWO_FACTOR_KEY"] = new
     two_factor_app.config["SECRET_KEY"] = "and a new secret key as well"
     assert sign_in_with_code(two_factor_app.test_client(), admin).status_code == 302
+
+
+def test_the_key_file_carries_the_two_factor_key_and_a_restore_puts_it_back(
+    tmp_path, database_url, empty_database_url
+):
+    source = tmp_path / "source"
+    assert aftercare("keys", "create", data=source).returncode == 0
+    key_file = tmp_path / "keys.json"
+    backup = tmp_path / "backup.tar"
+    made = aftercare(
+        "backup", str(backup), "--keys", str(key_file), data=source, database_url=database_url
+    )
+    assert made.returncode == 0, made.stderr
+    manifest = json.loads(
+        subprocess.run(
+            ["tar", "-xOf", str(backup), "manifest.json"], capture_output=True, check=True
+        ).stdout
+    )
+    two_factor_key = (source / "two_factor_key").read_text()
+    assert manifest["keys"]["two_factor_key"] == fingerprint_of("two_factor_key", two_factor_key)
+
+    fresh = tmp_path / "fresh"
+    refused = aftercare("restore", str(backup), data=fresh, database_url=empty_database_url)
+    assert refused.returncode == 1 and "two-factor key" in refused.stderr
+    restored = aftercare(
+        "restore",
+        str(backup),
+        "--keys",
+        str(key_file),
+        data=fresh,
+        database_url=empty_database_url,
+    )
+    assert restored.returncode == 0, restored.stderr
+    said = " ".join(restored.stdout.split())  # the lines are wrapped for a terminal
+    assert f"two-factor key: written to {fresh / 'two_factor_key'}" in said
+    assert (fresh / "two_factor_key").read_text() == two_factor_key
+    assert stat.S_IMODE((fresh / "two_factor_key").stat().st_mode) == 0o600

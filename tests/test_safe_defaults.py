@@ -244,3 +244,35 @@ def test_the_local_trial_still_sets_itself_up(tmp_path):
         "two_factor_key",
         "vapid_private.pem",
     }
+
+
+def test_commands_read_the_settings_file_as_systemd_does(tmp_path):
+    """--env-file or AFTERCARE_ENV_FILE: the same file the units read, `$` taken as it is."""
+    data = tmp_path / "data$HOME"  # systemd does not expand $HOME in an EnvironmentFile
+    settings = tmp_path / "env"
+    settings.write_text(f"# Aftercare's settings\nAFTERCARE_DATA_DIR={data}\nAFTERCARE_DEMO='0'\n")
+    made = aftercare("--env-file", str(settings), "--init", "db", "upgrade", cwd=tmp_path)
+    assert made.returncode == 0, made.stderr
+    clinic = aftercare(
+        "create-clinic", "--name", "Riverside", cwd=tmp_path, AFTERCARE_ENV_FILE=str(settings)
+    )
+    assert (clinic.returncode, clinic.stdout.strip()) == (0, "1"), clinic.stderr
+    assert (data / "aftercare.sqlite3").exists()
+    # A variable set in the environment wins over the file, as with Flask's own --env-file.
+    elsewhere = aftercare(
+        "--env-file",
+        str(settings),
+        "create-clinic",
+        "--name",
+        "Hillside",
+        cwd=tmp_path,
+        AFTERCARE_DATA_DIR=str(tmp_path / "elsewhere"),
+    )
+    assert elsewhere.returncode == 1
+    assert f"There is no database at {tmp_path / 'elsewhere'}" in elsewhere.stderr
+
+
+def test_a_settings_file_that_is_not_there_is_named(tmp_path):
+    result = aftercare("--env-file", str(tmp_path / "nope"), "routes", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "nope" in result.stderr and "does not exist" in result.stderr
