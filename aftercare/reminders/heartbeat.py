@@ -18,7 +18,7 @@ from datetime import datetime
 
 from flask import Flask, Response, current_app, jsonify, request
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, SQLAlchemyError
 
 from ..extensions import db
 from ..models import SchedulerHeartbeat, utcnow
@@ -196,6 +196,11 @@ def scheduler_report() -> tuple[Response, int] | None:
     """
     if request.args.get("scheduler") != "1":
         return None
-    health = scheduler_health()
+    try:
+        health = scheduler_health()
+    except SQLAlchemyError:
+        # Not migrated yet (the web app started before aftercare-migrate finished), say.
+        db.session.rollback()
+        return jsonify(status="scheduler unknown", scheduler=None), 503
     status = "ok" if health.fresh else "scheduler late"
     return jsonify(status=status, scheduler=health.public()), 200 if health.fresh else 503

@@ -182,3 +182,14 @@ def test_migrating_in_the_same_process_leaves_the_schedulers_lines_on(app, db):
     upgrade()
     assert not logger.disabled
     assert not logging.getLogger("aftercare.reminders.scheduler").disabled
+
+
+def test_healthz_says_so_when_the_heartbeat_cannot_be_read(app, db, client):
+    """A web app ahead of its migration answers 503, not an error page."""
+    from sqlalchemy import text
+
+    db.session.execute(text("DROP TABLE scheduler_heartbeat"))
+    db.session.commit()
+    answer = client.get("/healthz?scheduler=1")
+    assert (answer.status_code, answer.get_json()["status"]) == (503, "scheduler unknown")
+    assert client.get("/healthz").status_code == 200
