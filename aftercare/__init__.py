@@ -47,6 +47,9 @@ def register_compression(app: Flask) -> None:
 def register_extensions(app: Flask) -> None:
     from . import models  # noqa: F401  (the models must be known before migrations run)
     from .extensions import csrf, db, limiter, login_manager, migrate
+    from .safeguards import refuse_new_sqlite_files
+
+    refuse_new_sqlite_files()
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(resource_dir("migrations")), render_as_batch=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from zoneinfo import available_timezones
 
@@ -13,6 +14,8 @@ from flask_migrate import upgrade
 from sqlalchemy import func, select
 
 from .backups.commands import backup_command, restore_command
+from .config import ConfigError
+from .envfile import use_env_file_option
 from .extensions import db
 from .links import external_url_for
 from .models import Clinic, Clinician
@@ -22,13 +25,19 @@ MIN_PASSWORD = 12
 
 def _create_app(*_: object) -> object:
     from . import create_app
+    from .config import env_bool
 
-    return create_app()
+    # A command makes no database or key that is missing unless asked (--init); `run` and
+    # `demo` may, for a local trial (aftercare.safeguards).
+    return create_app({"MAKE_MISSING": env_bool(os.environ, "AFTERCARE_INIT", False)})
 
 
 def migrate_database() -> None:
-    """Bring the database to the newest schema (creating the data folder for SQLite)."""
-    current_app.config["DATA_DIR"].mkdir(parents=True, exist_ok=True)
+    """Bring the database to the newest schema (making the data folder if that is allowed)."""
+    if current_app.config["MAKE_MISSING"]:
+        current_app.config["DATA_DIR"].mkdir(parents=True, exist_ok=True)
+    # Connect first: a database that is not there (and may not be made) is said plainly.
+    db.engine.connect().close()
     upgrade()
 
 
@@ -75,11 +84,17 @@ def run_command(host: str, port: int, threads: int, scheduler: bool) -> None:
     from waitress import serve
 
     from .demo import create_demo
+    from .keys import prepare
     from .reminders.push import vapid_for
     from .reminders.scheduler import start_background
+    from .safeguards import allow_local_trial
 
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    allow_local_trial(app)
     migrate_database()
-    vapid_for(current_app._get_current_object())  # type: ignore[attr-defined]
+    for made in prepare(app, make=app.config["MAKE_MISSING"]):
+        click.echo(f"Made a new {made.kind.label}: {made.where}")
+    vapid_for(app)
     base = _base_url(host, port)
     if current_app.config["DEMO"] and not db.session.scalar(select(func.count(Clinic.id))):
         demo = create_demo(current_app.config["ENROLLMENT_DAYS"])
@@ -121,7 +136,14 @@ def run_command(host: str, port: int, threads: int, scheduler: bool) -> None:
 def demo_command(as_json: bool, base_url: str) -> None:
     """Create a demo clinic, clinician and a patient whose infusion ended an hour ago."""
     from .demo import create_demo
+    from .safeguards import allow_local_trial
 
+    if current_app.config["PRODUCTION"]:
+        raise click.UsageError(
+            "demo data is never made with production settings (AFTERCARE_HTTPS=1 or an https "
+            "AFTERCARE_BASE_URL): the demo clinician's password is published"
+        )
+    allow_local_trial(current_app._get_current_object())  # type: ignore[attr-defined]
     migrate_database()
     demo = create_demo(current_app.config["ENROLLMENT_DAYS"])
     url = enrollment_url(demo.enrollment_token, current_app.config["BASE_URL"] or base_url)
@@ -196,13 +218,26 @@ def create_clinician_command(clinic_id: int, email: str, name: str, admin: bool)
 
 
 @click.command("scheduler")
+@click.option(
+    "--check",
+    is_flag=True,
+    help="Do not send: say when a scheduler last finished a pass, and exit with 1 if that is "
+    "longer ago than AFTERCARE_SCHEDULER_STALE_SECONDS (for monitoring).",
+)
 @with_appcontext
-def scheduler_command() -> None:
+def scheduler_command(check: bool) -> None:
     """Send reminders as they fall due, ticking every AFTERCARE_SCHEDULER_INTERVAL_SECONDS."""
+    from .logs import log_to_stderr
+    from .reminders.heartbeat import scheduler_health
     from .reminders.push import vapid_for
     from .reminders.scheduler import run_forever, yield_cpu_to_web
 
+    if check:
+        health = scheduler_health()
+        click.echo(health.in_words())
+        sys.exit(0 if health.fresh else 1)
     app = current_app._get_current_object()  # type: ignore[attr-defined]
+    log_to_stderr()
     yield_cpu_to_web(app.config["SCHEDULER_NICE"])
     vapid_for(app)
     interval = app.config["SCHEDULER_INTERVAL_SECONDS"]
@@ -251,21 +286,60 @@ COMMANDS = (
 
 def init_cli(app: Flask) -> None:
     """Attach the commands to the app, so `aftercare` and the test runner both find them."""
-    for command in COMMANDS:
+    from .key_commands import keys_group
+
+    for command in (*COMMANDS, keys_group):
         app.cli.add_command(command)
 
 
-cli = FlaskGroup(
+def _asked_to_make(ctx: click.Context, param: click.Parameter, value: bool) -> bool:
+    if value:
+        os.environ["AFTERCARE_INIT"] = "1"
+    return value
+
+
+class AftercareGroup(FlaskGroup):
+    """Flask's command group, with a bad setting told in one line when listing commands."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        from flask.cli import ScriptInfo
+
+        try:
+            ctx.ensure_object(ScriptInfo).load_app()
+        except ConfigError as error:
+            click.secho(f"Error: {error}\n", err=True, fg="red")
+            return sorted(super(FlaskGroup, self).list_commands(ctx))
+        return super().list_commands(ctx)
+
+
+cli = AftercareGroup(
     name="aftercare",
     create_app=_create_app,
     add_default_commands=False,
     add_version_option=False,
     load_dotenv=False,
     help="Aftercare: aftercare instructions and check-ins after a ketamine infusion.",
+    params=[
+        click.Option(
+            ["--init"],
+            is_flag=True,
+            is_eager=True,
+            expose_value=False,
+            callback=_asked_to_make,
+            help="Make what is missing: a new SQLite database, new keys (a new install; also "
+            "AFTERCARE_INIT=1). Without it, a command that finds none stops and says so.",
+        )
+    ],
 )
+use_env_file_option(cli)
 cli.add_command(shell_command)
 cli.add_command(routes_command)
 
 
 def main() -> None:
-    cli.main(prog_name="aftercare")
+    try:
+        cli.main(prog_name="aftercare")
+    except ConfigError as error:
+        # A setting, key or database that is not there: said in words, not a traceback.
+        click.secho(f"Error: {error}", err=True, fg="red")
+        sys.exit(1)

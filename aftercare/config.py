@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-import secrets
 import threading
 from collections.abc import Mapping
 from datetime import timedelta
@@ -48,25 +47,15 @@ def env_int(env: Mapping[str, str], name: str, default: int, minimum: int = 0) -
     return value
 
 
-def _secret_key(env: Mapping[str, str], data_dir: Path) -> str:
-    """The session-signing key: from the environment, a file, or made once in the data folder."""
-    if env.get("AFTERCARE_SECRET_KEY"):
-        return env["AFTERCARE_SECRET_KEY"]
-    if env.get("AFTERCARE_SECRET_KEY_FILE"):
-        path = Path(env["AFTERCARE_SECRET_KEY_FILE"])
-        try:
-            return path.read_text().strip()
-        except OSError as error:
-            raise ConfigError(f"AFTERCARE_SECRET_KEY_FILE cannot be read: {error}") from None
-    # Kept in the data folder so that sessions and enrolled phones survive a restart.
-    path = data_dir / "secret_key"
-    if not path.exists():
-        data_dir.mkdir(parents=True, exist_ok=True)
-        _create_once(path, secrets.token_urlsafe(48))
-    return path.read_text().strip()
+def _secret_key(env: Mapping[str, str], data_dir: Path) -> str | None:
+    """The session-signing key from the environment, a file or the data folder; None if there
+    is none yet. Reading makes nothing: see aftercare.keys for who makes keys, and when."""
+    from .keys import SECRET, locate
+
+    return locate(SECRET, env, data_dir).value
 
 
-def _create_once(path: Path, text: str) -> None:
+def create_once(path: Path, text: str) -> None:
     """Make a private file (0600 from its first byte) unless another process made it first.
 
     Written whole under a name of its own, then linked into place: gunicorn's workers each build
@@ -146,11 +135,20 @@ def load_config(env: Mapping[str, str] | None = None) -> dict[str, Any]:
         raise ConfigError(
             f"AFTERCARE_VAPID_SUBJECT must start with mailto: or https:, not {subject!r}"
         )
+    production = https or base_url.startswith("https:")
+    if production:
+        _check_production(env)
     return {
         "DATA_DIR": data_dir,
         "SECRET_KEY": _secret_key(env, data_dir),
         "SQLALCHEMY_DATABASE_URI": database_url,
-        "DEMO": env_bool(env, "AFTERCARE_DEMO", True),
+        "DEMO": _demo(env, production),
+        # Behind HTTPS: storage named explicitly, no demo data, nothing made unasked.
+        "PRODUCTION": production,
+        # Whether a missing SQLite database or key may be made (aftercare.keys, aftercare.cli).
+        "MAKE_MISSING": env_bool(env, "AFTERCARE_INIT", False) or not production,
+        "TWO_FACTOR_KEY": _two_factor_key(env, data_dir),
+        "SCHEDULER_STALE_SECONDS": _stale_after(env),
         "BASE_URL": base_url,
         "HTTPS": https,
         "PROXY_COUNT": env_int(env, "AFTERCARE_PROXY_COUNT", 0),
@@ -197,7 +195,7 @@ def load_config(env: Mapping[str, str] | None = None) -> dict[str, Any]:
         "ALERT_OVERDUE_MINUTES": env_int(env, "AFTERCARE_ALERT_OVERDUE_MINUTES", 15, minimum=1),
         # A folder of a clinic's own licensed questionnaires (JSON, as aftercare/care/instruments).
         "INSTRUMENTS_DIR": env.get("AFTERCARE_INSTRUMENTS_DIR") or "",
-        "RATELIMIT_STORAGE_URI": env.get("AFTERCARE_RATELIMIT_STORAGE_URI") or "memory://",
+        "RATELIMIT_STORAGE_URI": _ratelimit_storage(env),
         "RATELIMIT_HEADERS_ENABLED": True,
     }
 
@@ -235,3 +233,79 @@ def _interval(env: Mapping[str, str]) -> int:
     if value > 30:
         raise ConfigError(f"AFTERCARE_SCHEDULER_INTERVAL_SECONDS must be at most 30, not {value}")
     return value
+
+
+def _check_production(env: Mapping[str, str]) -> None:
+    """Behind HTTPS, the data must not land in ./instance because a setting was forgotten."""
+    if not (env.get("DATABASE_URL") or env.get("AFTERCARE_DATA_DIR")):
+        raise ConfigError(
+            "AFTERCARE_HTTPS=1 (or an https AFTERCARE_BASE_URL) is production: set DATABASE_URL "
+            "or AFTERCARE_DATA_DIR too, so that the data and keys are where you mean them to be"
+        )
+
+
+def _demo(env: Mapping[str, str], production: bool) -> bool:
+    """Demo data on first start: on by default for a local trial, never in production."""
+    demo = env_bool(env, "AFTERCARE_DEMO", not production)
+    if demo and production:
+        raise ConfigError(
+            "AFTERCARE_DEMO=1 cannot be used with AFTERCARE_HTTPS=1 (or an https "
+            "AFTERCARE_BASE_URL): demo data has a published password"
+        )
+    return demo
+
+
+def _two_factor_key(env: Mapping[str, str], data_dir: Path) -> str | None:
+    """The key of clinicians' two-factor secrets, or None (then the secret key is used)."""
+    from .keys import TWO_FACTOR, locate
+
+    return locate(TWO_FACTOR, env, data_dir).value
+
+
+def _stale_after(env: Mapping[str, str]) -> int:
+    """Seconds after which the scheduler's last good pass counts as too old (/healthz).
+
+    Four ticks, or one push lease if that is longer: a large fan-out may keep a pass busy for
+    most of a lease, and the health check must not fail while it is merely busy.
+    """
+    default = max(4 * _interval(env), env_int(env, "AFTERCARE_PUSH_LEASE_SECONDS", 120, 5))
+    value = env_int(env, "AFTERCARE_SCHEDULER_STALE_SECONDS", default, minimum=1)
+    if value <= _interval(env):
+        raise ConfigError(
+            f"AFTERCARE_SCHEDULER_STALE_SECONDS must be longer than the scheduler's interval "
+            f"({_interval(env)} s), not {value}"
+        )
+    return value
+
+
+def _ratelimit_storage(env: Mapping[str, str]) -> str:
+    """Where sign-in attempts are counted, checked now rather than at the first sign-in.
+
+    Messages name the scheme only: the address may hold a password.
+    """
+    uri = env.get("AFTERCARE_RATELIMIT_STORAGE_URI") or "memory://"
+    if uri == "memory://":
+        return uri
+    from limits.errors import ConfigurationError
+    from limits.storage import storage_from_string
+
+    scheme = uri.partition("://")[0] if "://" in uri else "?"
+    try:
+        storage_from_string(uri)
+    except ConfigurationError as error:
+        if "unknown storage scheme" in str(error):
+            raise ConfigError(
+                f"AFTERCARE_RATELIMIT_STORAGE_URI names a store that cannot be used ({scheme}"
+                f"://...): give memory://, or redis://host:port/db (or memcached://host:port)"
+            ) from None
+        extra = "memcached" if scheme.startswith("memcached") else "redis"
+        raise ConfigError(
+            f"AFTERCARE_RATELIMIT_STORAGE_URI cannot be used ({scheme}://...): "
+            f"{str(error).split('. ')[0]}. Install it with: pip install 'aftercare[{extra}]'"
+        ) from None
+    except Exception as error:  # a malformed address: each store reads it its own way
+        raise ConfigError(
+            f"AFTERCARE_RATELIMIT_STORAGE_URI cannot be used ({scheme}://...): "
+            f"{type(error).__name__}"
+        ) from None
+    return uri

@@ -10,8 +10,11 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from .error_log import log_server_error
 from .extensions import db
+from .reminders.heartbeat import scheduler_report
 
 bp = Blueprint("health", __name__)
+# GET /healthz?scheduler=1 also fails (503) when the scheduler's last good pass is older than
+# AFTERCARE_SCHEDULER_STALE_SECONDS (aftercare.reminders.heartbeat).
 
 
 @bp.get("/healthz")
@@ -22,4 +25,4 @@ def healthz() -> tuple[Response, int]:
         log_server_error(503, what="health check: the database cannot be reached", level=WARNING)
         db.session.rollback()
         return jsonify(status="database unavailable"), 503
-    return jsonify(status="ok"), 200
+    return scheduler_report() or (jsonify(status="ok"), 200)

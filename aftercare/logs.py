@@ -6,7 +6,9 @@ log would keep them, and anyone who can read the log could use a link that is st
 
 from __future__ import annotations
 
+import logging
 import re
+import sys
 from typing import Any
 
 from gunicorn.glogging import Logger
@@ -42,3 +44,23 @@ class GunicornLogger(Logger):
             f="-",
         )
         return safe
+
+
+def log_to_stderr(level: int = logging.INFO) -> None:
+    """The app's own log lines, one per event, on standard error (the journal, under systemd).
+
+    For `aftercare scheduler`, whose line per pass is at INFO. APScheduler's own lines about
+    each run are left out: the pass line says what the run did.
+    """
+    from flask.logging import default_handler
+
+    logger = logging.getLogger("aftercare")
+    logger.removeHandler(default_handler)  # Flask's, which names modules rather than events
+    if not any(getattr(handler, "aftercare", False) for handler in logger.handlers):
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+        handler.aftercare = True  # type: ignore[attr-defined]
+        logger.addHandler(handler)
+    logger.setLevel(level)
+    logger.propagate = False
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)

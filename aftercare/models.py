@@ -492,3 +492,14 @@ class Delivery(db.Model):
     duration_ms: Mapped[int] = mapped_column(default=0)
 
     reminder: Mapped[Reminder] = relationship(back_populates="deliveries")
+
+
+class SchedulerHeartbeat(db.Model):
+    """A scheduler's last pass that ran to its end, for /healthz?scheduler=1 and
+    `aftercare scheduler --check`. One row for all schedulers: any of them sending is enough."""
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    last_pass_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # host:pid of the scheduler that wrote it, for the operator (never shown on /healthz).
+    worker: Mapped[str] = mapped_column(String(80), default="")
+    duration_ms: Mapped[int] = mapped_column(default=0)

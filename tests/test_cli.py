@@ -168,6 +168,7 @@ def running_scheduler(tmp_path: Path, **settings: str) -> Iterator[subprocess.Po
 
     env = {"AFTERCARE_DATA_DIR": str(tmp_path), "PATH": "/usr/bin:/bin", **settings}
     env["AFTERCARE_SCHEDULER_INTERVAL_SECONDS"] = "1"
+    env["AFTERCARE_INIT"] = "1"  # a new install: make the database and the keys
     subprocess.run(
         [str(AFTERCARE), "db", "upgrade"], env=env, capture_output=True, timeout=180, check=True
     )

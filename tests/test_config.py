@@ -1,14 +1,6 @@
-"""Settings from the environment: the database URL, the secret key made on first start, and
-the public address."""
+"""Settings from the environment: the database URL and the public address."""
 
 from __future__ import annotations
-
-import os
-import secrets
-import stat
-import threading
-import time
-from pathlib import Path
 
 import pytest
 
@@ -38,47 +30,6 @@ def test_without_a_url_the_database_is_sqlite_in_the_data_folder(tmp_path):
 def test_other_databases_are_refused_by_name(tmp_path, given):
     with pytest.raises(ConfigError, match="DATABASE_URL"):
         load_config({"AFTERCARE_DATA_DIR": str(tmp_path), "DATABASE_URL": given})
-
-
-def test_the_secret_key_file_is_private_from_its_first_byte(tmp_path, monkeypatch):
-    # Were it written first and narrowed afterwards, it would stay as the umask left it here.
-    monkeypatch.setattr(Path, "chmod", lambda self, mode: None)
-    previous = os.umask(0)
-    try:
-        load_config({"AFTERCARE_DATA_DIR": str(tmp_path)})
-    finally:
-        os.umask(previous)
-    assert stat.S_IMODE((tmp_path / "secret_key").stat().st_mode) == 0o600
-    assert [p.name for p in tmp_path.iterdir()] == ["secret_key"]
-
-
-def test_processes_starting_together_agree_on_one_secret_key(tmp_path, monkeypatch):
-    # gunicorn's workers each build the app at once; make the window between "is there a key?"
-    # and writing one wide, as a busy machine may.
-    made = secrets.token_urlsafe
-
-    def slowly(n: int) -> str:
-        time.sleep(0.2)
-        return made(n)
-
-    monkeypatch.setattr(secrets, "token_urlsafe", slowly)
-    keys: list[str] = []
-    workers = [
-        threading.Thread(
-            target=lambda: keys.append(
-                load_config({"AFTERCARE_DATA_DIR": str(tmp_path)})["SECRET_KEY"]
-            )
-        )
-        for _ in range(4)
-    ]
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join(timeout=30)
-    assert len(keys) == 4 and len(set(keys)) == 1
-    assert keys[0] == (tmp_path / "secret_key").read_text()
-
-
 @pytest.mark.parametrize(
     ("given", "used"),
     [

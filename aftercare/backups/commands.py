@@ -21,8 +21,8 @@ CONTENTS = (
     "and the audit trail"
 )
 KEYS = (
-    "the keys, that is the secret key and the Web Push key (secret_key and vapid_private.pem in "
-    "the data folder, or the ones set in the environment)"
+    "the keys, that is the secret key, the two-factor key and the Web Push key (secret_key, "
+    "two_factor_key and vapid_private.pem in the data folder, or the ones set in the environment)"
 )
 
 WIDTH = 96
@@ -133,6 +133,7 @@ def restore_command(
 ) -> None:
     """Restore a backup into an empty database (stop the app first), then migrate it."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
+    app.config["MAKE_MISSING"] = True  # a new SQLite database is what a restore is for
     try:
         result = restore(app, path, keys_path, force, without_keys, pg_bin)
     except BackupError as error:
@@ -151,7 +152,16 @@ def restore_command(
         _say(f"Keys: {note}.", 2)
     if not result.keys_differ:
         _say("The app will start with the keys the backup was made with.", 2)
-    if "secret key" in result.keys_differ:
+    if "two-factor key" in result.keys_differ:
+        _say(
+            f"Warning: the two-factor key is not the backup's. The {result.two_factor_clinicians} "
+            "clinician(s) with two-factor sign-in cannot sign in until an admin resets theirs. "
+            "Admins all use it: make a new admin first (aftercare create-clinician --admin), "
+            "who sets it up at their first sign-in."
+        )
+    if "secret key" in result.keys_differ and manifest.keys.get("two_factor_key"):
+        _say("Warning: the secret key is not the backup's. Every clinician signs in again.")
+    elif "secret key" in result.keys_differ:
         _say(
             f"Warning: the secret key is not the backup's. The {result.two_factor_clinicians} "
             "clinician(s) with two-factor sign-in cannot sign in until an admin resets theirs. "

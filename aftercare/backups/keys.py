@@ -1,7 +1,9 @@
 """The keys kept in the data folder, which a backup leaves out: where they are, and a key file.
 
-- The secret key signs sessions and unlocks clinicians' two-factor secrets: restored without it,
-  clinicians who use two-factor sign-in cannot finish signing in.
+- The secret key signs sessions; installs made before the two-factor key existed also unlock
+  clinicians' two-factor secrets with it.
+- The two-factor key unlocks clinicians' two-factor secrets: restored without it, clinicians
+  who use two-factor sign-in cannot finish signing in.
 - The Web Push (VAPID) key identifies this server to push services: restored without it,
   reminders stop reaching the phones that had turned them on.
 
@@ -26,9 +28,17 @@ from ..reminders.vapid import KEY_FILE as VAPID_FILE
 from ..reminders.vapid import load_vapid
 from .files import write_private
 
-SECRET_FILE = "secret_key"  # noqa: S105 (a file name, as aftercare.config makes it)
+SECRET_FILE = "secret_key"  # noqa: S105 (a file name, as aftercare.keys makes it)
+TWO_FACTOR_FILE = "two_factor_key"
 FORMAT = "aftercare-keys"
 VERSION = 1
+
+
+LABELS = (
+    ("secret_key", "secret key"),
+    ("two_factor_key", "two-factor key"),
+    ("vapid", "Web Push key"),
+)
 
 
 class KeyFileError(ValueError):
@@ -37,10 +47,12 @@ class KeyFileError(ValueError):
 
 @dataclass(frozen=True)
 class Keys:
-    """A secret key and, once one has been made, the VAPID private key (PEM)."""
+    """A secret key and, once they have been made, the VAPID private key (PEM) and the
+    two-factor key (key files and backups from before it existed have none)."""
 
     secret_key: str
     vapid_private_key: str | None
+    two_factor_key: str | None = None
 
 
 @dataclass(frozen=True)
@@ -66,12 +78,23 @@ def _vapid_public(pem: str) -> bytes:
     )
 
 
+def fingerprint_of(name: str, value: str) -> str:
+    """The fingerprint of one key by its name in key files and manifests (VAPID: its public
+    half, which is no secret)."""
+    if name == "vapid":
+        return _fingerprint(_vapid_public(value))
+    return _fingerprint(value.encode())
+
+
 def fingerprints(keys: Keys) -> dict[str, str | None]:
     """Short hashes that tell keys apart without revealing them (the VAPID one is public)."""
     return {
-        "secret_key": _fingerprint(keys.secret_key.encode()),
-        "vapid": _fingerprint(_vapid_public(keys.vapid_private_key))
+        "secret_key": fingerprint_of("secret_key", keys.secret_key),
+        "vapid": fingerprint_of("vapid", keys.vapid_private_key)
         if keys.vapid_private_key
+        else None,
+        "two_factor_key": fingerprint_of("two_factor_key", keys.two_factor_key)
+        if keys.two_factor_key
         else None,
     }
 
@@ -104,9 +127,24 @@ def vapid_source(app: Flask) -> KeySource:
     return KeySource(None, "nowhere yet (a new one is made at the first start)")
 
 
+def two_factor_source(app: Flask) -> KeySource:
+    """The two-factor key the app starts with, or None if it has none yet."""
+    from ..keys import TWO_FACTOR, locate
+
+    place = locate(TWO_FACTOR, os.environ, app.config["DATA_DIR"])
+    where = place.where if place.from_setting else f"the data folder ({TWO_FACTOR.file_name})"
+    return KeySource(place.value, where)
+
+
 def keys_in_use(app: Flask) -> Keys:
     """The keys this app runs with, made nowhere: a backup changes nothing on the server."""
-    return Keys(app.config["SECRET_KEY"], vapid_source(app).value)
+    secret = app.config["SECRET_KEY"] or secret_key_source(app).value
+    if not secret:
+        from ..keys import SECRET, MissingKeys, locate, missing_message
+
+        place = locate(SECRET, os.environ, app.config["DATA_DIR"])
+        raise MissingKeys(missing_message([place]))
+    return Keys(secret, vapid_source(app).value, two_factor_source(app).value)
 
 
 def _read(path: Path, strip: bool = True) -> str:
@@ -124,6 +162,7 @@ def write_key_file(path: Path, keys: Keys) -> None:
         "version": VERSION,
         "secret_key": keys.secret_key,
         "vapid_private_key": keys.vapid_private_key,
+        "two_factor_key": keys.two_factor_key,
         "fingerprints": fingerprints(keys),
     }
     write_private(path, json.dumps(data, indent=2).encode() + b"\n")
@@ -140,9 +179,15 @@ def read_key_file(path: Path) -> Keys:
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise KeyFileError(f"{path} is not a key file made by `aftercare backup --keys`")
     secret, vapid = data.get("secret_key"), data.get("vapid_private_key")
-    if not isinstance(secret, str) or not secret or not isinstance(vapid, str | None):
+    two_factor = data.get("two_factor_key")  # absent from key files made before it existed
+    if (
+        not isinstance(secret, str)
+        or not secret
+        or not isinstance(vapid, str | None)
+        or not isinstance(two_factor, str | None)
+    ):
         raise KeyFileError(f"{path} is not complete")
-    keys = Keys(secret, vapid)
+    keys = Keys(secret, vapid, two_factor or None)
     try:
         fingerprints(keys)
     except ConfigError:
@@ -152,24 +197,22 @@ def read_key_file(path: Path) -> Keys:
 
 def keys_after_restore(app: Flask, keys: Keys | None) -> Keys:
     """The keys the app will start with once `keys` (from a key file, if any) are installed."""
-    secret, vapid = secret_key_source(app), vapid_source(app)
-    secret_key, vapid_key = secret.value or "", vapid.value
+    secret, vapid, two_factor = secret_key_source(app), vapid_source(app), two_factor_source(app)
+    secret_key, vapid_key, two_factor_key = secret.value or "", vapid.value, two_factor.value
     # Keys set in the environment win over the data folder's, as at start-up.
     if keys is not None and not secret.from_environment:
         secret_key = keys.secret_key
     if keys is not None and keys.vapid_private_key and not vapid.from_environment:
         vapid_key = keys.vapid_private_key
-    return Keys(secret_key, vapid_key)
+    if keys is not None and keys.two_factor_key and not two_factor.from_environment:
+        two_factor_key = keys.two_factor_key
+    return Keys(secret_key, vapid_key, two_factor_key)
 
 
 def differences(made_with: dict[str, str | None], keys: Keys) -> list[str]:
     """Which of `keys` are not the ones a backup was made with ("secret key", "Web Push key")."""
     now = fingerprints(keys)
-    return [
-        label
-        for name, label in (("secret_key", "secret key"), ("vapid", "Web Push key"))
-        if made_with.get(name) and now[name] != made_with[name]
-    ]
+    return [label for name, label in LABELS if made_with.get(name) and now[name] != made_with[name]]
 
 
 def install_keys(app: Flask, keys: Keys) -> list[str]:
@@ -190,4 +233,12 @@ def install_keys(app: Flask, keys: Keys) -> list[str]:
     else:
         write_private(folder / VAPID_FILE, keys.vapid_private_key.encode())
         done.append(f"Web Push key: written to {folder / VAPID_FILE}")
+    two_factor = two_factor_source(app)
+    if keys.two_factor_key is None:
+        done.append("two-factor key: none in the key file")
+    elif two_factor.from_environment:
+        done.append(f"two-factor key: not written, the app takes it from {two_factor.where}")
+    else:
+        write_private(folder / TWO_FACTOR_FILE, keys.two_factor_key.encode())
+        done.append(f"two-factor key: written to {folder / TWO_FACTOR_FILE}")
     return done

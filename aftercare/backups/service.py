@@ -195,14 +195,20 @@ def _check_backup(
     except ConfigError as error:
         raise BackupError(str(error)) from None
     if wrong and not without_keys:
-        raise BackupError(_keys_missing(source, wrong))
+        raise BackupError(_keys_missing(source, wrong, bool(manifest.keys.get("two_factor_key"))))
     return manifest, keys
 
 
-def _keys_missing(source: Path, wrong: list[str]) -> str:
+def _keys_missing(source: Path, wrong: list[str], two_factor_key_then: bool) -> str:
+    locked_out = (
+        "clinicians who use two-factor sign-in could not sign in at all, recovery codes included"
+    )
     harm = {
-        "secret key": "clinicians who use two-factor sign-in could not sign in at all, recovery "
-        "codes included",
+        # Before the two-factor key existed, the secret key also unlocked two-factor secrets.
+        "secret key": "every clinician would have to sign in again"
+        if two_factor_key_then
+        else locked_out,
+        "two-factor key": locked_out,
         "Web Push key": "reminders would stop reaching the phones that had turned them on, "
         "until reminders are turned on again on each phone",
     }

@@ -8,26 +8,22 @@ import secrets
 from datetime import datetime
 
 import pyotp
-from cryptography.fernet import Fernet, InvalidToken
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from cryptography.fernet import InvalidToken, MultiFernet
 from flask import current_app
 from sqlalchemy import delete, select
 
 from ..extensions import db
 from ..models import Clinician, RecoveryCode, utcnow
+from .twofactor_keys import secret_box
 
 RECOVERY_CODES = 10
 ISSUER = "Aftercare"
 
 
-def _fernet() -> Fernet:
-    # A key of its own, derived from the app's secret: the database alone does not reveal
-    # the secrets, and changing the app's secret makes clinicians set two-factor up again.
-    key = HKDF(
-        algorithm=hashes.SHA256(), length=32, salt=b"aftercare-totp", info=b"totp-secrets"
-    ).derive(current_app.config["SECRET_KEY"].encode())
-    return Fernet(base64.urlsafe_b64encode(key))
+def _fernet() -> MultiFernet:
+    # The two-factor key, kept out of the database: a copy of the database alone does not
+    # reveal the secrets. Secrets from before that key existed open with the secret key's.
+    return secret_box(current_app.config)
 
 
 def new_secret() -> str:

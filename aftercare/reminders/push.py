@@ -33,6 +33,9 @@ def vapid_for(app: Flask) -> Vapid02:
             app.config["VAPID_PRIVATE_KEY"],
             app.config["VAPID_PRIVATE_KEY_FILE"],
             app.config["DATA_DIR"],
+            # Made here only where keys may be made: never by a command run with forgotten
+            # settings, which would sign pushes no phone's subscription accepts.
+            create=app.config["MAKE_MISSING"],
         )
     return app.extensions["aftercare.vapid"]
 

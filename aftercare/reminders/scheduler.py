@@ -19,6 +19,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from flask import Flask
 
 from ..extensions import db
+from .heartbeat import watched_pass
 from .sender import send_due_reminders
 
 log = logging.getLogger(__name__)
@@ -28,10 +29,8 @@ def _one_pass(app: Flask) -> None:
     """One pass, in its own app context; an error is logged and the next tick tries again."""
     with app.app_context():
         try:
-            send_due_reminders()
-        except Exception:
-            log.exception("sending reminders failed; the next tick will try again")
-            db.session.rollback()
+            # One line per pass, one short line per failure, and the heartbeat /healthz reads.
+            watched_pass(app, send_due_reminders)
         finally:
             db.session.remove()
 

@@ -483,15 +483,7 @@ def send_due_reminders(
                     _finish_batch(batch, results, worker, summary, retry_for)
     finally:
         sender.close()  # the connections were kept open from one batch to the next
-    if summary.claimed:
-        log.info(
-            "reminders: %d claimed, %d delivered, %d failed, %d retrying, %d expired",
-            summary.claimed,
-            summary.delivered,
-            summary.failed,
-            summary.retrying,
-            summary.expired,
-        )
+    # The scheduler logs one line per pass (aftercare.reminders.heartbeat).
     return summary
 
 

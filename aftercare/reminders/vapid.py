@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import base64
-import os
 from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
 from py_vapid import Vapid02
 
-from ..config import ConfigError
+from ..config import ConfigError, create_once
 
 KEY_FILE = "vapid_private.pem"
 
@@ -28,8 +27,21 @@ def _from_text(text: str, source: str) -> Vapid02:
         raise ConfigError(f"{source} does not hold a P-256 private key: {error}") from None
 
 
-def load_vapid(key: str | None, key_file: str | None, data_dir: Path) -> Vapid02:
-    """The key from the environment, a file, or the data folder (made there on first start)."""
+def new_private_pem() -> str:
+    """A new P-256 key pair's private key, as PEM (PKCS#8)."""
+    vapid = Vapid02()
+    vapid.generate_keys()
+    return vapid.private_key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    ).decode()
+
+
+def load_vapid(
+    key: str | None, key_file: str | None, data_dir: Path, create: bool = True
+) -> Vapid02:
+    """The key from the environment, a file, or the data folder (made there if `create`)."""
     if key:
         return _from_text(key, "AFTERCARE_VAPID_PRIVATE_KEY")
     if key_file:
@@ -41,24 +53,14 @@ def load_vapid(key: str | None, key_file: str | None, data_dir: Path) -> Vapid02
         return _from_text(text, "AFTERCARE_VAPID_PRIVATE_KEY_FILE")
     path = data_dir / KEY_FILE
     if not path.exists():
+        if not create:
+            from ..keys import WEB_PUSH, locate, missing_message
+
+            raise ConfigError(missing_message([locate(WEB_PUSH, {}, data_dir)]))
         data_dir.mkdir(parents=True, exist_ok=True)
-        vapid = Vapid02()
-        vapid.generate_keys()
-        pem = vapid.private_key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-        # Written whole or not at all: two processes starting together must agree on one key.
-        temporary = path.with_suffix(f".{os.getpid()}.tmp")
-        temporary.write_bytes(pem)
-        temporary.chmod(0o600)
-        try:
-            os.link(temporary, path)
-        except FileExistsError:
-            pass
-        finally:
-            temporary.unlink()
+        # Private from its first byte, and written whole or not at all: two processes starting
+        # together must agree on one key.
+        create_once(path, new_private_pem())
     return _from_text(path.read_text(), str(path))
 
 
