@@ -18,7 +18,7 @@ from ..care.triage import Level
 from ..extensions import db
 from ..models import Alert, Device, Patient, QuestionnaireResponse, utcnow
 from ..patient.checkins import infusion_before
-from ..patient.offline import store_once
+from ..submissions import store_once
 from .schedule import answered
 
 

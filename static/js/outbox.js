@@ -63,7 +63,7 @@
   }
 
   function freshToken() {
-    return fetch("/check-in/token", { credentials: "same-origin", headers: { Accept: "application/json" } })
+    return fetch("/form-token", { credentials: "same-origin", headers: { Accept: "application/json" } })
       .then(function (r) { return r.ok ? r.json() : null; })
       .then(function (data) { return data && data.csrf_token; });
   }
