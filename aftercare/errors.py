@@ -22,6 +22,7 @@ from werkzeug.exceptions import HTTPException
 from .error_log import already_logged, describe, log_server_error
 from .extensions import db
 from .request_ids import request_id
+from .submissions import expired, wants_json
 
 # In the page's language: a patient can meet any of these.
 MESSAGES = {
@@ -52,11 +53,6 @@ UNAVAILABLE_MESSAGE = _l(
 RETRY_AFTER_SECONDS = 30
 
 
-def _wants_json() -> bool:
-    best = request.accept_mimetypes.best_match(["application/json", "text/html"])
-    return best == "application/json" or request.is_json
-
-
 def _as_nobody() -> None:
     """Render what follows as for nobody in particular (the crisis bar stays).
 
@@ -73,7 +69,7 @@ def _as_nobody() -> None:
 def _error_page(code: int, message: str, name: str, headers: dict[str, str] | None = None):  # type: ignore[no-untyped-def]
     """The error as JSON or as a page; a server error's carries the request's reference."""
     reference = request_id() if code >= 500 else None
-    if _wants_json():
+    if wants_json():
         body: dict[str, Any] = {"error": name, "message": message}
         if reference:
             body["reference"] = reference
@@ -119,10 +115,7 @@ def init_errors(app: Flask) -> None:
 
     @app.errorhandler(CSRFError)
     def csrf_error(error: CSRFError):  # type: ignore[no-untyped-def]
-        message = _("This form has expired. Please reload the page and try again.")
-        if _wants_json():
-            return jsonify(error="csrf", message=message), 400
-        return render_template("error.html", code=400, message=message), 400
+        return expired()
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):  # type: ignore[no-untyped-def]

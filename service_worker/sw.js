@@ -1,5 +1,6 @@
-/* Aftercare's service worker: the patient's pages open with no network, and check-ins kept on
- * the phone are sent when the network returns. Served at /sw.js (scope /) by aftercare/pwa;
+/* Aftercare's service worker: the patient's pages open with no network, and what the outbox
+ * keeps on the phone (check-ins, questionnaires...) is sent, each to its own address, when the
+ * network returns. Served at /sw.js (scope /) by aftercare/pwa;
  * the server fills in the version and the list of files to keep. */
 "use strict";
 
@@ -103,7 +104,7 @@ self.addEventListener("sync", function (event) {
     event.waitUntil(self.AftercareOutbox.flush().then(function (summary) {
       return tellPages().then(function () {
         // Still waiting: reject so that the browser tries this sync again later.
-        if (summary.waiting > 0) throw new Error("check-ins still waiting");
+        if (summary.waiting > 0) throw new Error("submissions still waiting");
       });
     }));
   }

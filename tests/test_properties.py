@@ -314,56 +314,114 @@ def test_check_in_json_body_never_fails_or_half_writes(phone, db) -> None:  # no
     run()
 
 
-@pytest.mark.parametrize("payload", [["x"], "abc", 7])
-def test_known_bug_check_in_json_body_not_an_object(phone, payload: Any) -> None:  # noqa: ANN001
+# A check-in is a form: a JSON body, whatever it holds, is not read as one. The token it may
+# carry is not read either, so it is refused as a form without its token, and nothing is stored.
+@pytest.mark.parametrize(
+    "payload",
+    [
+        ["x"],
+        "abc",
+        7,
+        {"idempotency_key": "json-body-key-1", "note": 1},
+        {"idempotency_key": "json-body-key-1", "filled_at": 1},
+        {"idempotency_key": 12345678},
+    ],
+)
+def test_a_check_in_sent_as_json_is_refused_as_a_form_without_its_token(
+    phone,  # noqa: ANN001
+    db,  # noqa: ANN001
+    payload: Any,
+) -> None:
     token = csrf_from(send(phone.client, "GET", "/check-in").text)
-    del token  # the body cannot carry it; the view fails before CSRF is even checked
-    send(phone.client, "POST", "/check-in", json=payload, headers={"Accept": "application/json"})
-
-
-@pytest.mark.parametrize("field", [{"note": 1}, {"filled_at": 1}, {"idempotency_key": 12345678}])
-def test_known_bug_check_in_json_field_not_a_string(phone, field: dict[str, Any]) -> None:  # noqa: ANN001
-    token = csrf_from(send(phone.client, "GET", "/check-in").text)
-    body = {"idempotency_key": "known-bug-key-1", "csrf_token": token, **field}
-    send(phone.client, "POST", "/check-in", json=body, headers={"Accept": "application/json"})
+    if isinstance(payload, dict):
+        payload = {**payload, "csrf_token": token}
+    before = counts(db)
+    response = send(
+        phone.client, "POST", "/check-in", json=payload, headers={"Accept": "application/json"}
+    )
+    assert response.status_code == 400
+    assert response.json["error"] == "csrf"
+    assert changed(before, counts(db)) == {}
 
 
 @pytest.mark.parametrize("field", ["heart_rate", "systolic"])
-def test_known_bug_check_in_huge_number(phone, field: str) -> None:  # noqa: ANN001
-    phone_answers = {field: "2" * 309}
+def test_a_check_in_with_a_309_digit_number_is_refused_and_says_which(
+    phone,  # noqa: ANN001
+    db,  # noqa: ANN001
+    field: str,
+) -> None:
+    before = counts(db)
     REQUESTS["count"] += 2
-    assert phone.check_in(**phone_answers).status_code < 500
+    response = phone.check_in(**{field: "2" * 309}, headers={"Accept": "application/json"})
+    assert response.status_code == 422
+    assert response.json["error"] == "invalid"
+    assert list(response.json["errors"]) == [field]
+    assert response.json["errors"][field][0] == "Not a valid integer value."
+    assert changed(before, counts(db)) == {}
 
 
-def test_known_bug_appointment_huge_duration(clinician_client, patient) -> None:  # noqa: ANN001
+def test_an_appointment_with_a_309_digit_duration_is_refused_and_says_so(
+    clinician_client,  # noqa: ANN001
+    patient,  # noqa: ANN001
+    db,  # noqa: ANN001
+) -> None:
     token = csrf_from(send(clinician_client, "GET", f"/clinic/patients/{patient.id}").text)
     data = {"csrf_token": token, "kind": "infusion", "day": "2030-01-01", "starts": "10:00"}
     data["duration_minutes"] = "2" * 309
-    send(clinician_client, "POST", f"/clinic/patients/{patient.id}/appointments", data=data)
+    before = counts(db)
+    response = send(
+        clinician_client, "POST", f"/clinic/patients/{patient.id}/appointments", data=data
+    )
+    assert response.status_code == 422
+    assert "Not a valid integer value." in response.text
+    assert changed(before, counts(db)) == {}
 
 
 # --- Questionnaires --------------------------------------------------------------------------
 
 
-def breaks_answer_parsing(raw: str | None) -> bool:
-    """Known 5xx: an answer str.isdigit() accepts but int() refuses ("²", "--5")."""
-    text = (raw or "").strip()
-    if not text.lstrip("-").isdigit():
-        return False
-    try:
-        int(text)
-    except ValueError:
-        return True
-    return False
+def phq9_answers(**changes: str) -> dict[str, str]:
+    """Every PHQ-9 item answered 0 ("Not at all"), with some fields changed."""
+    return {**{f"item-{n}": "0" for n in range(1, 10)}, **changes}
 
 
-@pytest.mark.parametrize(
-    ("field", "value"), [("item-1", "²"), ("item-1", "--5"), ("extra-difficulty", "²")]
-)
-def test_known_bug_questionnaire_answer_int_parse(phone, field: str, value: str) -> None:  # noqa: ANN001
+# Digits that str.isdigit() takes and int() refuses ("²"), and a sign twice: not a choice.
+@pytest.mark.parametrize("value", ["²", "--5", "٣", "1e3"])
+def test_a_questionnaire_answer_that_is_not_a_number_is_refused_and_nothing_stored(
+    phone,  # noqa: ANN001
+    db,  # noqa: ANN001
+    value: str,
+) -> None:
     token = csrf_from(send(phone.client, "GET", "/questionnaires/phq9").text)
-    data = {"csrf_token": token, "idempotency_key": "known-bug-key-2", field: value}
-    send(phone.client, "POST", "/questionnaires/phq9", data=data)
+    data = {**phq9_answers(**{"item-1": value}), "csrf_token": token}
+    data["idempotency_key"] = "odd-digit-key-1"
+    before = counts(db)
+    response = send(
+        phone.client,
+        "POST",
+        "/questionnaires/phq9",
+        data=data,
+        headers={"Accept": "application/json"},
+    )
+    assert response.status_code == 422
+    assert response.json == {
+        "error": "invalid",
+        "message": "One of the answers is not one of the choices. Please check your answers.",
+    }
+    assert changed(before, counts(db)) == {}
+
+
+def test_an_optional_answer_that_is_not_a_choice_is_left_out_and_the_rest_is_stored(
+    phone,  # noqa: ANN001
+    db,  # noqa: ANN001
+) -> None:
+    token = csrf_from(send(phone.client, "GET", "/questionnaires/phq9").text)
+    data = {**phq9_answers(**{"extra-difficulty": "²"}), "csrf_token": token}
+    data["idempotency_key"] = "odd-extra-key-1"
+    response = send(phone.client, "POST", "/questionnaires/phq9", data=data)
+    assert response.status_code == 303
+    stored = db.session.scalar(select(QuestionnaireResponse))
+    assert (stored.total, stored.extra) == (0, {})
 
 
 def test_questionnaires_never_fail_or_half_write(phone, db) -> None:  # noqa: ANN001
@@ -383,11 +441,11 @@ def test_questionnaires_never_fail_or_half_write(phone, db) -> None:  # noqa: AN
                 data[f"item-{item.number}"] = str(draw(st.sampled_from(values)))
             else:
                 value = draw(maybe(st.sampled_from([str(v) for v in values])))
-                if value is not None and not breaks_answer_parsing(value):
+                if value is not None:
                     data[f"item-{item.number}"] = value
         for question in instrument.extra_questions:
             value = draw(maybe(st.sampled_from([str(o.value) for o in question.options])))
-            if value is not None and not breaks_answer_parsing(value):
+            if value is not None:
                 data[f"extra-{question.key}"] = value
         key = draw(keys)
         data["idempotency_key"] = key
@@ -495,10 +553,22 @@ subscriptions = st.one_of(
 )
 
 
-def test_known_bug_push_endpoint_bad_ipv6(phone) -> None:  # noqa: ANN001
+def test_a_push_endpoint_with_a_broken_ipv6_address_is_refused_and_nothing_stored(
+    phone,  # noqa: ANN001
+    db,  # noqa: ANN001
+) -> None:
     token = csrf_from(send(phone.client, "GET", "/check-in").text)
     body = {"endpoint": "https://[::1/x", "keys": None}
-    send(phone.client, "POST", "/push/subscription", json=body, headers={"X-CSRFToken": token})
+    before = counts(db)
+    response = send(
+        phone.client, "POST", "/push/subscription", json=body, headers={"X-CSRFToken": token}
+    )
+    assert response.status_code == 422
+    assert (response.json["error"], response.json["reason"]) == (
+        "invalid_subscription",
+        "malformed",
+    )
+    assert changed(before, counts(db)) == {}
 
 
 def test_push_subscription_never_fails_or_half_writes(phone, db) -> None:  # noqa: ANN001

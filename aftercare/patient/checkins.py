@@ -11,7 +11,7 @@ from .. import audit
 from ..care.triage import CheckInAnswers, triage
 from ..extensions import db
 from ..models import Alert, CheckIn, Device, Infusion, Patient, utcnow
-from .offline import store_once
+from ..submissions import store_once
 
 
 @dataclass(frozen=True)
@@ -76,9 +76,7 @@ def save_check_in(
     """Store the check-in and its alert, or return the one stored under the same key.
 
     Returns the check-in and whether it was new. A phone that lost the answer to its first try
-    sends again with the same key; the second try must not store a second check-in. The unique
-    (patient, key) constraint catches it (store_once), so a new check-in, by far the most
-    common, costs no query to look for a twin first.
+    sends again with the same key; the second try must not store a second check-in (store_once).
     """
     received_at = utcnow()
     # Triage is about how the patient felt when filling in the form, which may be hours before

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask import current_app
 from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, HiddenField, RadioField, TextAreaField
 from wtforms.fields.choices import SelectChoice
@@ -20,8 +19,8 @@ from ..care.symptoms import (
     YES_NO,
     Severity,
 )
-from ..fields import Form, SmallIntegerField
-from .offline import believable_time
+from ..fields import SmallIntegerField
+from ..submissions import IDEMPOTENCY_KEY, LongLivedTokenForm, believable_time
 
 # Red flags are asked first, so a patient in trouble finds them without scrolling.
 URGENT_CODES = ("chest_pain", "trouble_breathing", "swelling", "fainting", "suicidal_thoughts")
@@ -47,13 +46,8 @@ def _vital(label: object, bounds: tuple[int, int], unit: object) -> SmallInteger
     )
 
 
-class CheckInForm(Form):
-    class Meta:
-        # The form may wait on the phone for hours before it is sent (see outbox.js), so its
-        # token lives longer than a clinician's; it is still bound to this device's session.
-        @property
-        def csrf_time_limit(self) -> int:
-            return current_app.config["CHECKIN_CSRF_HOURS"] * 3600
+class CheckInForm(LongLivedTokenForm):
+    """The check-in; it may wait on the phone for hours before it is sent (see outbox.js)."""
 
     systolic = _vital(_l("Top number (systolic)"), SYSTOLIC_RANGE, "mmHg")
     diastolic = _vital(_l("Bottom number (diastolic)"), DIASTOLIC_RANGE, "mmHg")
@@ -81,7 +75,7 @@ class CheckInForm(Form):
     idempotency_key = HiddenField(
         validators=[
             InputRequired(message=_l("The form is missing its key. Please reload the page.")),
-            Regexp(r"^[A-Za-z0-9_-]{8,64}$", message=_l("The form's key is not valid.")),
+            Regexp(IDEMPOTENCY_KEY, message=_l("The form's key is not valid.")),
         ]
     )
     filled_at = HiddenField(validators=[Optional()])

@@ -11,26 +11,23 @@ from wtforms import HiddenField
 from wtforms.validators import AnyOf, InputRequired
 
 from ..extensions import csrf, db
-from ..fields import Form
 from ..i18n import LANGUAGE_COOKIE, LANGUAGES, browser_language
 from ..models import Patient
 from ..redirects import safe_redirect_target
 from ..reminders.planning import reword_pending
+from ..submissions import LongLivedTokenForm
 from .session import PATIENT_BLUEPRINTS, load_device
 
 bp = Blueprint("language", __name__)
 REMEMBER_FOR = timedelta(days=365)
 
 
-class LanguageForm(Form):
-    """The switch: one button per other language."""
+class LanguageForm(LongLivedTokenForm):
+    """The switch: one button per other language.
 
-    class Meta:
-        # Patient pages are kept on the phone for offline use; like the check-in, the switch
-        # on a kept page must still work hours later.
-        @property
-        def csrf_time_limit(self) -> int:
-            return current_app.config["CHECKIN_CSRF_HOURS"] * 3600
+    Patient pages are kept on the phone for offline use: the switch on a kept page must still
+    work hours later, like the check-in.
+    """
 
     language = HiddenField(validators=[InputRequired(), AnyOf(list(LANGUAGES))])
     next = HiddenField()

@@ -14,6 +14,7 @@ from werkzeug.wrappers import Response
 
 from ..extensions import db
 from ..models import Device, Patient, utcnow
+from ..submissions import wants_json
 from .enrollment import device_for_token
 
 DEVICE_COOKIE = "aftercare_device"
@@ -48,7 +49,7 @@ def patient_required(view: Callable[..., ResponseReturnValue]) -> Callable[..., 
     @wraps(view)
     def wrapped(*args: Any, **kwargs: Any) -> ResponseReturnValue:
         if load_device() is None:
-            if request.accept_mimetypes.best == "application/json" or request.is_json:
+            if wants_json():
                 return jsonify(error="not_enrolled", message=_("This phone is not linked.")), 401
             return render_template("patient/not_enrolled.html"), 401
         return view(*args, **kwargs)

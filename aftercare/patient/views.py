@@ -23,7 +23,7 @@ from flask_babel import gettext as _
 from flask_wtf.csrf import generate_csrf
 from sqlalchemy import bindparam, func, select
 
-from .. import audit
+from .. import audit, submissions
 from ..care.instructions import (
     MorningAnswers,
     format_moment,
@@ -257,24 +257,21 @@ def _asks_about_sleep(infusion_ended: datetime | None) -> bool:
     return infusion_ended is not None and utcnow() - infusion_ended >= timedelta(hours=8)
 
 
-def _render_form(form: CheckInForm, status: int = 200) -> ResponseReturnValue:
+def _render_form(form: CheckInForm) -> str:
     patient = current_patient()
     content = content_for(patient.clinic)
     infusion_ended = db.session.scalar(_LATEST_INFUSION_END, {"patient_id": patient.id})
     urgent = [SYMPTOMS_BY_CODE[code] for code in URGENT_CODES]
     others = [s for s in YES_NO if s.code not in URGENT_CODES]
-    return (
-        render_template(
-            "patient/check_in.html",
-            form=form,
-            urgent=urgent,
-            graded=GRADED,
-            others=others,
-            note_max=NOTE_MAX_LENGTH,
-            ask_sleep=_asks_about_sleep(infusion_ended),
-            triage_data=_offline_triage_data(content, infusion_ended),
-        ),
-        status,
+    return render_template(
+        "patient/check_in.html",
+        form=form,
+        urgent=urgent,
+        graded=GRADED,
+        others=others,
+        note_max=NOTE_MAX_LENGTH,
+        ask_sleep=_asks_about_sleep(infusion_ended),
+        triage_data=_offline_triage_data(content, infusion_ended),
     )
 
 
@@ -288,13 +285,7 @@ def check_in_form() -> ResponseReturnValue:
     return _render_form(form)
 
 
-def _wants_json() -> bool:
-    return request.accept_mimetypes.best_match(["application/json", "text/html"]) == (
-        "application/json"
-    )
-
-
-# The check-in form checks its own CSRF token with a longer life (see CheckInForm.Meta).
+# The check-in form checks its own CSRF token, with the longer life of a LongLivedTokenForm.
 @csrf.exempt
 @bp.post("/check-in")
 @patient_required
@@ -303,13 +294,8 @@ def check_in_submit() -> ResponseReturnValue:
     form = CheckInForm(formdata=request.form)
     if not form.validate_on_submit():
         if form.csrf_token.errors:
-            message = _("This form has expired. Please reload the page and try again.")
-            if _wants_json():
-                return jsonify(error="csrf", message=message), 400
-            return render_template("error.html", code=400, message=message), 400
-        if _wants_json():
-            return jsonify(error="invalid", errors=form.errors), 422
-        return _render_form(form, 422)
+            return submissions.expired()
+        return submissions.invalid(lambda: _render_form(form), errors=form.errors)
 
     data = CheckInData(
         idempotency_key=form.idempotency_key.data,
@@ -324,23 +310,20 @@ def check_in_submit() -> ResponseReturnValue:
     )
     # A database that cannot be reached answers 503 (aftercare.errors): the phone keeps it.
     check_in, created = save_check_in(current_patient(), load_device(), data)
-    result_url = url_for("patient.check_in_result", check_in_id=check_in.id)
-    if _wants_json():
-        return jsonify(
-            id=check_in.id,
-            level=check_in.triage_level,
-            reasons=check_in.triage_reasons,
-            result_url=result_url,
-            received_at=check_in.received_at.isoformat(),
-            created=created,
-        ), (201 if created else 200)
-    return redirect(result_url, code=303)
+    return submissions.stored(
+        url_for("patient.check_in_result", check_in_id=check_in.id),
+        created,
+        id=check_in.id,
+        level=check_in.triage_level,
+        reasons=check_in.triage_reasons,
+        received_at=check_in.received_at.isoformat(),
+    )
 
 
-@bp.get("/check-in/token")
+@bp.get("/form-token")
 @patient_required
-def check_in_token() -> ResponseReturnValue:
-    """A fresh CSRF token for a check-in that waited on the phone longer than its token."""
+def form_token() -> ResponseReturnValue:
+    """A fresh CSRF token for a form that waited on the phone longer than its token lives."""
     response = make_response(jsonify(csrf_token=generate_csrf()))
     response.headers["Cache-Control"] = "no-store"
     return response

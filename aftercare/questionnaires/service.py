@@ -18,8 +18,8 @@ from ..care.triage import Level
 from ..extensions import db
 from ..models import Alert, Device, Patient, QuestionnaireResponse, utcnow
 from ..patient.checkins import infusion_before
-from ..patient.offline import store_once
 from ..reminders.planning import cancel_answered
+from ..submissions import store_once
 
 
 @cache

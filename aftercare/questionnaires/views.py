@@ -6,43 +6,24 @@ import re
 import uuid
 from typing import Any
 
-from flask import (
-    Blueprint,
-    abort,
-    current_app,
-    jsonify,
-    redirect,
-    render_template,
-    request,
-    url_for,
-)
+from flask import Blueprint, abort, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
+from .. import submissions
 from ..care.instruments import Instrument
 from ..care.questionnaire_alerts import rules_for_browser
 from ..care.scoring import IncompleteAnswers, InvalidAnswer, please_answer
 from ..charts import Point, Series, chart_table, line_chart
 from ..extensions import csrf, db
-from ..fields import Form
 from ..i18n import current_language
 from ..models import QuestionnaireResponse
-from ..patient.offline import believable_time
 from ..patient.session import current_patient, load_device, patient_required
 from .service import Submission, help_with_result, history, instruments, save_response
 
 bp = Blueprint("questionnaires", __name__)
-KEY = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
+KEY = re.compile(submissions.IDEMPOTENCY_KEY)
 NUMBER = re.compile(r"-?[0-9]{1,6}")
-
-
-class TokenForm(Form):
-    """Only the CSRF token; like the check-in, it may be sent hours after the page loaded."""
-
-    class Meta:
-        @property
-        def csrf_time_limit(self) -> int:
-            return current_app.config["CHECKIN_CSRF_HOURS"] * 3600
 
 
 def _instrument(instrument_id: str) -> Instrument:
@@ -50,12 +31,6 @@ def _instrument(instrument_id: str) -> Instrument:
     if found is None:
         abort(404)
     return found
-
-
-def _wants_json() -> bool:
-    return request.accept_mimetypes.best_match(["application/json", "text/html"]) == (
-        "application/json"
-    )
 
 
 def _parse(instrument: Instrument) -> tuple[dict[int, Any], dict[str, int]]:
@@ -115,66 +90,63 @@ def index() -> ResponseReturnValue:
     return render_template("patient/questionnaires.html", rows=rows)
 
 
-@bp.get("/questionnaires/<instrument_id>")
-@patient_required
-def form(instrument_id: str) -> ResponseReturnValue:
-    instrument = _instrument(instrument_id)
+def _form_page(
+    instrument: Instrument,
+    token: submissions.LongLivedTokenForm,
+    key: str,
+    errors: list[str],
+    answers: dict[int, Any],
+) -> str:
     return render_template(
         "patient/questionnaire.html",
         instrument=instrument,
-        form=TokenForm(),
-        key=uuid.uuid4().hex,
-        errors=[],
-        answers={},
+        form=token,
+        key=key,
+        errors=errors,
+        answers=answers,
         alert_rules=rules_for_browser(instrument.scoring.alerts),
     )
 
 
-# CSRF is checked by TokenForm, with the longer life a queued submission needs.
+@bp.get("/questionnaires/<instrument_id>")
+@patient_required
+def form(instrument_id: str) -> ResponseReturnValue:
+    instrument = _instrument(instrument_id)
+    # The form is only the CSRF token: the answers are read by _parse and checked by scoring.
+    return _form_page(instrument, submissions.LongLivedTokenForm(), uuid.uuid4().hex, [], {})
+
+
+# CSRF is checked by a LongLivedTokenForm, with the longer life a queued submission needs.
 @csrf.exempt
 @bp.post("/questionnaires/<instrument_id>")
 @patient_required
 def submit(instrument_id: str) -> ResponseReturnValue:
     instrument = _instrument(instrument_id)
-    token = TokenForm()
+    token = submissions.LongLivedTokenForm()
     if not token.validate_on_submit():
-        message = _("This form has expired. Please reload the page and try again.")
-        if _wants_json():
-            return jsonify(error="csrf", message=message), 400
-        return render_template("error.html", code=400, message=message), 400
+        return submissions.expired()
     key = request.form.get("idempotency_key", "")
     answers, extra = _parse(instrument)
 
     def refuse(message: str) -> ResponseReturnValue:
-        if _wants_json():
-            return jsonify(error="invalid", message=message), 422
-        return render_template(
-            "patient/questionnaire.html",
-            instrument=instrument,
-            form=token,
-            key=key if KEY.match(key) else uuid.uuid4().hex,
-            errors=[message],
-            answers=answers,
-            alert_rules=rules_for_browser(instrument.scoring.alerts),
-        ), 422
+        page_key = key if KEY.match(key) else uuid.uuid4().hex
+        return submissions.invalid(
+            lambda: _form_page(instrument, token, page_key, [message], answers), message=message
+        )
 
     if not KEY.match(key):
         return refuse(_("The form's key is not valid. Please reload the page."))
-    submission = Submission(
-        instrument, key, answers, extra, believable_time(request.form.get("filled_at"))
-    )
+    filled_at = submissions.believable_time(request.form.get("filled_at"))
+    submission = Submission(instrument, key, answers, extra, filled_at)
     try:
         response, created = save_response(current_patient(), load_device(), submission)
     except IncompleteAnswers as error:
         return refuse(please_answer(error.missing, _))
     except InvalidAnswer:
         return refuse(_("One of the answers is not one of the choices. Please check your answers."))
-    result_url = url_for("questionnaires.result", response_id=response.id)
-    if _wants_json():
-        return jsonify(id=response.id, result_url=result_url, created=created), (
-            201 if created else 200
-        )
-    return redirect(result_url, code=303)
+    return submissions.stored(
+        url_for("questionnaires.result", response_id=response.id), created, id=response.id
+    )
 
 
 @bp.get("/questionnaires/responses/<int:response_id>")

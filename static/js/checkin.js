@@ -1,5 +1,5 @@
-/* The check-in form: tell the patient at once what to do, keep the check-in on the phone,
- * send it now or as soon as the network is back. Works the same with no connection. */
+/* The check-in form: tell the patient at once what to do; the outbox keeps the check-in on the
+ * phone and sends it now or as soon as the network is back. Works the same with no connection. */
 (function () {
   "use strict";
 
@@ -121,61 +121,23 @@
     return !first;
   }
 
-  function fields() {
-    var result = {};
-    new FormData(form).forEach(function (value, name) {
-      if (name !== "csrf_token" && name !== "idempotency_key" && name !== "filled_at") result[name] = value;
-    });
-    return result;
-  }
-
-  function showQueued(result, item) {
-    form.hidden = true;
+  /* Shown in place of the form while the check-in waits: what to do now, and that it waits. */
+  function whileQueued(result) {
     live.hidden = true;
-    queued.textContent = "";
     var action = el("section");
     renderAction(action, result);
-    queued.appendChild(action);
-    queued.appendChild(el("p", "outbox__item outbox__item--waiting", text("check_in_queued")));
     var again = el("a", "btn btn--plain btn--wide", text("back_to_today"));
     again.href = "/today";
-    queued.appendChild(again);
-    queued.hidden = false;
-    queued.focus();
+    return [action, el("p", "outbox__item outbox__item--waiting", text("check_in_queued")), again];
   }
 
   form.addEventListener("submit", function (event) {
-    if (!self.AftercareOutbox || !self.indexedDB) return; // the plain form post still works
+    if (!self.AftercareOutbox) return; // the plain form post still works
     event.preventDefault();
     if (!valid()) return;
-    var button = form.querySelector("button[type=submit]");
-    button.disabled = true;
-    var item = {
-      key: AftercareOutbox.newKey(),
-      fields: fields(),
-      csrf_token: form.elements.csrf_token.value,
-      filled_at: new Date().toISOString(),
-      created_at: new Date().toISOString(),
-      status: "waiting",
-    };
+    // What to do now is decided when the patient taps Send, as on the server.
     var result = evaluate();
-    AftercareOutbox.put(item).then(function () {
-      return AftercareOutbox.sendOne(item);
-    }).then(function (outcome) {
-      if (outcome === "sent") { location.assign(item.result_url); return; }
-      showQueued(result, item);
-      if ("serviceWorker" in navigator) {
-        navigator.serviceWorker.ready.then(function (reg) {
-          if (reg.sync) return reg.sync.register("outbox");
-        }).catch(function () {});
-      }
-    }, function () {
-      // The phone could not store it: fall back to an ordinary form post.
-      button.disabled = false;
-      form.elements.idempotency_key.value = item.key;
-      form.elements.filled_at.value = item.filled_at;
-      form.submit();
-    });
+    AftercareOutbox.submitForm(form, { queued: queued, show: function () { return whileQueued(result); } });
   });
 
   updateLive();

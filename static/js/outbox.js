@@ -1,9 +1,11 @@
-/* Check-ins kept on the phone until the server has them.
+/* Forms kept on the phone until the server has them: check-ins, questionnaires, and any form a
+ * page hands to submitForm().
  *
- * Every check-in is written here BEFORE it is sent, so that no answer is lost to a dropped
- * connection. Each carries an idempotency key made when it was filled in: the server stores a
- * key once, so sending the same check-in twice (a retry, or the page and the service worker
- * both sending) never stores it twice. Used by the pages and by the service worker.
+ * Every submission is written here BEFORE it is sent, so that no answer is lost to a dropped
+ * connection. Each carries the address it goes to and an idempotency key made when it was
+ * filled in: the server stores a key once, so sending the same submission twice (a retry, or
+ * the page and the service worker both sending) never stores it twice (aftercare/submissions.py).
+ * Used by the pages and by the service worker.
  */
 (function (scope) {
   "use strict";
@@ -11,12 +13,22 @@
   var DB_NAME = "aftercare";
   var STORE = "outbox";
   var KEEP_SENT_MS = 2 * 24 * 3600 * 1000;
+  var TOKEN_URL = "/form-token";
 
   function openDb() {
     return new Promise(function (resolve, reject) {
-      var request = scope.indexedDB.open(DB_NAME, 1);
-      request.onupgradeneeded = function () {
-        request.result.createObjectStore(STORE, { keyPath: "key" });
+      var request = scope.indexedDB.open(DB_NAME, 2);
+      request.onupgradeneeded = function (event) {
+        if (event.oldVersion < 1) request.result.createObjectStore(STORE, { keyPath: "key" });
+        // Version 1 kept check-ins without their address (questionnaires had theirs): add it.
+        if (event.oldVersion === 1) {
+          request.transaction.objectStore(STORE).openCursor().onsuccess = function (e) {
+            var cursor = e.target.result;
+            if (!cursor) return;
+            if (!cursor.value.url) { cursor.value.url = "/check-in"; cursor.update(cursor.value); }
+            cursor.continue();
+          };
+        }
       };
       request.onsuccess = function () { resolve(request.result); };
       request.onerror = function () { reject(request.error); };
@@ -54,7 +66,7 @@
     body.set("csrf_token", item.csrf_token || "");
     body.set("idempotency_key", item.key);
     body.set("filled_at", item.filled_at);
-    return fetch(item.url || "/check-in", {
+    return fetch(item.url, {
       method: "POST",
       body: body,
       credentials: "same-origin",
@@ -63,12 +75,12 @@
   }
 
   function freshToken() {
-    return fetch("/check-in/token", { credentials: "same-origin", headers: { Accept: "application/json" } })
+    return fetch(TOKEN_URL, { credentials: "same-origin", headers: { Accept: "application/json" } })
       .then(function (r) { return r.ok ? r.json() : null; })
       .then(function (data) { return data && data.csrf_token; });
   }
 
-  /* Try to send one check-in. Resolves to "sent", "waiting" (try again later) or "problem". */
+  /* Try to send one submission. Resolves to "sent", "waiting" (try again later) or "problem". */
   function sendOne(item) {
     return post(item).then(function (response) {
       if (response.status === 400) {
@@ -107,7 +119,7 @@
 
   var flushing = null;
 
-  /* Send every waiting check-in, oldest first; stop at the first that cannot go yet. */
+  /* Send every waiting submission, oldest first; stop at the first that cannot go yet. */
   function flush() {
     if (flushing) return flushing;
     flushing = all().then(function (items) {
@@ -130,5 +142,60 @@
     return flushing;
   }
 
-  scope.AftercareOutbox = { put: put, all: all, remove: remove, newKey: newKey, sendOne: sendOne, flush: flush };
+  /* Ask the browser to wake the service worker when the network is back (Background Sync,
+   * where there is one; elsewhere the next page opened online sends what waits). */
+  function sendWhenOnline() {
+    if (!scope.navigator || !("serviceWorker" in scope.navigator)) return Promise.resolve(false);
+    return scope.navigator.serviceWorker.ready.then(function (registration) {
+      if (!registration.sync) return false;
+      return registration.sync.register("outbox").then(function () { return true; });
+    }).catch(function () { return false; });
+  }
+
+  /* Send a page's form, once the page has checked it: keep it on the phone, then send it now or
+   * later. Sent: the patient goes to its result. Not sent yet: options.queued (an element) is
+   * shown in place of the form, holding the nodes options.show() returns. No storage on the
+   * phone (none, or it fails): the form is posted the plain way, with its key, and the
+   * server's page follows. Resolves to "sent", "waiting", "problem" or "posted". */
+  function submitForm(form, options) {
+    var button = form.querySelector("[type=submit]");
+    var fields = {};
+    new FormData(form).forEach(function (value, name) {
+      if (name !== "csrf_token" && name !== "idempotency_key" && name !== "filled_at") fields[name] = value;
+    });
+    var now = new Date().toISOString();
+    var item = {
+      key: newKey(), url: form.getAttribute("action"), fields: fields,
+      csrf_token: form.elements.csrf_token.value, filled_at: now, created_at: now, status: "waiting",
+    };
+    function plainPost() {
+      if (button) button.disabled = false;
+      form.elements.idempotency_key.value = item.key;
+      form.elements.filled_at.value = item.filled_at;
+      form.submit();
+      return "posted";
+    }
+    function showQueued() {
+      var shown = options.queued;
+      form.hidden = true;
+      shown.textContent = "";
+      options.show().forEach(function (node) { shown.appendChild(node); });
+      shown.hidden = false;
+      shown.focus();
+    }
+    if (button) button.disabled = true;
+    // put() fails, not throws, when the phone has no IndexedDB or cannot use it.
+    return put(item).then(function () {
+      return sendOne(item).then(function (outcome) {
+        if (outcome === "sent") { scope.location.assign(item.result_url); return outcome; }
+        if (outcome === "waiting") sendWhenOnline();
+        showQueued();
+        return outcome;
+      });
+    }, plainPost);
+  }
+
+  scope.AftercareOutbox = {
+    put: put, all: all, remove: remove, newKey: newKey, sendOne: sendOne, flush: flush, submitForm: submitForm,
+  };
 })(self);

@@ -42,7 +42,7 @@
     }
     return send(csrfToken()).then(function (response) {
       if (response.status !== 400) return response;
-      return fetch("/check-in/token", { credentials: "same-origin" })
+      return fetch("/form-token", { credentials: "same-origin" })
         .then(function (r) { return r.json(); })
         .then(function (data) { return send(data.csrf_token); });
     }).then(function (response) {

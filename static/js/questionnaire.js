@@ -1,6 +1,6 @@
 /* A questionnaire: an answer that raises an alert shows its help at once, right below the
- * question, scrolled into view and announced; the answers are kept on the phone and sent now
- * or when the network returns, like a check-in (see outbox.js). The rules come from the
+ * question, scrolled into view and announced; the outbox keeps the answers on the phone and
+ * sends them now or when the network returns (see outbox.js). The rules come from the
  * instrument's definition, in this page, and AftercareQuestionnaireAlerts evaluates them, so
  * all of this works offline. */
 (function () {
@@ -58,37 +58,20 @@
     update(match ? parseInt(match[1], 10) : null);
   });
 
+  /* Shown in place of the form while the answers wait: the help they raise, and that they wait. */
+  function whileQueued(help) {
+    var note = document.createElement("p");
+    note.className = "outbox__item outbox__item--waiting";
+    note.textContent = self.AftercareText("answers_queued");
+    return help ? [helpContent(help), note] : [note];
+  }
+
   form.addEventListener("submit", function (event) {
-    if (!self.AftercareOutbox || !self.indexedDB) return; // the plain form post still works
+    if (!self.AftercareOutbox) return; // the plain form post still works
     event.preventDefault();
     if (!form.reportValidity()) return;
-    var fields = {};
-    new FormData(form).forEach(function (value, name) {
-      if (name !== "csrf_token" && name !== "idempotency_key" && name !== "filled_at") fields[name] = value;
-    });
-    var item = {
-      key: AftercareOutbox.newKey(),
-      url: form.getAttribute("action"),
-      fields: fields,
-      csrf_token: form.elements.csrf_token.value,
-      filled_at: new Date().toISOString(),
-      created_at: new Date().toISOString(),
-      status: "waiting",
-    };
     var help = helpFor(AftercareQuestionnaireAlerts.raised(rules, answers()));
-    form.querySelector("button[type=submit]").disabled = true;
-    AftercareOutbox.put(item).then(function () { return AftercareOutbox.sendOne(item); }).then(function (outcome) {
-      if (outcome === "sent") { location.assign(item.result_url); return; }
-      form.hidden = true;
-      queued.textContent = "";
-      if (help) queued.appendChild(helpContent(help));
-      var note = document.createElement("p");
-      note.className = "outbox__item outbox__item--waiting";
-      note.textContent = self.AftercareText("answers_queued");
-      queued.appendChild(note);
-      queued.hidden = false;
-      queued.focus();
-    });
+    AftercareOutbox.submitForm(form, { queued: queued, show: function () { return whileQueued(help); } });
   });
 
   update(null); // answers the server sent back with an error, or the browser restored

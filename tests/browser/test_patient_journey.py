@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import socket
 from collections.abc import Callable
+from datetime import UTC, datetime
 from urllib.parse import urlparse
 
 import pytest
@@ -35,6 +36,18 @@ RESEND_EVERYTHING = """async () => {
     }
     return AftercareOutbox.flush();
 }"""
+# A phone whose storage cannot be used: private browsing, a full disk, a browser that refuses
+# IndexedDB. Either opening it throws at once, or the request fails a moment later.
+INDEXEDDB_FAILS = {
+    "throws": """IDBFactory.prototype.open = function () {
+        throw new DOMException("The storage is not available.", "UnknownError");
+    };""",
+    "fails": """IDBFactory.prototype.open = function () {
+        const request = {error: new DOMException("The storage is not available.", "UnknownError")};
+        setTimeout(() => request.onerror && request.onerror({target: request}), 0);
+        return request;
+    };""",
+}
 PAGES_KEPT = """async (paths) => {
     const cache = await caches.open("pages-v1");
     const kept = await Promise.all(paths.map((path) => cache.match(path)));
@@ -269,3 +282,59 @@ def test_one_visit_to_today_is_enough_for_every_patient_page_to_open_offline(
     expect(page.get_by_role("heading", name="Help", exact=True)).to_be_visible()
     page.goto("/today")
     expect(page.locator('.timed__item[data-key="driving"]')).to_contain_text("Do not drive")
+
+
+@pytest.mark.parametrize("failure", sorted(INDEXEDDB_FAILS))
+def test_a_phone_that_cannot_store_the_check_in_sends_it_as_a_plain_form(
+    enrolled: Page, live_server: LiveServer, demo: Demo, failure: str
+) -> None:
+    page = enrolled
+    page.add_init_script(INDEXEDDB_FAILS[failure])
+    page.goto("/check-in")
+
+    page.get_by_role("group", name="Headache").get_by_label("A little").check()
+    page.get_by_role("button", name="Send check-in").tap()
+
+    page.wait_for_url(re.compile(r"/check-ins/\d+$"))
+    expect(page.get_by_role("heading", name="Rest. This is expected.")).to_be_visible()
+    [stored] = check_ins_of(live_server, demo.patient_id)
+    assert stored.severities["headache"] == 1
+    assert re.fullmatch(r"[0-9a-f]{32}", stored.idempotency_key)  # the key the phone made
+
+
+# What the outbox of the previous version left on a phone: its database at version 1, and a
+# check-in in it without the address it goes to (check-ins were the only ones without).
+OUTBOX_OF_VERSION_1 = """(item) => new Promise((resolve, reject) => {
+    const gone = indexedDB.deleteDatabase("aftercare");
+    gone.onerror = () => reject(gone.error);
+    gone.onsuccess = () => {
+        const request = indexedDB.open("aftercare", 1);
+        request.onupgradeneeded = () => {
+            request.result.createObjectStore("outbox", {keyPath: "key"}).put(item);
+        };
+        request.onsuccess = () => { request.result.close(); resolve(true); };
+        request.onerror = () => reject(request.error);
+    };
+})"""
+
+
+def test_a_check_in_left_waiting_by_the_previous_outbox_is_still_sent(
+    enrolled: Page, live_server: LiveServer, demo: Demo
+) -> None:
+    page = enrolled
+    page.goto("/check-in")
+    token = page.locator("#check-in-form input[name=csrf_token]").get_attribute("value")
+    now = datetime.now(UTC).isoformat()
+    item = {"key": "b" * 32, "fields": {"headache": "2"}, "csrf_token": token}
+    item |= {"filled_at": now, "created_at": now, "status": "waiting"}
+    assert run_js(page, OUTBOX_OF_VERSION_1, item)
+
+    page.goto("/today")  # the outbox opens its database, and sends what waits
+
+    wait_until(
+        lambda: count_check_ins(live_server, demo.patient_id) == 1,
+        what="the waiting check-in to reach the server",
+    )
+    [stored] = check_ins_of(live_server, demo.patient_id)
+    assert (stored.idempotency_key, stored.severities["headache"]) == ("b" * 32, 2)
+    expect(page.locator("#outbox-status .outbox__item--sent")).to_have_count(1)

@@ -11,11 +11,16 @@ from playwright.sync_api import BrowserContext, Locator, Page, expect
 from sqlalchemy import select
 
 from aftercare.extensions import db
-from aftercare.models import Alert, Clinic, Patient
+from aftercare.models import Alert, Clinic, Patient, QuestionnaireResponse
 from aftercare.patient.checkins import CheckInData, save_check_in
 from tests.browser.conftest import Demo, LiveServer, wait_until
 from tests.browser.test_clinician import accessibility_violations, assert_no_violations
-from tests.browser.test_patient_journey import go_offline, run_js, wait_for_pages_kept
+from tests.browser.test_patient_journey import (
+    INDEXEDDB_FAILS,
+    go_offline,
+    run_js,
+    wait_for_pages_kept,
+)
 from tests.conftest import add_patient
 
 pytestmark = pytest.mark.browser
@@ -220,20 +225,27 @@ def test_phq9_item_9_shows_the_crisis_screen_and_tops_the_alert_queue(
     expect(alerts.first).to_contain_text("PHQ-9 item 9")
 
 
-def test_a_questionnaire_answered_offline_arrives_once_when_back_online(
-    enrolled: Page, live_server: LiveServer, demo: Demo
-) -> None:
-    from aftercare.models import QuestionnaireResponse
-
-    page = enrolled
+def open_gad7_offline(page: Page, live_server: LiveServer) -> None:
+    """Open the GAD-7 once online, so that the phone keeps it, then again with no network."""
     assert run_js(page, "() => navigator.serviceWorker.ready.then((reg) => !!reg.active)")
-    page.goto("/questionnaires/gad7")  # opened once online, so the phone keeps it
+    page.goto("/questionnaires/gad7")
     wait_for_pages_kept(page, ["/questionnaires/gad7"])
     go_offline(page, live_server)
     page.goto("/questionnaires/gad7")
+
+
+def answer_gad7(page: Page, label: str) -> None:
     items = page.locator("fieldset.choice--column")
     for number in range(1, 8):
-        items.nth(number - 1).get_by_label("Several days").check()
+        items.nth(number - 1).get_by_label(label).check()
+
+
+def test_a_questionnaire_answered_offline_arrives_once_when_back_online(
+    enrolled: Page, live_server: LiveServer, demo: Demo
+) -> None:
+    page = enrolled
+    open_gad7_offline(page, live_server)
+    answer_gad7(page, "Several days")
     page.get_by_role("button", name="Send answers").tap()
     expect(page.locator("#queued-result")).to_contain_text("Saved on this phone")
 
@@ -250,3 +262,47 @@ def test_a_questionnaire_answered_offline_arrives_once_when_back_online(
     with live_server.app.app_context():
         response = db.session.scalar(select(QuestionnaireResponse))
         assert (response.instrument_id, response.total) == ("gad7", 7)
+
+
+def stored_responses(live_server: LiveServer) -> list[QuestionnaireResponse]:
+    with live_server.app.app_context():
+        found = db.session.scalars(select(QuestionnaireResponse)).all()
+        db.session.expunge_all()
+        return list(found)
+
+
+@pytest.mark.parametrize("failure", sorted(INDEXEDDB_FAILS))
+def test_a_phone_that_cannot_store_the_answers_sends_them_as_a_plain_form(
+    enrolled: Page, live_server: LiveServer, failure: str
+) -> None:
+    page = enrolled
+    page.add_init_script(INDEXEDDB_FAILS[failure])
+    page.goto("/questionnaires/gad7")
+    answer_gad7(page, "Several days")
+
+    page.get_by_role("button", name="Send answers").tap()
+
+    page.wait_for_url(re.compile(r"/questionnaires/responses/\d+$"))
+    expect(page.get_by_role("heading", name="Thank you")).to_be_visible()
+    [stored] = stored_responses(live_server)
+    assert (stored.instrument_id, stored.total) == ("gad7", 7)
+    assert re.fullmatch(r"[0-9a-f]{32}", stored.idempotency_key)  # the key the phone made
+
+
+SYNC_TAGS = "() => navigator.serviceWorker.ready.then((reg) => reg.sync.getTags())"
+
+
+def test_answers_kept_on_the_phone_ask_to_be_sent_when_the_network_returns(
+    enrolled: Page, live_server: LiveServer
+) -> None:
+    page = enrolled
+    open_gad7_offline(page, live_server)
+    assert run_js(page, SYNC_TAGS) == []
+    answer_gad7(page, "Not at all")
+
+    page.get_by_role("button", name="Send answers").tap()
+
+    expect(page.locator("#queued-result")).to_contain_text("Saved on this phone")
+    # Background Sync: the browser wakes the service worker to send them when it is online.
+    assert run_js(page, SYNC_TAGS) == ["outbox"]
+    assert stored_responses(live_server) == []

@@ -165,7 +165,7 @@ def test_a_token_older_than_the_check_in_limit_is_refused_but_a_fresh_one_is_off
         headers={"Accept": "application/json"},
     )
     assert stale.status_code == 400 and stale.json["error"] == "csrf"
-    fresh = phone.client.get("/check-in/token").json["csrf_token"]
+    fresh = phone.client.get("/form-token").json["csrf_token"]
     retried = phone.client.post(
         "/check-in",
         data={"csrf_token": fresh, "idempotency_key": "late-key-0001"},
