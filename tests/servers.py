@@ -59,9 +59,25 @@ def _environment(database_url: str, data_dir: Path, extra: Mapping[str, str] | N
     }
 
 
+def _make_keys(env: dict, log: Path) -> None:
+    """`aftercare keys create`, as an install does before its first start: with production
+    settings (an https AFTERCARE_BASE_URL, say) the servers make no key of their own."""
+    made = subprocess.run(
+        [str(BIN / "aftercare"), "keys", "create"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    log.write_text(made.stdout + made.stderr)
+    assert made.returncode == 0, made.stdout + made.stderr
+
+
 @contextmanager
 def _serving(command: list[str], env: dict, port: int, log: Path) -> Iterator[Served]:
-    with log.open("wb") as output:
+    _make_keys(env, log)
+    with log.open("ab") as output:
         server = subprocess.Popen(command, env=env, stdout=output, stderr=subprocess.STDOUT)
     served = Served(f"http://127.0.0.1:{port}", log)
     try:
