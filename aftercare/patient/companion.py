@@ -21,7 +21,7 @@ from ..fields import Form
 from ..i18n import content_for, current_language
 from ..links import external_url_for
 from ..models import CompanionLink, utcnow
-from .enrollment import hash_token, new_token
+from ..tokens import hash_token, new_token
 from .session import current_patient, patient_required
 
 bp = Blueprint("companion", __name__)

@@ -12,10 +12,10 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
+from ..enrollment import device_for_token
 from ..extensions import db
 from ..models import Device, Patient, utcnow
 from ..submissions import wants_json
-from .enrollment import device_for_token
 
 DEVICE_COOKIE = "aftercare_device"
 # Pages a patient's phone sees, with the crisis bar and the clinic's numbers.

@@ -33,6 +33,7 @@ from ..care.instructions import (
 from ..care.reminder_plans import APPOINTMENT_KINDS
 from ..care.symptoms import GRADED, NOTE_MAX_LENGTH, SYMPTOMS_BY_CODE, YES_NO
 from ..care.triage import RULES_BY_CODE, Level, rules_for_browser
+from ..enrollment import LinkProblem, check_link, redeem_link
 from ..extensions import csrf, db
 from ..i18n import LANGUAGE_COOKIE, content_for, current_language, supported
 from ..models import Appointment, CheckIn, Clinic, Infusion, utcnow
@@ -41,7 +42,6 @@ from ..questionnaires.service import instruments
 from ..reminders.push import device_subscription, vapid_public_key
 from ..templating import tel
 from .checkins import CheckInData, save_check_in
-from .enrollment import LinkProblem, check_link, redeem_link
 from .forms import URGENT_CODES, CheckInForm
 from .language import note_language
 from .session import (
