@@ -21,8 +21,8 @@ from ..fields import Form
 from ..i18n import content_for, current_language
 from ..links import external_url_for
 from ..models import CompanionLink, utcnow
+from ..patient_access import current_patient, patient_required
 from ..tokens import hash_token, new_token
-from .session import current_patient, patient_required
 
 bp = Blueprint("companion", __name__)
 LASTS_AFTER_INFUSION = timedelta(hours=24)

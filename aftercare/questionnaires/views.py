@@ -18,7 +18,7 @@ from ..charts import Point, Series, chart_table, line_chart
 from ..extensions import csrf, db
 from ..i18n import current_language
 from ..models import QuestionnaireResponse
-from ..patient.session import current_patient, load_device, patient_required
+from ..patient_access import current_device, current_patient, patient_required
 from .service import Submission, help_with_result, history, instruments, save_response
 
 bp = Blueprint("questionnaires", __name__)
@@ -139,7 +139,7 @@ def submit(instrument_id: str) -> ResponseReturnValue:
     filled_at = submissions.believable_time(request.form.get("filled_at"))
     submission = Submission(instrument, key, answers, extra, filled_at)
     try:
-        response, created = save_response(current_patient(), load_device(), submission)
+        response, created = save_response(current_patient(), current_device(), submission)
     except IncompleteAnswers as error:
         return refuse(please_answer(error.missing, _))
     except InvalidAnswer:

@@ -1,4 +1,10 @@
-"""Which patient a request comes from: the enrolled device's cookie."""
+"""Which patient a request comes from: the linked phone's cookie.
+
+Every page a patient's phone opens uses this: the patient's own pages (patient/), the
+questionnaires, the companion link's page. Reading who is asking writes nothing
+(`current_device`); noting that the phone was seen is its own step (`note_seen`), taken once at
+the start of each request from a phone (patient/hooks.py).
+"""
 
 from __future__ import annotations
 
@@ -12,10 +18,10 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
-from ..enrollment import device_for_token
-from ..extensions import db
-from ..models import Device, Patient, utcnow
-from ..submissions import wants_json
+from .enrollment import device_for_token
+from .extensions import db
+from .models import Device, Patient, utcnow
+from .submissions import wants_json
 
 DEVICE_COOKIE = "aftercare_device"
 # Pages a patient's phone sees, with the crisis bar and the clinic's numbers.
@@ -23,22 +29,24 @@ PATIENT_BLUEPRINTS = frozenset({"patient", "patient_reminders", "questionnaires"
 _SEEN_EVERY = timedelta(hours=1)
 
 
-def load_device() -> Device | None:
-    """The enrolled device behind this request, if any (kept on `g` for the request)."""
+def current_device() -> Device | None:
+    """The linked, not unlinked, device behind this request, if any (read once per request)."""
     if "device" not in g:
-        device = device_for_token(request.cookies.get(DEVICE_COOKIE, ""))
-        if device is not None:
-            now = utcnow()
-            # Noted at most hourly, so that reading pages does not mean a write each time.
-            if device.last_seen_at is None or now - device.last_seen_at > _SEEN_EVERY:
-                device.last_seen_at = now
-                db.session.commit()
-        g.device = device
+        g.device = device_for_token(request.cookies.get(DEVICE_COOKIE, ""))
     return g.device
 
 
+def note_seen(device: Device) -> None:
+    """Note when the phone was last seen, and commit; at most hourly, so reading pages does not
+    mean a write each time. The clinician sees it beside each linked phone."""
+    now = utcnow()
+    if device.last_seen_at is None or now - device.last_seen_at > _SEEN_EVERY:
+        device.last_seen_at = now
+        db.session.commit()
+
+
 def current_patient() -> Patient:
-    device = load_device()
+    device = current_device()
     assert device is not None, "use patient_required"
     return device.patient
 
@@ -48,7 +56,7 @@ def patient_required(view: Callable[..., ResponseReturnValue]) -> Callable[..., 
 
     @wraps(view)
     def wrapped(*args: Any, **kwargs: Any) -> ResponseReturnValue:
-        if load_device() is None:
+        if current_device() is None:
             if wants_json():
                 return jsonify(error="not_enrolled", message=_("This phone is not linked.")), 401
             return render_template("patient/not_enrolled.html"), 401
