@@ -1,4 +1,4 @@
-"""Which patient a request comes from: the linked phone's cookie.
+"""Which patient a request comes from (the linked phone's cookie), and what they may open.
 
 Every page a patient's phone opens uses this: the patient's own pages (patient/), the
 questionnaires, the companion link's page. Reading who is asking writes nothing
@@ -11,22 +11,34 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import timedelta
 from functools import wraps
-from typing import Any
+from typing import Any, TypeVar
 
 from flask import current_app, g, jsonify, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
+from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from .enrollment import device_for_token
 from .extensions import db
-from .models import Device, Patient, utcnow
+from .models import (
+    Appointment,
+    CheckIn,
+    CompanionLink,
+    Device,
+    Patient,
+    QuestionnaireResponse,
+    utcnow,
+)
 from .submissions import wants_json
 
 DEVICE_COOKIE = "aftercare_device"
 # Pages a patient's phone sees, with the crisis bar and the clinic's numbers.
 PATIENT_BLUEPRINTS = frozenset({"patient", "patient_reminders", "questionnaires", "companion"})
 _SEEN_EVERY = timedelta(hours=1)
+
+# What a patient owns and opens by id: each has the patient's id on it.
+Owned = TypeVar("Owned", Appointment, CheckIn, CompanionLink, QuestionnaireResponse)
 
 
 def current_device() -> Device | None:
@@ -49,6 +61,20 @@ def current_patient() -> Patient:
     device = current_device()
     assert device is not None, "use patient_required"
     return device.patient
+
+
+def get_for_patient(model: type[Owned], object_id: int, **columns: Any) -> Owned:
+    """The current patient's `model` with this id, or a 404.
+
+    Another patient's object answers exactly as one that does not exist: the patient's condition
+    is part of the query. `columns` narrows it further, e.g. `cancelled_at=None`.
+    """
+    query = select(model).where(
+        model.id == object_id,
+        model.patient_id == current_patient().id,
+        *(getattr(model, name) == value for name, value in columns.items()),
+    )
+    return db.first_or_404(query)
 
 
 def patient_required(view: Callable[..., ResponseReturnValue]) -> Callable[..., Any]:

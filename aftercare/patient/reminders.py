@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import Blueprint, Response, abort, jsonify, request
+from flask import Blueprint, Response, jsonify, request
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from icalendar import Alarm, Calendar, Event
@@ -15,7 +15,7 @@ from ..care.reminder_plans import APPOINTMENT_KINDS, SEDATING_KINDS
 from ..extensions import db
 from ..links import external_url_for
 from ..models import Appointment, utcnow
-from ..patient_access import current_device, current_patient, patient_required
+from ..patient_access import current_device, current_patient, get_for_patient, patient_required
 from ..reminders.endpoints import EndpointUnresolved
 from ..reminders.push import (
     SubscriptionError,
@@ -124,9 +124,8 @@ def appointment_calendar(appointment: Appointment, clinic_name: str) -> bytes:
 @patient_required
 def calendar_file(appointment_id: int) -> ResponseReturnValue:
     patient = current_patient()
-    appointment = db.session.get(Appointment, appointment_id)
-    if appointment is None or appointment.patient_id != patient.id or appointment.is_cancelled:
-        abort(404)
+    # A cancelled appointment has no calendar file: it is gone, as far as the phone can tell.
+    appointment = get_for_patient(Appointment, appointment_id, cancelled_at=None)
     response = Response(
         appointment_calendar(appointment, patient.clinic.name), mimetype="text/calendar"
     )

@@ -8,7 +8,6 @@ from typing import Any
 
 from flask import (
     Blueprint,
-    abort,
     current_app,
     jsonify,
     make_response,
@@ -39,6 +38,7 @@ from ..models import Appointment, CheckIn, Clinic, Infusion, utcnow
 from ..patient_access import (
     current_device,
     current_patient,
+    get_for_patient,
     patient_required,
     set_device_cookie,
 )
@@ -316,10 +316,7 @@ def form_token() -> ResponseReturnValue:
 @patient_required
 def check_in_result(check_in_id: int) -> ResponseReturnValue:
     patient = current_patient()
-    check_in = db.session.get(CheckIn, check_in_id)
-    # Another patient's check-in does not exist, as far as this phone can tell.
-    if check_in is None or check_in.patient_id != patient.id:
-        abort(404)
+    check_in = get_for_patient(CheckIn, check_in_id)
     content = content_for(patient.clinic)
     level = Level(check_in.triage_level)
     reported = [
