@@ -23,10 +23,14 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         app.config.update(config)
     # First, so that its after_request runs last: it compresses the finished response.
     register_compression(app)
+    # Before the other request hooks (the CSRF check among them): a request they refuse from a
+    # patient's phone is answered in the patient's language.
+    register_patient_requests(app)
     register_extensions(app)
     register_i18n(app)
     register_requests(app)
     register_blueprints(app)
+    register_static_files(app)
     register_instruments(app)
     register_templating(app)
     register_security(app)
@@ -42,6 +46,16 @@ def register_compression(app: Flask) -> None:
     from .compression import init_compression
 
     init_compression(app)
+
+
+def register_patient_requests(app: Flask) -> None:
+    from .patient.hooks import patient_context, start_phone_request
+    from .patient.language import remember_browser_language
+
+    app.before_request(start_phone_request)
+    app.before_request(remember_browser_language)
+    # The crisis bar, with the clinic's numbers on a patient's pages, is on every page.
+    app.context_processor(patient_context)
 
 
 def register_extensions(app: Flask) -> None:
@@ -61,7 +75,8 @@ def register_extensions(app: Flask) -> None:
 def register_i18n(app: Flask) -> None:
     from .i18n import init_i18n
 
-    init_i18n(app)
+    # Clinicians' pages, all under /clinic, are in English only.
+    init_i18n(app, english_only=("/clinic",))
 
 
 def register_requests(app: Flask) -> None:
@@ -100,6 +115,14 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(pwa_bp)
     app.register_blueprint(health_bp)
     init_session_rules(app)
+
+
+def register_static_files(app: Flask) -> None:
+    from .pwa.views import asset, cache_versioned_assets, send_static_code_small
+
+    app.add_template_global(asset)
+    app.after_request(cache_versioned_assets)
+    app.after_request(send_static_code_small)
 
 
 def register_instruments(app: Flask) -> None:

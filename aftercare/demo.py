@@ -8,9 +8,9 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
+from .enrollment import create_link
 from .extensions import db
 from .models import Clinic, Clinician, Infusion, Patient, utcnow
-from .patient.enrollment import create_link
 from .questionnaires.schedule import course_of
 from .reminders.planning import plan_infusion, plan_questionnaires
 

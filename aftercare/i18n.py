@@ -1,9 +1,10 @@
 """Languages: which one a page is shown in, and the compiled catalogs behind them.
 
 Patient pages are in English or Spanish. The language is, in order: the one the patient chose
-with the switch on their pages (kept on the Patient, so reminders sent later use it too), the one
-this browser chose before it was linked (a cookie), the browser's Accept-Language, English.
-Clinician pages are English.
+with the switch on their pages (kept on the Patient, so reminders sent later use it too; the
+patient pages hand it over with `set_patient_language`), the one this browser chose (a cookie,
+also before it was linked), the browser's Accept-Language, English. Clinician pages are English
+(the app factory says which paths are theirs).
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ from babel.support import NullTranslations, Translations
 from flask import Flask, current_app, g, has_request_context, request
 from flask_babel import get_locale, get_translations
 from flask_babel import gettext as _
+from jinja2 import pass_context
+from jinja2.runtime import Context
 from markupsafe import Markup
 from wtforms.i18n import messages_path
 
@@ -34,6 +37,8 @@ log = logging.getLogger(__name__)
 LANGUAGES: dict[str, str] = {"en": "English", "es": "Español"}
 DEFAULT_LANGUAGE = "en"
 LANGUAGE_COOKIE = "aftercare_language"
+# Where content_for() lists the pieces of wording that a clinic wrote only in English.
+KEPT_IN_ENGLISH = "kept_in_english"
 CATALOGS = Path(__file__).resolve().parent / "translations"
 DOMAIN = "messages"
 
@@ -101,19 +106,25 @@ def browser_language() -> str | None:
     return request.accept_languages.best_match(list(LANGUAGES))
 
 
-def select_language() -> str:
-    """The language of this request's page (see the module's docstring)."""
+def set_patient_language(language: str | None) -> None:
+    """The language the patient behind this request chose, if any, for this request's pages.
+
+    Set by the patient pages before anything is rendered (patient/hooks.py).
+    """
+    g.patient_language = language
+
+
+def select_language(english_only: tuple[str, ...] = ()) -> str:
+    """The language of this request's page (see the module's docstring).
+
+    `english_only`: the paths under which every page is in English (the clinicians').
+    """
     if not has_request_context():
         return DEFAULT_LANGUAGE
-    if request.path.startswith("/clinic"):
+    if request.path.startswith(english_only):
         return DEFAULT_LANGUAGE
-    # Imported here: the patient package imports this module.
-    from .patient.session import load_device
-
-    device = load_device()
-    chosen = device.patient.language if device is not None else None
     return (
-        supported(chosen)
+        supported(g.get("patient_language"))
         or supported(request.cookies.get(LANGUAGE_COOKIE))
         or browser_language()
         or DEFAULT_LANGUAGE
@@ -127,14 +138,16 @@ def current_language() -> str:
 
 
 def content_for(clinic: Clinic | None, language: str | None = None) -> dict[str, Any]:
-    """A clinic's wording in the page's language (or `language`), over the defaults."""
+    """A clinic's wording in the page's language (or `language`), over the defaults.
+
+    Under KEPT_IN_ENGLISH, the paths of the pieces the clinic wrote only in English, which a
+    page marks with in_english().
+    """
     language = language or current_language()
     overrides = clinic.content if clinic is not None else None
-    # Noted for in_english(): the pieces a clinic wrote only in English. One clinic per page,
-    # but a page may ask twice (its view, then the crisis bar's defaults): keep both answers.
-    kept = kept_in_base_language(overrides, language)
-    g.content_in_english = g.get("content_in_english", set()) | kept
-    return clinic_content(overrides, language, translator(language))
+    content = clinic_content(overrides, language, translator(language))
+    content[KEPT_IN_ENGLISH] = frozenset(kept_in_base_language(overrides, language))
+    return content
 
 
 # Which of page_text()'s words each script feature needs. A page carries only the groups of
@@ -241,12 +254,16 @@ def all_page_text() -> dict[str, Any]:
     }
 
 
-def init_i18n(app: Flask) -> None:
+def init_i18n(app: Flask, *, english_only: tuple[str, ...] = ()) -> None:
+    """Catalogs, the language of each page, and the template helpers that show it.
+
+    `english_only`: the paths under which every page is in English (the clinicians').
+    """
     folder = compile_catalogs(CATALOGS, Path(app.config["DATA_DIR"]) / "translations")
     app.config["TRANSLATIONS_DIR"] = folder
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(folder)
     app.config["BABEL_DEFAULT_LOCALE"] = DEFAULT_LANGUAGE
-    babel.init_app(app, locale_selector=select_language)
+    babel.init_app(app, locale_selector=lambda: select_language(english_only))
 
     @app.context_processor
     def languages() -> dict[str, object]:
@@ -259,8 +276,13 @@ def init_i18n(app: Flask) -> None:
     app.add_template_global(page_text)
 
     @app.template_global()
-    def in_english(path: str) -> Markup:
-        """lang="en" on text a clinic wrote only in English, so screen readers read it right."""
-        if current_language() != "en" and path in g.get("content_in_english", ()):
+    @pass_context
+    def in_english(context: Context, path: str) -> Markup:
+        """lang="en" on text a clinic wrote only in English, so screen readers read it right.
+
+        Asked of the wording the page shows: its `content` (see content_for).
+        """
+        content = context.get("content") or {}
+        if current_language() != "en" and path in content.get(KEPT_IN_ENGLISH, ()):
             return Markup(' lang="en"')
         return Markup("")

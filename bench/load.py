@@ -251,9 +251,9 @@ class Seeded:
 
 def seed(args: argparse.Namespace, subscriptions: list[dict[str, Any]]) -> Seeded:
     """One clinic: clinicians; patients with an infusion and a link; reminder patients."""
+    from aftercare.enrollment import create_link
     from aftercare.extensions import db
     from aftercare.models import Clinic, Clinician, Infusion, Patient, utcnow
-    from aftercare.patient.enrollment import create_link
     from bench.reminded import add_reminded_patients
 
     rng = random.Random(args.seed)

@@ -20,9 +20,9 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
 
 from aftercare import create_app
+from aftercare.enrollment import create_link
 from aftercare.extensions import db as _db
 from aftercare.models import Appointment, Clinic, Clinician, Infusion, Patient, utcnow
-from aftercare.patient.enrollment import create_link
 from aftercare.reminders.planning import plan_appointment
 from tests.databases import (
     SERVER_VARIABLE,

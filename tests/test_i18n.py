@@ -108,3 +108,43 @@ def test_a_language_forced_within_a_request_is_used_and_then_left(app):
         with force_locale("en"):
             assert gettext("Today") == "Today"
         assert gettext("Today") == "Hoy"
+
+
+def test_which_pages_are_english_only_is_for_the_app_to_say(app):
+    """i18n knows no feature's addresses: the factory names the clinicians' (under /clinic)."""
+    from aftercare.i18n import select_language
+
+    spanish = {"Accept-Language": "es-US,es;q=0.9"}
+    with app.app_context(), app.test_request_context("/staff/patients", headers=spanish):
+        assert select_language() == "es"
+        assert select_language(english_only=("/staff",)) == "en"
+    with app.app_context(), app.test_request_context("/clinic/patients", headers=spanish):
+        assert select_language() == "es"
+        assert select_language(english_only=("/clinic",)) == "en"
+
+
+def test_the_patient_pages_hand_over_the_patients_language(app):
+    from aftercare.i18n import select_language, set_patient_language
+
+    with app.app_context(), app.test_request_context("/today", headers={"Accept-Language": "en"}):
+        assert select_language() == "en"
+        set_patient_language("es")
+        assert select_language() == "es"
+        set_patient_language("tlh")  # not one of ours: the browser's, then
+        assert select_language() == "en"
+
+
+def test_a_clinics_wording_is_worked_out_without_writing_to_the_request(app, clinic):
+    from flask import g
+
+    from aftercare.i18n import KEPT_IN_ENGLISH, content_for, current_language
+
+    clinic.content = {"not_monitored": "Nobody at Riverside watches this app at night."}
+    with app.app_context(), app.test_request_context("/today", headers={"Accept-Language": "es"}):
+        assert current_language() == "es"
+        before = {name: getattr(g, name) for name in g}
+        content = content_for(clinic)
+        assert {name: getattr(g, name) for name in g} == before
+    assert content["not_monitored"] == "Nobody at Riverside watches this app at night."
+    assert content[KEPT_IN_ENGLISH] == {"not_monitored"}
+    assert content_for(clinic, "en")[KEPT_IN_ENGLISH] == set()

@@ -54,7 +54,7 @@ from aftercare.models import (
     QuestionnaireResponse,
     Reminder,
 )
-from aftercare.patient.session import PATIENT_BLUEPRINTS
+from aftercare.patient_access import PATIENT_BLUEPRINTS
 from aftercare.questionnaires.service import instruments
 from tests.conftest import PASSWORD, book_appointment, csrf_from, enrollment_token
 from tests.http_client import http_request, linked_phone, page_token, raw_request, signed_in

@@ -7,10 +7,11 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from .. import audit
+from ..alerts import RaisedAlert, alert_and_audit
 from ..care.triage import CheckInAnswers, triage
 from ..extensions import db
-from ..models import Alert, CheckIn, Device, Infusion, Patient, utcnow
+from ..infusions import infusion_before
+from ..models import CheckIn, Device, Patient, utcnow
 from ..submissions import store_once
 
 
@@ -49,16 +50,6 @@ class SavedCheckIn:
             list(check_in.triage_reasons),
             check_in.received_at,
         )
-
-
-def infusion_before(patient: Patient, moment: datetime) -> Infusion | None:
-    """The patient's latest infusion that had started by `moment`."""
-    return db.session.scalar(
-        select(Infusion)
-        .where(Infusion.patient_id == patient.id, Infusion.started_at <= moment)
-        .order_by(Infusion.ended_at.desc())
-        .limit(1)
-    )
 
 
 def find_check_in(patient: Patient, idempotency_key: str) -> SavedCheckIn | None:
@@ -116,21 +107,10 @@ def save_check_in(
         db.session.add(check_in)
         patient.note_check_in(received_at, result.level.value)
         db.session.flush()
-        if result.level.is_alert:
-            db.session.add(
-                Alert(
-                    clinic_id=patient.clinic_id,
-                    patient_id=patient.id,
-                    check_in_id=check_in.id,
-                    level=result.level.value,
-                    reasons=list(result.reasons),
-                    created_at=received_at,
-                )
-            )
-        audit.record(
-            "check_in.create",
-            clinic_id=patient.clinic_id,
-            patient_id=patient.id,
+        alert_and_audit(
+            patient,
+            check_in,
+            [RaisedAlert(result.level, result.reasons)] if result.level.is_alert else [],
             detail={"check_in_id": check_in.id, "level": result.level.value},
         )
         return SavedCheckIn.of(check_in)

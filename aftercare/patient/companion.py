@@ -21,8 +21,8 @@ from ..fields import Form
 from ..i18n import content_for, current_language
 from ..links import external_url_for
 from ..models import CompanionLink, utcnow
-from .enrollment import hash_token, new_token
-from .session import current_patient, patient_required
+from ..patient_access import current_patient, get_for_patient, patient_required
+from ..tokens import hash_token, new_token
 
 bp = Blueprint("companion", __name__)
 LASTS_AFTER_INFUSION = timedelta(hours=24)
@@ -73,9 +73,7 @@ def manage() -> ResponseReturnValue:
 @patient_required
 def revoke(link_id: int) -> ResponseReturnValue:
     patient = current_patient()
-    link = db.session.get(CompanionLink, link_id)
-    if link is None or link.patient_id != patient.id:
-        abort(404)
+    link = get_for_patient(CompanionLink, link_id)
     if ButtonForm().validate_on_submit() and link.revoked_at is None:
         link.revoked_at = utcnow()
         audit.record("companion.revoke", clinic_id=patient.clinic_id, patient_id=patient.id)

@@ -13,10 +13,10 @@ from wtforms.validators import AnyOf, InputRequired
 from ..extensions import csrf, db
 from ..i18n import LANGUAGE_COOKIE, LANGUAGES, browser_language
 from ..models import Patient
+from ..patient_access import PATIENT_BLUEPRINTS, current_device
 from ..redirects import safe_redirect_target
 from ..reminders.planning import reword_pending
 from ..submissions import LongLivedTokenForm
-from .session import PATIENT_BLUEPRINTS, load_device
 
 bp = Blueprint("language", __name__)
 REMEMBER_FOR = timedelta(days=365)
@@ -47,13 +47,12 @@ def note_language(patient: Patient, *, chosen: str | None = None) -> None:
         reword_pending(patient)
 
 
-@bp.before_app_request
 def remember_browser_language() -> None:
     """A patient who has not chosen gets reminders in the language their browser asks for."""
     # Patient pages only: a health check or the service worker's script reads no patient.
     if request.method != "GET" or request.blueprint not in PATIENT_BLUEPRINTS:
         return
-    device = load_device()
+    device = current_device()
     if device is None or device.patient.language is not None:
         return
     patient = device.patient
@@ -75,7 +74,7 @@ def switch() -> ResponseReturnValue:
     # Back to the page the switch was on: a path on this site, never another site.
     response = redirect(safe_redirect_target(form.next.data, default="/"), code=303)
     language = form.language.data
-    device = load_device()
+    device = current_device()
     if device is not None:
         note_language(device.patient, chosen=language)
         db.session.commit()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import Blueprint, Response, abort, jsonify, request
+from flask import Blueprint, Response, jsonify, request
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from icalendar import Alarm, Calendar, Event
@@ -15,6 +15,7 @@ from ..care.reminder_plans import APPOINTMENT_KINDS, SEDATING_KINDS
 from ..extensions import db
 from ..links import external_url_for
 from ..models import Appointment, utcnow
+from ..patient_access import current_device, current_patient, get_for_patient, patient_required
 from ..reminders.endpoints import EndpointUnresolved
 from ..reminders.push import (
     SubscriptionError,
@@ -23,7 +24,6 @@ from ..reminders.push import (
     remove_subscription,
     save_subscription,
 )
-from .session import current_patient, load_device, patient_required
 
 bp = Blueprint("patient_reminders", __name__)
 
@@ -45,7 +45,7 @@ def subscribe() -> ResponseReturnValue:
         response = jsonify(error="push_service_unreachable", message=message)
         response.headers["Retry-After"] = "300"
         return response, 503
-    device = load_device()
+    device = current_device()
     for attempt in range(2):
         save_subscription(device, info)
         audit.record(
@@ -86,7 +86,7 @@ def unsubscribe() -> ResponseReturnValue:
     endpoint = data.get("endpoint") if isinstance(data, dict) else None
     if not isinstance(endpoint, str) or not endpoint:
         return jsonify(error="invalid_subscription", message="send the endpoint to remove"), 422
-    device = load_device()
+    device = current_device()
     removed = remove_subscription(device, endpoint)
     if removed:
         audit.record(
@@ -124,9 +124,8 @@ def appointment_calendar(appointment: Appointment, clinic_name: str) -> bytes:
 @patient_required
 def calendar_file(appointment_id: int) -> ResponseReturnValue:
     patient = current_patient()
-    appointment = db.session.get(Appointment, appointment_id)
-    if appointment is None or appointment.patient_id != patient.id or appointment.is_cancelled:
-        abort(404)
+    # A cancelled appointment has no calendar file: it is gone, as far as the phone can tell.
+    appointment = get_for_patient(Appointment, appointment_id, cancelled_at=None)
     response = Response(
         appointment_calendar(appointment, patient.clinic.name), mimetype="text/calendar"
     )

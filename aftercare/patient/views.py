@@ -8,9 +8,7 @@ from typing import Any
 
 from flask import (
     Blueprint,
-    abort,
     current_app,
-    g,
     jsonify,
     make_response,
     redirect,
@@ -33,24 +31,24 @@ from ..care.instructions import (
 from ..care.reminder_plans import APPOINTMENT_KINDS
 from ..care.symptoms import GRADED, NOTE_MAX_LENGTH, SYMPTOMS_BY_CODE, YES_NO
 from ..care.triage import RULES_BY_CODE, Level, rules_for_browser
+from ..enrollment import LinkProblem, check_link, redeem_link
 from ..extensions import csrf, db
 from ..i18n import LANGUAGE_COOKIE, content_for, current_language, supported
 from ..models import Appointment, CheckIn, Clinic, Infusion, utcnow
+from ..patient_access import (
+    current_device,
+    current_patient,
+    get_for_patient,
+    patient_required,
+    set_device_cookie,
+)
 from ..questionnaires.schedule import due_for
 from ..questionnaires.service import instruments
 from ..reminders.push import device_subscription, vapid_public_key
 from ..templating import tel
 from .checkins import CheckInData, save_check_in
-from .enrollment import LinkProblem, check_link, redeem_link
 from .forms import URGENT_CODES, CheckInForm
 from .language import note_language
-from .session import (
-    PATIENT_BLUEPRINTS,
-    current_patient,
-    load_device,
-    patient_required,
-    set_device_cookie,
-)
 
 bp = Blueprint("patient", __name__)
 
@@ -66,24 +64,9 @@ def reason_text(content: dict[str, Any], code: str) -> str:
     return _(rule.advice) if rule else code
 
 
-@bp.before_app_request
-def forget_device() -> None:
-    """Look the device up afresh for each request (the app context can outlive a request)."""
-    g.pop("device", None)
-
-
-@bp.app_context_processor
-def patient_context() -> dict[str, Any]:
-    """The clinic and its words, for the crisis bar on every patient page."""
-    device = load_device() if request.blueprint in PATIENT_BLUEPRINTS else None
-    clinic = device.patient.clinic if device else None
-    content = content_for(clinic)
-    return {"clinic": clinic, "content": content}
-
-
 @bp.get("/")
 def home() -> ResponseReturnValue:
-    if load_device() is not None:
+    if current_device() is not None:
         return redirect(url_for("patient.today"))
     return render_template("patient/landing.html")
 
@@ -213,7 +196,7 @@ def today() -> ResponseReturnValue:
             if occurrence.instrument_id in instruments()
         ],
         kinds={kind: _(name) for kind, name in APPOINTMENT_KINDS.items()},
-        reminders_on=device_subscription(load_device()) is not None,
+        reminders_on=device_subscription(current_device()) is not None,
         vapid_key=vapid_public_key(current_app._get_current_object()),  # type: ignore[attr-defined]
         levels=content["levels"],
         tz=clinic.tz,
@@ -309,7 +292,7 @@ def check_in_submit() -> ResponseReturnValue:
         filled_at=form.filled_at_time(),
     )
     # A database that cannot be reached answers 503 (aftercare.errors): the phone keeps it.
-    check_in, created = save_check_in(current_patient(), load_device(), data)
+    check_in, created = save_check_in(current_patient(), current_device(), data)
     return submissions.stored(
         url_for("patient.check_in_result", check_in_id=check_in.id),
         created,
@@ -333,10 +316,7 @@ def form_token() -> ResponseReturnValue:
 @patient_required
 def check_in_result(check_in_id: int) -> ResponseReturnValue:
     patient = current_patient()
-    check_in = db.session.get(CheckIn, check_in_id)
-    # Another patient's check-in does not exist, as far as this phone can tell.
-    if check_in is None or check_in.patient_id != patient.id:
-        abort(404)
+    check_in = get_for_patient(CheckIn, check_in_id)
     content = content_for(patient.clinic)
     level = Level(check_in.triage_level)
     reported = [

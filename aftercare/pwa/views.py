@@ -52,8 +52,8 @@ def asset_version(filename: str) -> str:
         return "0"
 
 
-@bp.app_template_global("asset")
 def asset(filename: str) -> str:
+    """A static file's address with its version: `{{ asset("css/app.css") }}` on every page."""
     return url_for("static", filename=filename, v=asset_version(filename))
 
 
@@ -61,7 +61,6 @@ def asset(filename: str) -> str:
 VERSIONED_MAX_AGE = 365 * 24 * 60 * 60
 
 
-@bp.after_app_request
 def cache_versioned_assets(response: Response) -> Response:
     """Let browsers keep a static file asked for by its current version without asking again.
 
@@ -78,7 +77,6 @@ def cache_versioned_assets(response: Response) -> Response:
     return response
 
 
-@bp.after_app_request
 def send_static_code_small(response: Response) -> Response:
     """Send a static stylesheet or script minified and compressed (see assets.py)."""
     if (

@@ -10,14 +10,14 @@ from pathlib import Path
 from flask import current_app
 from sqlalchemy import select
 
-from .. import audit
+from ..alerts import RaisedAlert, alert_and_audit
 from ..care.instruments import Instrument, InstrumentError, load_builtin, load_folder
 from ..care.questionnaire_alerts import help_to_show
 from ..care.scoring import score
 from ..care.triage import Level
 from ..extensions import db
+from ..infusions import infusion_before
 from ..models import Alert, Device, Patient, QuestionnaireResponse, utcnow
-from ..patient.checkins import infusion_before
 from ..reminders.planning import cancel_answered
 from ..submissions import store_once
 
@@ -95,21 +95,10 @@ def save_response(
         db.session.add(response)
         db.session.flush()
         cancel_answered(patient, submission.instrument.id, received_at)
-        for alert in result.alerts:
-            db.session.add(
-                Alert(
-                    clinic_id=patient.clinic_id,
-                    patient_id=patient.id,
-                    questionnaire_response_id=response.id,
-                    level=alert.level.value,
-                    reasons=[alert.reason],
-                    created_at=received_at,
-                )
-            )
-        audit.record(
-            "questionnaire.create",
-            clinic_id=patient.clinic_id,
-            patient_id=patient.id,
+        alert_and_audit(
+            patient,
+            response,
+            [RaisedAlert(alert.level, [alert.reason]) for alert in result.alerts],
             detail={"response_id": response.id, "instrument": submission.instrument.id},
         )
         return response

@@ -15,10 +15,10 @@ from ..care.instruments import Instrument
 from ..care.questionnaire_alerts import rules_for_browser
 from ..care.scoring import IncompleteAnswers, InvalidAnswer, please_answer
 from ..charts import Point, Series, chart_table, line_chart
-from ..extensions import csrf, db
+from ..extensions import csrf
 from ..i18n import current_language
 from ..models import QuestionnaireResponse
-from ..patient.session import current_patient, load_device, patient_required
+from ..patient_access import current_device, current_patient, get_for_patient, patient_required
 from .service import Submission, help_with_result, history, instruments, save_response
 
 bp = Blueprint("questionnaires", __name__)
@@ -139,7 +139,7 @@ def submit(instrument_id: str) -> ResponseReturnValue:
     filled_at = submissions.believable_time(request.form.get("filled_at"))
     submission = Submission(instrument, key, answers, extra, filled_at)
     try:
-        response, created = save_response(current_patient(), load_device(), submission)
+        response, created = save_response(current_patient(), current_device(), submission)
     except IncompleteAnswers as error:
         return refuse(please_answer(error.missing, _))
     except InvalidAnswer:
@@ -152,10 +152,7 @@ def submit(instrument_id: str) -> ResponseReturnValue:
 @bp.get("/questionnaires/responses/<int:response_id>")
 @patient_required
 def result(response_id: int) -> ResponseReturnValue:
-    patient = current_patient()
-    response = db.session.get(QuestionnaireResponse, response_id)
-    if response is None or response.patient_id != patient.id:
-        abort(404)
+    response = get_for_patient(QuestionnaireResponse, response_id)
     instrument = instruments().get(response.instrument_id)
     return render_template(
         "patient/questionnaire_result.html",

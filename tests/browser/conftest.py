@@ -20,7 +20,7 @@ from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from aftercare.extensions import db
 from aftercare.models import EnrollmentLink, Patient
-from aftercare.patient.enrollment import hash_token
+from aftercare.tokens import hash_token
 from tests.conftest import make_app
 
 CHROMIUM_ARGS = [

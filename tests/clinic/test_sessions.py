@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from aftercare.clinic import twofactor
 from aftercare.clinic.sessions import COOKIE_KEY, describe_device
 from aftercare.models import AuditEvent, Clinician, ClinicianSession, utcnow
-from aftercare.patient.enrollment import hash_token
+from aftercare.tokens import hash_token
 from tests.clinic.http_browser import HttpBrowser, is_sent_to_sign_in, replay
 from tests.conftest import PASSWORD, csrf_from, sign_in
 

@@ -7,7 +7,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from aftercare.models import Device, EnrollmentLink, utcnow
-from aftercare.patient.enrollment import hash_token
+from aftercare.tokens import hash_token
 from tests.conftest import csrf_from, enroll, enrollment_token
 
 

@@ -9,8 +9,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
+from aftercare.enrollment import create_link
 from aftercare.models import Appointment, Patient, QuestionnaireResponse, Reminder, utcnow
-from aftercare.patient.enrollment import create_link
 from tests.conftest import PatientPhone, book_appointment, csrf_from, enroll, enrollment_token
 
 SPANISH_BROWSER = "es-US,es;q=0.9,en;q=0.5"
