@@ -17,7 +17,7 @@ from flask_login import login_required
 from sqlalchemy import Select, select
 
 from ..models import Appointment, CheckIn, Patient
-from .access import current_clinic, get_patient_for_clinician
+from .access import current_clinic, get_for_clinic
 from .export_params import BadExportRequest, DayRange, day_range
 from .exports import iter_check_ins_csv, iter_fhir_bundle
 from .streaming import PagedReader, streamed_download
@@ -82,7 +82,7 @@ def clinic_csv() -> ResponseReturnValue:
 @bp.get("/patients/<int:patient_id>/check-ins.csv")
 @login_required
 def patient_csv(patient_id: int) -> ResponseReturnValue:
-    patient = get_patient_for_clinician(patient_id)
+    patient = get_for_clinic(Patient, patient_id)
     clinic = current_clinic()
     try:
         days = day_range(request.args)
@@ -103,7 +103,7 @@ def patient_csv(patient_id: int) -> ResponseReturnValue:
 @bp.get("/patients/<int:patient_id>/fhir.json")
 @login_required
 def patient_fhir(patient_id: int) -> ResponseReturnValue:
-    patient = get_patient_for_clinician(patient_id)
+    patient = get_for_clinic(Patient, patient_id)
     clinic = current_clinic()
     try:
         days = day_range(request.args)

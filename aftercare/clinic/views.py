@@ -24,10 +24,10 @@ from markupsafe import Markup
 from .. import audit
 from ..extensions import db
 from ..links import external_url_for
-from ..models import Device, Patient, utcnow
+from ..models import Alert, Device, Patient, utcnow
 from ..patient.enrollment import create_link, linked_devices
 from ..reminders.push import remove_device_subscriptions
-from .access import current_clinic, get_alert_for_clinician, get_patient_for_clinician
+from .access import current_clinic, get_for_clinic
 from .auth import admin_required
 from .forms import (
     WORD_FIELDS,
@@ -117,13 +117,13 @@ def patient_new() -> ResponseReturnValue:
 @bp.get("/patients/<int:patient_id>")
 @login_required
 def patient_detail(patient_id: int) -> ResponseReturnValue:
-    return render_patient(get_patient_for_clinician(patient_id))
+    return render_patient(get_for_clinic(Patient, patient_id))
 
 
 @bp.post("/patients/<int:patient_id>/infusions")
 @login_required
 def infusion_create(patient_id: int) -> ResponseReturnValue:
-    patient = get_patient_for_clinician(patient_id)
+    patient = get_for_clinic(Patient, patient_id)
     form = InfusionForm()
     times = form.to_utc(current_clinic().tz) if form.validate_on_submit() else None
     if times is None:
@@ -141,7 +141,7 @@ def infusion_create(patient_id: int) -> ResponseReturnValue:
 @login_required
 def enrollment_link(patient_id: int) -> ResponseReturnValue:
     """Make a one-time link and show it once, as a QR code: only its hash is kept."""
-    patient = get_patient_for_clinician(patient_id)
+    patient = get_for_clinic(Patient, patient_id)
     if not RevokeForm().validate_on_submit():
         return redirect(url_for("clinic.patient_detail", patient_id=patient.id))
     most = current_app.config["MAX_DEVICES"]
@@ -172,10 +172,8 @@ def enrollment_link(patient_id: int) -> ResponseReturnValue:
 @bp.post("/patients/<int:patient_id>/devices/<int:device_id>/revoke")
 @login_required
 def device_revoke(patient_id: int, device_id: int) -> ResponseReturnValue:
-    patient = get_patient_for_clinician(patient_id)
-    device = db.session.get(Device, device_id)
-    if device is None or device.patient_id != patient.id:
-        return render_template("error.html", code=404, message="There is nothing here."), 404
+    device = get_for_clinic(Device, device_id, patient_id=patient_id)
+    patient = device.patient
     if RevokeForm().validate_on_submit() and device.revoked_at is None:
         device.revoked_at = utcnow()
         # In the same transaction: from this commit on, no reminder can reach that phone.
@@ -194,7 +192,7 @@ def device_revoke(patient_id: int, device_id: int) -> ResponseReturnValue:
 @bp.post("/alerts/<int:alert_id>/acknowledge")
 @login_required
 def alert_acknowledge(alert_id: int) -> ResponseReturnValue:
-    alert = get_alert_for_clinician(alert_id)
+    alert = get_for_clinic(Alert, alert_id)
     form = AcknowledgeForm()
     if form.validate_on_submit() and alert.acknowledged_at is None:
         alert.acknowledged_at = utcnow()
