@@ -21,6 +21,7 @@ from aftercare.models import (
     Patient,
     utcnow,
 )
+from tests.clinic.http_browser import HttpBrowser
 from tests.conftest import add_admin, csrf_from, sign_in_with_code, statements
 
 # Every clinician route that names a patient or alert, with its method.
@@ -256,6 +257,39 @@ def test_every_route_with_an_id_is_404_for_another_clinics_object(app, db, other
     # 404 as for an id that does not exist, in the app's own words: not 403, not 500.
     wrong = {route: answer for route, answer in answers.items() if answer != (404, NOT_FOUND)}
     assert wrong == {}
+    assert_untouched(db, ids, db.session.get(Patient, ids["patient"]).clinic_id, audited_before)
+
+
+def test_each_page_module_is_404_for_another_clinics_admin_over_http(
+    waitress, db, other_admin, ids
+):
+    """One route of each module that loads by id, through a real server, as another clinic."""
+    audited_before = audit_rows(db)
+    browser = HttpBrowser(waitress.url)
+    assert browser.sign_in_with_code(other_admin, other_admin.test_totp_secret).status_code == 302
+    gets = [
+        "/clinic/patients/{patient}",  # patients.py
+        "/clinic/appointments/{appointment}/edit",  # appointments.py
+        "/clinic/patients/{patient}/fhir.json",  # exporting.py
+    ]
+    posts = [
+        "/clinic/patients/{patient}/infusions",  # infusions.py
+        "/clinic/patients/{patient}/enrollment-link",  # devices.py
+        "/clinic/patients/{patient}/devices/{device}/revoke",  # devices.py
+        "/clinic/alerts/{alert}/acknowledge",  # alerts.py
+        "/clinic/admin/clinicians/{colleague}/disable",  # admin.py
+        "/clinic/admin/patients/{patient}/delete",  # admin.py
+    ]
+    answers = {path: browser.get(path.format(**ids)).status_code for path in gets}
+    for path in posts:
+        response = browser.submit("/clinic/patients/new", {}, action=path.format(**ids))
+        answers[path] = response.status_code
+    assert set(answers.values()) == {404}, answers
+    # The pages without an id (dashboard.py, settings_page.py) show the admin's own clinic.
+    dashboard, settings = browser.get("/clinic/"), browser.get("/clinic/settings")
+    assert (dashboard.status_code, settings.status_code) == (200, 200)
+    assert "Alex" not in dashboard.text
+    assert "Hillside Clinic" in settings.text and "Riverside" not in settings.text
     assert_untouched(db, ids, db.session.get(Patient, ids["patient"]).clinic_id, audited_before)
 
 
