@@ -76,7 +76,7 @@ def register_blueprints(app: Flask) -> None:
     from .clinic.auth import bp as clinic_auth_bp
     from .clinic.auth import init_session_rules
     from .clinic.blueprint import clinic_pages
-    from .clinic.exporting import bp as exports_bp
+    from .clinic.export_views import bp as exports_bp
     from .clinic.session_pages import bp as clinic_sessions_bp
     from .health import bp as health_bp
     from .patient.companion import bp as companion_bp

@@ -270,7 +270,7 @@ def test_each_page_module_is_404_for_another_clinics_admin_over_http(
     gets = [
         "/clinic/patients/{patient}",  # patients.py
         "/clinic/appointments/{appointment}/edit",  # appointments.py
-        "/clinic/patients/{patient}/fhir.json",  # exporting.py
+        "/clinic/patients/{patient}/fhir.json",  # export_views.py
     ]
     posts = [
         "/clinic/patients/{patient}/infusions",  # infusions.py
