@@ -13,7 +13,7 @@ from ..extensions import db
 from ..models import utcnow
 from .access import current_clinic
 from .blueprint import bp
-from .patient_list import patient_page
+from .patient_list import list_patients
 from .queries import open_alerts
 
 # The patient list's orders (patient_list.SORTS), as the dashboard names them.
@@ -35,7 +35,7 @@ def dashboard() -> ResponseReturnValue:
         overdue_after=timedelta(minutes=current_app.config["ALERT_OVERDUE_MINUTES"]),
     )
     alerts = queue.alerts
-    listing = patient_page(
+    listing = list_patients(
         clinic.id,
         utcnow(),
         query=request.args.get("q", ""),
