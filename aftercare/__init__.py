@@ -90,9 +90,9 @@ def register_blueprints(app: Flask) -> None:
     from .clinic.appointments import bp as appointments_bp
     from .clinic.auth import bp as clinic_auth_bp
     from .clinic.auth import init_session_rules
-    from .clinic.exporting import bp as exports_bp
+    from .clinic.blueprint import clinic_pages
+    from .clinic.export_views import bp as exports_bp
     from .clinic.session_pages import bp as clinic_sessions_bp
-    from .clinic.views import bp as clinic_bp
     from .health import bp as health_bp
     from .patient.companion import bp as companion_bp
     from .patient.language import bp as language_bp
@@ -107,7 +107,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(questionnaires_bp)
     app.register_blueprint(companion_bp)
     app.register_blueprint(clinic_auth_bp)
-    app.register_blueprint(clinic_bp)
+    app.register_blueprint(clinic_pages())
     app.register_blueprint(clinic_admin_bp)
     app.register_blueprint(clinic_sessions_bp)
     app.register_blueprint(exports_bp)
@@ -134,9 +134,12 @@ def register_instruments(app: Flask) -> None:
 
 
 def register_templating(app: Flask) -> None:
+    from .clinic.local_time import local_time
     from .templating import init_templating
 
     init_templating(app)
+    # Every clinician page shows times in the clinic's zone: `{{ alert.created_at|local }}`.
+    app.add_template_filter(local_time, "local")
 
 
 def register_security(app: Flask) -> None:

@@ -340,17 +340,21 @@ def sign_in(client: FlaskClient, email: str, password: str = PASSWORD):  # noqa:
     )
 
 
-@pytest.fixture
-def admin(db, clinic: Clinic) -> Clinician:  # noqa: ANN001
+def add_admin(db, clinic: Clinic, email: str) -> Clinician:  # noqa: ANN001
     """An admin of the clinic, with two-factor sign-in set up (admins must have it)."""
     from aftercare.clinic import twofactor
 
-    person = add_clinician(db, clinic, "admin@riverside.test", role="admin")
+    person = add_clinician(db, clinic, email, role="admin")
     person.test_totp_secret = secret = twofactor.new_secret()  # type: ignore[attr-defined]
     code = pyotp.TOTP(secret).at(utcnow() - timedelta(seconds=30))
     assert twofactor.enable(person, secret, code) is not None
     db.session.commit()
     return person
+
+
+@pytest.fixture
+def admin(db, clinic: Clinic) -> Clinician:  # noqa: ANN001
+    return add_admin(db, clinic, "admin@riverside.test")
 
 
 def sign_in_with_code(client: FlaskClient, person: Clinician):  # noqa: ANN201

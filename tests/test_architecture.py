@@ -21,20 +21,6 @@ PACKAGE = Path(__file__).resolve().parents[1] / "aftercare"
 FEATURES = ("patient", "clinic", "questionnaires", "reminders")
 WEB_AND_DATABASE = ("flask", "flask_babel", "flask_login", "flask_wtf", "werkzeug", "sqlalchemy")
 
-# Imports that wait for the clinic's side of the same change (tests/clinic, aftercare/clinic/ are
-# another branch's): clinic/ still finds the token and enrollment helpers through
-# aftercare/patient/enrollment.py. Each entry must still be true (see the last test), so the list
-# only shrinks: once clinic/ imports aftercare.enrollment and aftercare.tokens, the entries go,
-# and aftercare/patient/enrollment.py with them.
-WAITING_FOR_THE_CLINIC = {
-    ("aftercare.clinic.admin", "aftercare.patient.enrollment"),
-    ("aftercare.clinic.auth", "aftercare.patient.enrollment"),
-    ("aftercare.clinic.sessions", "aftercare.patient.enrollment"),
-    ("aftercare.clinic.views", "aftercare.patient.enrollment"),
-}
-# An app-wide template filter that clinic/views.py still registers itself.
-HOOKS_WAITING_FOR_THE_CLINIC = {("aftercare.clinic.views", "app_template_filter")}
-
 # Blueprint methods that register something for the whole app, not for the blueprint.
 APP_WIDE_HOOKS = {
     "before_app_request",
@@ -105,12 +91,8 @@ def feature_of(module: str) -> str | None:
 
 
 def broken(rule: Callable[[Import], bool]) -> list[str]:
-    """The imports that break the rule, but for those that wait for the clinic's side."""
-    return sorted(
-        str(found)
-        for found in all_imports()
-        if rule(found) and (found.importer, found.imported) not in WAITING_FOR_THE_CLINIC
-    )
+    """The imports that break the rule."""
+    return sorted(str(found) for found in all_imports() if rule(found))
 
 
 def test_the_import_reader_sees_the_imports_it_must_judge():
@@ -198,12 +180,4 @@ def app_wide_hooks_in_blueprints() -> set[tuple[str, str]]:
 
 
 def test_app_wide_hooks_are_registered_by_the_factory_not_hidden_in_blueprints():
-    assert app_wide_hooks_in_blueprints() - HOOKS_WAITING_FOR_THE_CLINIC == set()
-
-
-def test_what_waits_for_the_clinic_still_waits():
-    """An exception that is no longer needed is taken off its list, so the lists only shrink."""
-    imports = {(found.importer, found.imported) for found in all_imports()}
-    assert imports >= WAITING_FOR_THE_CLINIC, WAITING_FOR_THE_CLINIC - imports
-    hooks = app_wide_hooks_in_blueprints()
-    assert hooks >= HOOKS_WAITING_FOR_THE_CLINIC, HOOKS_WAITING_FOR_THE_CLINIC - hooks
+    assert app_wide_hooks_in_blueprints() == set()

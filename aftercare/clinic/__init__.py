@@ -1,1 +1,1 @@
-"""The clinician's side: sign-in, patients, infusions, enrollment, check-ins, settings."""
+"""The clinician's side: sign-in, dashboard, patients, alerts, appointments, settings, exports."""

@@ -1,34 +1,52 @@
-"""Object-level access: a clinician reaches only their own clinic's objects, others are 404."""
+"""Object-level access: a clinician reaches only their own clinic's objects, others are 404.
+
+Every clinic route that loads an object by id goes through `get_for_clinic`: the clinic's
+condition is part of the query, so another clinic's object is never loaded, and it answers
+404 exactly as an id that does not exist (a 403 would say that it does).
+"""
 
 from __future__ import annotations
 
-from flask import abort
+from typing import Any, TypeVar
+
 from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.orm import contains_eager
 
 from ..extensions import db
-from ..models import Alert, Appointment, Clinic, Patient
+from ..models import Alert, Appointment, Clinic, Clinician, Device, Infusion, Patient
+
+Model = TypeVar("Model", Patient, Clinician, Alert, Appointment, Device, Infusion)
+
+# Kinds of object that name their clinic themselves.
+OWN_CLINIC = (Patient, Clinician)
+# Kinds that belong to a clinic through their patient: checked through the patient, whose
+# clinic is the one that counts, in the same query (which loads the patient too).
+THROUGH_PATIENT = (Alert, Appointment, Device, Infusion)
 
 
 def current_clinic() -> Clinic:
     return current_user.clinic
 
 
-def get_patient_for_clinician(patient_id: int) -> Patient:
-    patient = db.session.get(Patient, patient_id)
-    if patient is None or patient.clinic_id != current_user.clinic_id:
-        abort(404)
-    return patient
+def get_for_clinic(model: type[Model], object_id: int, **columns: Any) -> Model:
+    """The signed-in clinician's clinic's `model` with this id, or a 404.
 
-
-def get_alert_for_clinician(alert_id: int) -> Alert:
-    alert = db.session.get(Alert, alert_id)
-    if alert is None or alert.clinic_id != current_user.clinic_id:
-        abort(404)
-    return alert
-
-
-def get_appointment_for_clinician(appointment_id: int) -> Appointment:
-    appointment = db.session.get(Appointment, appointment_id)
-    if appointment is None or appointment.clinic_id != current_user.clinic_id:
-        abort(404)
-    return appointment
+    `columns` narrows it further, e.g. a device of the patient in the address:
+    `get_for_clinic(Device, device_id, patient_id=patient_id)`.
+    """
+    query = select(model).where(
+        model.id == object_id, *(getattr(model, name) == value for name, value in columns.items())
+    )
+    if model in THROUGH_PATIENT:
+        query = (
+            query.join(model.patient)
+            .where(Patient.clinic_id == current_user.clinic_id)
+            .options(contains_eager(model.patient))
+        )
+    elif model in OWN_CLINIC:
+        query = query.where(model.clinic_id == current_user.clinic_id)
+    else:
+        # Refused rather than loaded unchecked: a new kind must say how it belongs to a clinic.
+        raise TypeError(f"no rule for which clinic a {model.__name__} belongs to")
+    return db.first_or_404(query)

@@ -14,10 +14,10 @@ from .. import audit
 from ..extensions import db
 from ..links import external_url_for
 from ..models import AuditEvent, Clinician, Patient, utcnow
-from ..patient.enrollment import hash_token, new_token
 from ..requests import query_number
+from ..tokens import hash_token, new_token
 from . import sessions, twofactor
-from .access import get_patient_for_clinician
+from .access import get_for_clinic
 from .auth import admin_required
 from .forms import DeletePatientForm, InviteForm, RevokeForm
 
@@ -25,13 +25,6 @@ bp = Blueprint("clinic_admin", __name__, url_prefix="/clinic/admin")
 
 INVITE_DAYS = 7
 AUDIT_PAGE = 100
-
-
-def _colleague(clinician_id: int) -> Clinician:
-    clinician = db.session.get(Clinician, clinician_id)
-    if clinician is None or clinician.clinic_id != current_user.clinic_id:
-        abort(404)
-    return clinician
 
 
 def _team_page(
@@ -94,7 +87,7 @@ def clinicians() -> ResponseReturnValue:
 
 
 def _change(clinician_id: int, action: str) -> ResponseReturnValue:
-    clinician = _colleague(clinician_id)
+    clinician = get_for_clinic(Clinician, clinician_id)
     if not RevokeForm().validate_on_submit():
         abort(400)
     if clinician.id == current_user.id and action == "disable":
@@ -139,7 +132,7 @@ def reset_two_factor(clinician_id: int) -> ResponseReturnValue:
 def reset_password(clinician_id: int) -> ResponseReturnValue:
     """The old password stops working and every session ends; the clinician gets a link to
     choose a new one (and still needs their authenticator app, if they have one)."""
-    clinician = _colleague(clinician_id)
+    clinician = get_for_clinic(Clinician, clinician_id)
     if not RevokeForm().validate_on_submit():
         abort(400)
     if clinician.id == current_user.id:
@@ -206,7 +199,7 @@ def audit_trail() -> ResponseReturnValue:
 @admin_required
 def delete_patient(patient_id: int) -> ResponseReturnValue:
     """Delete a patient and everything about them; the audit trail keeps that it happened."""
-    patient = get_patient_for_clinician(patient_id)
+    patient = get_for_clinic(Patient, patient_id)
     form = DeletePatientForm()
     if not form.validate_on_submit() or form.confirm.data.strip() != patient.display_name:
         flash("To delete, type the patient's name or code exactly as shown.")

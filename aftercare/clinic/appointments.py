@@ -6,8 +6,8 @@ from flask import Blueprint, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 
-from ..models import utcnow
-from .access import current_clinic, get_appointment_for_clinician, get_patient_for_clinician
+from ..models import Appointment, Patient, utcnow
+from .access import current_clinic, get_for_clinic
 from .forms import AppointmentForm, RevokeForm
 from .patient_page import render_patient
 from .service import book_appointment, cancel_appointment, change_appointment
@@ -18,7 +18,7 @@ bp = Blueprint("appointments", __name__, url_prefix="/clinic")
 @bp.post("/patients/<int:patient_id>/appointments")
 @login_required
 def create(patient_id: int) -> ResponseReturnValue:
-    patient = get_patient_for_clinician(patient_id)
+    patient = get_for_clinic(Patient, patient_id)
     form = AppointmentForm()
     starts_at = form.starts_at(current_clinic().tz, utcnow()) if form.validate_on_submit() else None
     if starts_at is None:
@@ -37,7 +37,7 @@ def create(patient_id: int) -> ResponseReturnValue:
 @bp.route("/appointments/<int:appointment_id>/edit", methods=["GET", "POST"])
 @login_required
 def edit(appointment_id: int) -> ResponseReturnValue:
-    appointment = get_appointment_for_clinician(appointment_id)
+    appointment = get_for_clinic(Appointment, appointment_id)
     if appointment.is_cancelled:
         flash("That appointment was cancelled; book a new one instead.")
         return redirect(url_for("clinic.patient_detail", patient_id=appointment.patient_id))
@@ -67,7 +67,7 @@ def edit(appointment_id: int) -> ResponseReturnValue:
 @bp.post("/appointments/<int:appointment_id>/cancel")
 @login_required
 def cancel(appointment_id: int) -> ResponseReturnValue:
-    appointment = get_appointment_for_clinician(appointment_id)
+    appointment = get_for_clinic(Appointment, appointment_id)
     if RevokeForm().validate_on_submit() and cancel_appointment(appointment):
         flash("Appointment cancelled, with its reminders.")
     return redirect(url_for("clinic.patient_detail", patient_id=appointment.patient_id), 303)

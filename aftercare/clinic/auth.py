@@ -27,7 +27,7 @@ from sqlalchemy import select
 from .. import audit
 from ..extensions import db, login_manager
 from ..models import Clinician, utcnow
-from ..patient.enrollment import hash_token
+from ..tokens import hash_token
 from . import sessions, throttle, twofactor
 from .forms import CodeForm, LoginForm, SetPasswordForm
 from .passwords import password_matches

@@ -58,7 +58,9 @@ class PatientRow:
 
 
 @dataclass(frozen=True)
-class PatientPage:
+class PatientListing:
+    """One page of the patient list, and where it stands in the whole list."""
+
     rows: list[PatientRow]
     total: int
     page: int
@@ -67,9 +69,9 @@ class PatientPage:
     query: str
 
 
-def patient_page(
+def list_patients(
     clinic_id: int, now: datetime, query: str = "", sort: str = "triage", page: int = 1
-) -> PatientPage:
+) -> PatientListing:
     """One page of the clinic's patients matching `query`, in the chosen order."""
     sort = sort if sort in SORTS else "triage"
     query = query.strip()[:80]
@@ -103,7 +105,7 @@ def patient_page(
         )
         for p in patients
     ]
-    return PatientPage(rows, total, page, pages, sort, query)
+    return PatientListing(rows, total, page, pages, sort, query)
 
 
 def _count_by_level(where: list[ColumnElement[bool]]) -> dict[str | None, int]:

@@ -19,8 +19,9 @@ from ..reminders.states import ReminderState
 from .access import current_clinic
 from .charts import questionnaire_charts, side_effect_chart
 from .forms import AppointmentForm, InfusionForm, RevokeForm
+from .labels import REMINDER_WORDS
 from .queries import patient_record
-from .timeline import REMINDER_WORDS, timeline
+from .timeline import timeline
 
 
 def render_patient(

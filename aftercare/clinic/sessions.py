@@ -18,7 +18,7 @@ from ua_parser import parse as parse_user_agent
 
 from ..extensions import db
 from ..models import Clinician, ClinicianSession, utcnow
-from ..patient.enrollment import hash_token, new_token
+from ..tokens import hash_token, new_token
 
 COOKIE_KEY = "clinician_session"
 # Why a browser that thought it was signed in is not: told to the clinician on the sign-in page.

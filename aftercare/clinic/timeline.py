@@ -8,23 +8,7 @@ from datetime import datetime
 
 from ..care.reminder_plans import APPOINTMENT_KINDS
 from ..models import Alert, Appointment, CheckIn, Infusion, QuestionnaireResponse, Reminder
-from ..reminders.states import ReminderState
-
-LEVEL_WORDS = {
-    "expected": "expected",
-    "call_clinic": "call the clinic",
-    "crisis": "crisis",
-    "emergency": "emergency",
-}
-# How a clinician reads each reminder state, here and on the patient page's reminder table.
-REMINDER_WORDS: dict[str, str] = {
-    ReminderState.PENDING: "waiting",
-    ReminderState.SENDING: "sending",
-    ReminderState.DELIVERED: "delivered",
-    ReminderState.FAILED: "failed",
-    ReminderState.EXPIRED: "expired",
-    ReminderState.CANCELLED: "cancelled",
-}
+from .labels import LEVEL_WORDS, REMINDER_WORDS
 
 
 @dataclass(frozen=True)

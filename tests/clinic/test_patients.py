@@ -322,7 +322,7 @@ def test_the_patient_page_has_one_timeline_of_the_course(phone, clinician_client
 
 
 def test_most_urgent_first_pages_through_every_level_and_no_level(clinician_client, db, clinic):
-    from aftercare.clinic.patient_list import PER_PAGE, patient_page
+    from aftercare.clinic.patient_list import PER_PAGE, list_patients
     from aftercare.models import Patient, utcnow
 
     levels = ["expected", None, "crisis", "call_clinic", "emergency", "unknown"]
@@ -338,8 +338,8 @@ def test_most_urgent_first_pages_through_every_level_and_no_level(clinician_clie
             )
         )
     db.session.commit()
-    first = patient_page(clinic.id, now, sort="triage", page=1)
-    second = patient_page(clinic.id, now, sort="triage", page=2)
+    first = list_patients(clinic.id, now, sort="triage", page=1)
+    second = list_patients(clinic.id, now, sort="triage", page=2)
     assert first.total == 40 and len(first.rows) == PER_PAGE and len(second.rows) == 40 - PER_PAGE
     seen = [row.patient for row in first.rows + second.rows]
     assert len({p.id for p in seen}) == 40  # every patient exactly once across the pages

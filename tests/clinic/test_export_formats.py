@@ -16,7 +16,7 @@ from fhir.resources.bundle import Bundle
 from fhir.resources.questionnaire import Questionnaire
 
 from aftercare.care.symptoms import GRADED, SEVERITY_LABELS, SYMPTOMS, YES_NO
-from aftercare.clinic.exports import (
+from aftercare.clinic.export_formats import (
     CHECK_IN_QUESTIONNAIRE_URL,
     CHECK_IN_QUESTIONNAIRE_VERSION,
     check_in_questionnaire,

@@ -6,7 +6,7 @@ time while it is sent, whatever its size, and is audited when it starts and when
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -17,9 +17,9 @@ from flask_login import login_required
 from sqlalchemy import Select, select
 
 from ..models import Appointment, CheckIn, Patient
-from .access import current_clinic, get_patient_for_clinician
+from .access import current_clinic, get_for_clinic
+from .export_formats import iter_check_ins_csv, iter_fhir_bundle
 from .export_params import BadExportRequest, DayRange, day_range
-from .exports import iter_check_ins_csv, iter_fhir_bundle
 from .streaming import PagedReader, streamed_download
 
 bp = Blueprint("exports", __name__, url_prefix="/clinic")
@@ -48,16 +48,28 @@ def _clinic_check_ins(clinic_id: int, days: DayRange, tz: ZoneInfo) -> Select[An
     return _received_in(query, days, tz)
 
 
-def _csv_body(query: Select[Any], tz: ZoneInfo) -> Callable[[PagedReader], Iterator[str]]:
-    """The CSV file of the check-ins `query` selects, for streamed_download()."""
+def _csv_download(
+    query: Select[Any], tz: ZoneInfo, filename: str, days: DayRange, **scope: int
+) -> Response:
+    """The CSV file of the check-ins `query` selects, streamed and audited for `scope` (the
+    clinic, and the patient where there is one)."""
 
     def body(reader: PagedReader) -> Iterator[str]:
         return iter_check_ins_csv(reader.rows(query, *CHECK_IN_ORDER), tz)
 
-    return body
+    return streamed_download(
+        body,
+        filename=filename,
+        mimetype="text/csv",
+        action="export.csv",
+        detail=days.as_detail(),
+        **scope,
+    )
 
 
-def _bad_request(error: BadExportRequest) -> ResponseReturnValue:
+@bp.errorhandler(BadExportRequest)
+def bad_request(error: BadExportRequest) -> ResponseReturnValue:
+    """An address that asks for what no export gives: a 400 in plain words, saying what."""
     return Response(f"{error}\n", status=400, mimetype="text/plain")
 
 
@@ -65,50 +77,30 @@ def _bad_request(error: BadExportRequest) -> ResponseReturnValue:
 @login_required
 def clinic_csv() -> ResponseReturnValue:
     clinic = current_clinic()
-    try:
-        days = day_range(request.args)
-    except BadExportRequest as error:
-        return _bad_request(error)
-    return streamed_download(
-        _csv_body(_clinic_check_ins(clinic.id, days, clinic.tz), clinic.tz),
-        filename="check-ins.csv",
-        mimetype="text/csv",
-        action="export.csv",
-        clinic_id=clinic.id,
-        detail=days.as_detail(),
-    )
+    days = day_range(request.args)
+    query = _clinic_check_ins(clinic.id, days, clinic.tz)
+    return _csv_download(query, clinic.tz, "check-ins.csv", days, clinic_id=clinic.id)
 
 
 @bp.get("/patients/<int:patient_id>/check-ins.csv")
 @login_required
 def patient_csv(patient_id: int) -> ResponseReturnValue:
-    patient = get_patient_for_clinician(patient_id)
+    patient = get_for_clinic(Patient, patient_id)
     clinic = current_clinic()
-    try:
-        days = day_range(request.args)
-    except BadExportRequest as error:
-        return _bad_request(error)
+    days = day_range(request.args)
     query = _clinic_check_ins(clinic.id, days, clinic.tz).where(Patient.id == patient.id)
-    return streamed_download(
-        _csv_body(query, clinic.tz),
-        filename=f"check-ins-patient-{patient.id}.csv",
-        mimetype="text/csv",
-        action="export.csv",
-        clinic_id=patient.clinic_id,
-        patient_id=patient.id,
-        detail=days.as_detail(),
+    filename = f"check-ins-patient-{patient.id}.csv"
+    return _csv_download(
+        query, clinic.tz, filename, days, clinic_id=patient.clinic_id, patient_id=patient.id
     )
 
 
 @bp.get("/patients/<int:patient_id>/fhir.json")
 @login_required
 def patient_fhir(patient_id: int) -> ResponseReturnValue:
-    patient = get_patient_for_clinician(patient_id)
+    patient = get_for_clinic(Patient, patient_id)
     clinic = current_clinic()
-    try:
-        days = day_range(request.args)
-    except BadExportRequest as error:
-        return _bad_request(error)
+    days = day_range(request.args)
     tz, now = clinic.tz, datetime.now(UTC)
     check_ins = _received_in(select(CheckIn).where(CheckIn.patient_id == patient.id), days, tz)
     appointments = select(Appointment).where(Appointment.patient_id == patient.id)

@@ -1,0 +1,61 @@
+"""The dashboard: the clinic's open alerts, most urgent first, and its list of patients."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import current_app, render_template, request
+from flask.typing import ResponseReturnValue
+from flask_login import login_required
+
+from .. import audit
+from ..extensions import db
+from ..models import utcnow
+from .access import current_clinic
+from .blueprint import bp
+from .patient_list import list_patients
+from .queries import open_alerts
+
+# The patient list's orders (patient_list.SORTS), as the dashboard names them.
+SORT_LABELS = {
+    "triage": "Most urgent",
+    "recent": "Latest check-in",
+    "infusion": "Latest infusion",
+    "name": "Name",
+}
+
+
+@bp.get("/")
+@login_required
+def dashboard() -> ResponseReturnValue:
+    clinic = current_clinic()
+    queue = open_alerts(
+        clinic.id,
+        utcnow(),
+        overdue_after=timedelta(minutes=current_app.config["ALERT_OVERDUE_MINUTES"]),
+    )
+    alerts = queue.alerts
+    listing = list_patients(
+        clinic.id,
+        utcnow(),
+        query=request.args.get("q", ""),
+        sort=request.args.get("sort", "triage"),
+        page=request.args.get("page", 1, type=int) or 1,
+    )
+    page = render_template(
+        "clinic/dashboard.html",
+        alerts=alerts,
+        waiting=queue.waiting,
+        overdue=queue.overdue,
+        listing=listing,
+        sorts=SORT_LABELS,
+    )
+    # Recorded once the page is made, and committed before it is shown: committing first would
+    # expire every alert and patient on the page, to be read again one by one while rendering.
+    audit.record_each(
+        "alert.view",
+        clinic_id=clinic.id,
+        events=[(alert.patient_id, {"alert_id": alert.id}) for alert in alerts],
+    )
+    db.session.commit()
+    return page

@@ -1,0 +1,22 @@
+"""How the clinician's pages name the app's stored codes: triage levels and reminder states."""
+
+from __future__ import annotations
+
+from ..reminders.states import ReminderState
+
+# A triage level in a sentence ("Check-in: call the clinic"), on the timeline and the charts.
+LEVEL_WORDS = {
+    "expected": "expected",
+    "call_clinic": "call the clinic",
+    "crisis": "crisis",
+    "emergency": "emergency",
+}
+# A reminder state, on the timeline and the patient page's reminder table.
+REMINDER_WORDS: dict[str, str] = {
+    ReminderState.PENDING: "waiting",
+    ReminderState.SENDING: "sending",
+    ReminderState.DELIVERED: "delivered",
+    ReminderState.FAILED: "failed",
+    ReminderState.EXPIRED: "expired",
+    ReminderState.CANCELLED: "cancelled",
+}
