@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from babel.dates import format_datetime, format_time
 
 from .questionnaire_schedule import Course
+from .quiet_hours import QuietHours
 from .translation import N_, P_, Translate, fill, in_context, untranslated
 
 APPOINTMENT_KINDS: dict[str, str] = {
@@ -34,6 +35,11 @@ LATEST_EVENING = time(22, 0)
 MORNING_USEFUL_FOR = timedelta(hours=5)
 # Questionnaire reminders are kinds of their own, one per instrument: questionnaire_pcl5, ...
 QUESTIONNAIRE_KIND = "questionnaire_"
+# Check-in prompts after an infusion.
+CHECK_IN_KINDS = frozenset({"checkin_evening", "checkin_morning"})
+# Reminders about an appointment: before_24h, before_2h, ... and the ride home.
+APPOINTMENT_KIND = "before_"
+RIDE_HOME_KIND = "arrange_driver"
 # How far ahead questionnaire reminders are planned. They are planned again whenever the course
 # changes (an infusion recorded, a booster booked, changed or cancelled).
 QUESTIONNAIRE_PLAN_AHEAD = timedelta(weeks=8)
@@ -47,6 +53,12 @@ class ReminderSettings:
     driver_hour: int = 10
     evening_hour: int = 19
     morning_hour: int = 9
+    quiet_start: int = 21
+    quiet_end: int = 8
+
+    @property
+    def quiet_hours(self) -> QuietHours:
+        return QuietHours(self.quiet_start, self.quiet_end)
 
     @classmethod
     def from_content(cls, content: Mapping[str, object]) -> ReminderSettings:
@@ -73,6 +85,12 @@ WHEN_WEEKDAY = N_("on {weekday} {at}")
 AT_TIME = N_("at {time}")
 # Spanish says "a la 1:00" but "a las 3:00": one o'clock has its own message.
 AT_ONE_OCLOCK = P_("one o'clock", "at {time}")
+
+
+def about_appointment(kind: str) -> bool:
+    """Whether a reminder of this kind is about an appointment. Such a reminder expires when
+    its appointment starts (see appointment_plan), so its expiry is the appointment's time."""
+    return kind.startswith(APPOINTMENT_KIND) or kind == RIDE_HOME_KIND
 
 
 def describe_when(
@@ -125,7 +143,7 @@ def appointment_plan(
         due = starts_at - timedelta(hours=hours)
         plans.append(
             PlannedReminder(
-                kind=f"before_{hours}h",
+                kind=f"{APPOINTMENT_KIND}{hours}h",
                 due_at=due,
                 expires_at=starts_at,
                 title=words["appointment_title"],
@@ -142,7 +160,7 @@ def appointment_plan(
         due = _local(starts_at, settings.driver_hour, tz, days_later=-1)
         plans.append(
             PlannedReminder(
-                kind="arrange_driver",
+                kind=RIDE_HOME_KIND,
                 due_at=due,
                 expires_at=starts_at,
                 title=words["driver_title"],
