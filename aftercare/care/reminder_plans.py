@@ -183,7 +183,12 @@ def infusion_prompts(
     words: Mapping[str, str],
     now: datetime,
 ) -> list[PlannedReminder]:
-    """Check-in prompts after an infusion: that evening, and the next morning."""
+    """Check-in prompts after an infusion: that evening, and the next morning.
+
+    The evening prompt comes only before the clinic's quiet hours: one that would wait for
+    them to end would arrive an hour before the morning prompt, asking about an evening that
+    is over. For the same reason it expires when they begin.
+    """
     morning = _local(ended_at, settings.morning_hour, tz, days_later=1)
     evening = max(_local(ended_at, settings.evening_hour, tz), ended_at + EVENING_AFTER_END)
     plans = [
@@ -197,18 +202,21 @@ def infusion_prompts(
             urgency="normal",
         )
     ]
+    quiet = settings.quiet_hours
     local_evening = evening.astimezone(tz)
     if (
         local_evening.date() == ended_at.astimezone(tz).date()
         and local_evening.time() <= LATEST_EVENING
+        and not quiet.hold(evening, tz)
     ):
         plans.insert(
             0,
             PlannedReminder(
                 kind="checkin_evening",
                 due_at=evening,
-                # A late evening prompt is still useful until the morning one replaces it.
-                expires_at=morning,
+                # A late evening prompt is still useful until the morning one replaces it, or
+                # until quiet hours begin, after which it could only come in the morning.
+                expires_at=min(morning, quiet.next_start(evening, tz) or morning),
                 title=words["evening_title"],
                 body=words["evening_body"],
                 url="/check-in",
