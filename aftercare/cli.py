@@ -258,7 +258,8 @@ def send_due_command() -> None:
     summary = send_due_reminders()
     click.echo(
         f"claimed {summary.claimed}, delivered {summary.delivered}, failed {summary.failed}, "
-        f"retrying {summary.retrying}, expired {summary.expired}"
+        f"retrying {summary.retrying}, expired {summary.expired}, "
+        f"held for quiet hours {summary.held}"
     )
 
 

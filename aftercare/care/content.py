@@ -114,11 +114,15 @@ DEFAULT_CONTENT: dict[str, Any] = {
     # When reminders go out. Appointment reminders: hours before it starts. Infusions also
     # get a message the day before (at driver_hour) to arrange a ride home, and check-in
     # prompts the evening of the infusion and the next morning (hours of the clinic's clock).
+    # Nothing is sent in quiet hours, from quiet_start to quiet_end o'clock, except a reminder
+    # of an appointment less than two hours away (care/reminder_sending.py).
     "reminders": {
         "appointment_hours": [24, 2],
         "driver_hour": 10,
         "evening_hour": 19,
         "morning_hour": 9,
+        "quiet_start": 21,
+        "quiet_end": 8,
     },
     # Questionnaires: every how many days each is due (0: not scheduled), at what hour of the
     # clinic's clock, and how many days before a booster PHQ-9 and GAD-7 are due again.
@@ -144,6 +148,10 @@ DEFAULT_CONTENT: dict[str, Any] = {
         "morning_body": N_("How did you sleep? Tap to check in."),
         "questionnaire_title": N_("A few questions for your care team"),
         "questionnaire_body": N_("Tap to answer a short questionnaire."),
+        # Reminders due within the same hour go out as one message. {count} is 2 or more.
+        "questionnaires_body": N_("{count} short questionnaires are ready. Tap to start."),
+        "several_title": N_("You have {count} reminders"),
+        "several_body": N_("Tap to see what to do now."),
     },
 }
 
@@ -172,6 +180,8 @@ INT_RANGES: dict[str, tuple[int, int]] = {
     "reminders.driver_hour": (0, 23),
     "reminders.evening_hour": (0, 23),
     "reminders.morning_hour": (0, 23),
+    "reminders.quiet_start": (0, 23),
+    "reminders.quiet_end": (0, 23),
     "questionnaires.pcl5_days": (0, 90),
     "questionnaires.phq9_days": (0, 90),
     "questionnaires.gad7_days": (0, 90),

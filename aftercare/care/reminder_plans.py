@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from babel.dates import format_datetime, format_time
 
 from .questionnaire_schedule import Course
+from .quiet_hours import QuietHours
 from .translation import N_, P_, Translate, fill, in_context, untranslated
 
 APPOINTMENT_KINDS: dict[str, str] = {
@@ -34,6 +35,11 @@ LATEST_EVENING = time(22, 0)
 MORNING_USEFUL_FOR = timedelta(hours=5)
 # Questionnaire reminders are kinds of their own, one per instrument: questionnaire_pcl5, ...
 QUESTIONNAIRE_KIND = "questionnaire_"
+# Check-in prompts after an infusion.
+CHECK_IN_KINDS = frozenset({"checkin_evening", "checkin_morning"})
+# Reminders about an appointment: before_24h, before_2h, ... and the ride home.
+APPOINTMENT_KIND = "before_"
+RIDE_HOME_KIND = "arrange_driver"
 # How far ahead questionnaire reminders are planned. They are planned again whenever the course
 # changes (an infusion recorded, a booster booked, changed or cancelled).
 QUESTIONNAIRE_PLAN_AHEAD = timedelta(weeks=8)
@@ -47,6 +53,12 @@ class ReminderSettings:
     driver_hour: int = 10
     evening_hour: int = 19
     morning_hour: int = 9
+    quiet_start: int = 21
+    quiet_end: int = 8
+
+    @property
+    def quiet_hours(self) -> QuietHours:
+        return QuietHours(self.quiet_start, self.quiet_end)
 
     @classmethod
     def from_content(cls, content: Mapping[str, object]) -> ReminderSettings:
@@ -73,6 +85,12 @@ WHEN_WEEKDAY = N_("on {weekday} {at}")
 AT_TIME = N_("at {time}")
 # Spanish says "a la 1:00" but "a las 3:00": one o'clock has its own message.
 AT_ONE_OCLOCK = P_("one o'clock", "at {time}")
+
+
+def about_appointment(kind: str) -> bool:
+    """Whether a reminder of this kind is about an appointment. Such a reminder expires when
+    its appointment starts (see appointment_plan), so its expiry is the appointment's time."""
+    return kind.startswith(APPOINTMENT_KIND) or kind == RIDE_HOME_KIND
 
 
 def describe_when(
@@ -125,7 +143,7 @@ def appointment_plan(
         due = starts_at - timedelta(hours=hours)
         plans.append(
             PlannedReminder(
-                kind=f"before_{hours}h",
+                kind=f"{APPOINTMENT_KIND}{hours}h",
                 due_at=due,
                 expires_at=starts_at,
                 title=words["appointment_title"],
@@ -142,7 +160,7 @@ def appointment_plan(
         due = _local(starts_at, settings.driver_hour, tz, days_later=-1)
         plans.append(
             PlannedReminder(
-                kind="arrange_driver",
+                kind=RIDE_HOME_KIND,
                 due_at=due,
                 expires_at=starts_at,
                 title=words["driver_title"],
@@ -165,7 +183,12 @@ def infusion_prompts(
     words: Mapping[str, str],
     now: datetime,
 ) -> list[PlannedReminder]:
-    """Check-in prompts after an infusion: that evening, and the next morning."""
+    """Check-in prompts after an infusion: that evening, and the next morning.
+
+    The evening prompt comes only before the clinic's quiet hours: one that would wait for
+    them to end would arrive an hour before the morning prompt, asking about an evening that
+    is over. For the same reason it expires when they begin.
+    """
     morning = _local(ended_at, settings.morning_hour, tz, days_later=1)
     evening = max(_local(ended_at, settings.evening_hour, tz), ended_at + EVENING_AFTER_END)
     plans = [
@@ -179,18 +202,21 @@ def infusion_prompts(
             urgency="normal",
         )
     ]
+    quiet = settings.quiet_hours
     local_evening = evening.astimezone(tz)
     if (
         local_evening.date() == ended_at.astimezone(tz).date()
         and local_evening.time() <= LATEST_EVENING
+        and not quiet.hold(evening, tz)
     ):
         plans.insert(
             0,
             PlannedReminder(
                 kind="checkin_evening",
                 due_at=evening,
-                # A late evening prompt is still useful until the morning one replaces it.
-                expires_at=morning,
+                # A late evening prompt is still useful until the morning one replaces it, or
+                # until quiet hours begin, after which it could only come in the morning.
+                expires_at=min(morning, quiet.next_start(evening, tz) or morning),
                 title=words["evening_title"],
                 body=words["evening_body"],
                 url="/check-in",

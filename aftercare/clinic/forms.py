@@ -25,6 +25,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
+from ..care.quiet_hours import QuietHours
 from ..care.reminder_plans import APPOINTMENT_KINDS
 from ..fields import Form, SmallIntegerField
 
@@ -124,9 +125,10 @@ def _hours(label: str) -> SmallIntegerField:
     )
 
 
-def _clock_hour(label: str) -> SmallIntegerField:
+def _clock_hour(label: str, description: str = "") -> SmallIntegerField:
     return SmallIntegerField(
         label,
+        description=description,
         validators=[InputRequired(), NumberRange(0, 23, message="Enter an hour from 0 to 23.")],
     )
 
@@ -205,6 +207,12 @@ class SettingsForm(Form):
     driver_hour = _clock_hour("Ride-home reminder, the day before an infusion (hour, 0-23)")
     evening_hour = _clock_hour("Evening check-in after an infusion (hour, 0-23)")
     morning_hour = _clock_hour("Next-morning check-in (hour, 0-23)")
+    quiet_start = _clock_hour(
+        "Quiet hours begin (hour, 0-23)",
+        "No reminder is sent from this hour until quiet hours end, except one for an "
+        "appointment less than two hours away. Reminders due meanwhile go out when they end.",
+    )
+    quiet_end = _clock_hour("Quiet hours end (hour, 0-23)")
 
     pcl5_days = _days("PCL-5 every (days, 0 for never)", 90)
     phq9_days = _days("PHQ-9 every (days, 0 for never)", 90)
@@ -228,6 +236,30 @@ class SettingsForm(Form):
     def validate_timezone(self, field: StringField) -> None:
         if field.data not in available_timezones():
             raise ValidationError("Not a time zone name. Use one like America/New_York.")
+
+    def validate_quiet_end(self, field: SmallIntegerField) -> None:
+        if field.data is not None and field.data == self.quiet_start.data:
+            raise ValidationError("Quiet hours must end at another hour than they begin.")
+
+    def validate(self, extra_validators: dict | None = None) -> bool:
+        valid = super().validate(extra_validators)
+        if self.quiet_start.errors or self.quiet_end.errors:
+            return valid
+        # A reminder set for an hour inside quiet hours would always be late, or not sent.
+        quiet = QuietHours(self.quiet_start.data, self.quiet_end.data)
+        for field in (
+            self.driver_hour,
+            self.evening_hour,
+            self.morning_hour,
+            self.questionnaire_hour,
+        ):
+            if field.data is not None and not field.errors and quiet.covers_hour(field.data):
+                field.errors.append(
+                    f"{field.data}:00 is inside the quiet hours ({quiet.describe()}), when no"
+                    " reminder is sent. Choose an hour outside them, or change the quiet hours."
+                )
+                valid = False
+        return valid
 
 
 WINDOW_KEYS = ("driving", "decisions", "alcohol", "sedatives", "companion")

@@ -50,7 +50,7 @@ def form_data(clinic: Clinic) -> dict[str, Any]:
     data["questionnaire_hour"] = questionnaires["hour"]
     reminders = content["reminders"]
     data["appointment_hours"] = ", ".join(str(h) for h in reminders["appointment_hours"])
-    for key in ("driver_hour", "evening_hour", "morning_hour"):
+    for key in ("driver_hour", "evening_hour", "morning_hour", "quiet_start", "quiet_end"):
         data[key] = reminders[key]
     # Other languages: only the clinic's own wording; an empty box means "not written".
     for language in OTHER_LANGUAGES:
@@ -111,6 +111,8 @@ def overrides_from(
             "driver_hour": form.driver_hour.data,
             "evening_hour": form.evening_hour.data,
             "morning_hour": form.morning_hour.data,
+            "quiet_start": form.quiet_start.data,
+            "quiet_end": form.quiet_end.data,
         },
     }
     for key in LIST_KEYS:

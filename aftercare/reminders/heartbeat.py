@@ -62,7 +62,7 @@ def pass_line(summary: PassSummary, seconds: float) -> str:
         f"reminders: pass done in {seconds:.2f} s: {summary.claimed} claimed, "
         f"{summary.delivered} delivered, {summary.retrying} retried, "
         f"{summary.outcomes.get('gone', 0)} gone, {summary.failed} failed, "
-        f"{summary.expired} expired"
+        f"{summary.expired} expired, {summary.held} held for quiet hours"
     )
 
 

@@ -4,6 +4,10 @@ The database is the source of truth. A reminder is claimed with one conditional 
 FOR UPDATE SKIP LOCKED on PostgreSQL), so two senders never send the same reminder; the claim
 is a lease, so a sender that dies mid-send leaves its reminders to be claimed again once the
 lease runs out. Each push to each device is recorded as a Delivery, whatever happened.
+
+What is claimed goes out as the sending rules say (care/reminder_sending.py): a patient's
+reminders due within the same hour as one push, and nothing in the clinic's quiet hours. A
+reminder that must wait is given back, unsent, with the time it may go.
 """
 
 from __future__ import annotations
@@ -25,9 +29,19 @@ from typing import Protocol
 from flask import current_app
 from sqlalchemy import Row, and_, insert, or_, select, update
 
+from ..care.reminder_plans import QUESTIONNAIRE_KIND
+from ..care.reminder_sending import (
+    DueReminder,
+    Message,
+    joining_window,
+    message_kind,
+    plan_sending,
+    together_words,
+)
 from ..extensions import db
 from ..links import external_url
 from ..models import Delivery, Device, PushSubscription, Reminder, utcnow
+from .grouping import ClinicRules, clinic_rules, due_reminder, group_key, words_for
 from .states import FINISHED_OUTCOMES, PushOutcome, ReminderState
 from .webpush import PushMessage, PushResult, WebPushSender
 
@@ -50,6 +64,7 @@ class PassSummary:
     failed: int = 0
     retrying: int = 0
     expired: int = 0
+    held: int = 0  # given back to wait for the end of quiet hours
     pushes: int = 0
     abandoned: int = 0  # pushes still out when the pass reached its time limit
     outcomes: dict[str, int] = field(default_factory=lambda: defaultdict(int))
@@ -86,8 +101,38 @@ def expire_useless(now: datetime) -> int:
 
 def claim_due(now: datetime, limit: int, lease: timedelta, worker: str = WORKER) -> list[int]:
     """Atomically take up to `limit` due reminders for this sender, until `now + lease`."""
+    return _claim(_due(now), now, lease, worker, limit)
+
+
+def _joins_early(windows: dict[int, datetime]):  # noqa: ANN202 (an SQL expression)
+    return and_(
+        Reminder.state == ReminderState.PENDING,
+        Reminder.patient_id.in_(windows),
+        Reminder.kind.startswith(QUESTIONNAIRE_KIND),
+        Reminder.next_attempt_at < max(windows.values()),
+    )
+
+
+def claim_joining(
+    windows: dict[int, datetime], now: datetime, lease: timedelta, worker: str = WORKER
+) -> list[int]:
+    """Atomically take the questionnaire reminders that may go with these patients' due ones:
+    due before the end of each patient's window (`windows`, by patient)."""
+    if not windows:
+        return []
+    return _claim(_joins_early(windows), now, lease, worker)
+
+
+def _claim(
+    condition,  # noqa: ANN001 (an SQL expression)
+    now: datetime,
+    lease: timedelta,
+    worker: str,
+    limit: int | None = None,
+) -> list[int]:
+    """Atomically take the reminders that meet `condition` (up to `limit`, soonest first)."""
     candidates = (
-        select(Reminder.id).where(_due(now)).order_by(Reminder.next_attempt_at).limit(limit)
+        select(Reminder.id).where(condition).order_by(Reminder.next_attempt_at).limit(limit)
     )
     if db.engine.dialect.name == "postgresql":
         # Rows another sender is claiming right now are skipped, not waited for. The candidates
@@ -103,8 +148,8 @@ def claim_due(now: datetime, limit: int, lease: timedelta, worker: str = WORKER)
         picked = Reminder.id.in_(candidates.scalar_subquery())
     claimed = db.session.execute(
         update(Reminder)
-        # The due condition again: a row claimed by another sender in between is not taken.
-        .where(picked, _due(now))
+        # The condition again: a row claimed by another sender in between is not taken.
+        .where(picked, condition)
         .values(
             state=ReminderState.SENDING,
             lease_until=now + lease,
@@ -120,17 +165,33 @@ def claim_due(now: datetime, limit: int, lease: timedelta, worker: str = WORKER)
 
 
 def _payload(reminder: Row) -> bytes:
-    # What the service worker shows; nothing clinical, a lock screen is public.
+    """What the service worker shows for one reminder; nothing clinical, a lock screen is
+    public."""
+    return _json(reminder.title, reminder.body, reminder.url, f"reminder-{reminder.id}")
+
+
+def _json(title: str, body: str, url: str, tag: str) -> bytes:
     return json.dumps(
-        {
-            "title": reminder.title,
-            "body": reminder.body,
-            # Absolute from AFTERCARE_BASE_URL when set; the service worker opens only its own.
-            "url": external_url(reminder.url),
-            "tag": f"reminder-{reminder.id}",
-        },
+        # The url is absolute from AFTERCARE_BASE_URL when set; the worker opens only its own.
+        {"title": title, "body": body, "url": external_url(url), "tag": tag},
         separators=(",", ":"),
     ).encode()
+
+
+def _push_for(
+    reminders: Sequence[Row], patient_id: int, words: dict[int, dict[str, str]]
+) -> tuple[bytes, str]:
+    """The payload and topic of one push carrying `reminders`: a message's, or those of them
+    that this phone has not had yet, counted anew."""
+    if len(reminders) == 1:
+        (reminder,) = reminders
+        return _payload(reminder), f"r{reminder.id}"
+    ids = tuple(r.id for r in reminders)
+    said = together_words(
+        Message(ids, patient_id, message_kind([r.kind for r in reminders])), words[patient_id]
+    )
+    key = group_key(ids)
+    return _json(said.title, said.body, said.url, f"reminders-{key}"), f"g{key}"
 
 
 def _finished(reminder_ids: Sequence[int]) -> tuple[set[tuple[int, int]], set[int]]:
@@ -172,23 +233,29 @@ class Settled:
     retrying: bool
 
 
+# One push to one phone, carrying one reminder or several.
+Job = tuple[tuple[Row, ...], Row]
+
+
 @dataclass
 class _Batch:
-    """Claimed reminders, read and turned into messages, while their pushes are out."""
+    """Claimed reminders, read and turned into pushes, while their pushes are out."""
 
     moment: datetime
-    reminders: list[Row]
+    reminders: list[Row]  # those going out now; the ones held back are already given back
     subscriptions: dict[int, list[Row]]
     delivered_before: set[int]
-    jobs: list[tuple[Row, Row]]
+    rules: dict[int, ClinicRules]  # by clinic
+    jobs: list[Job]
     messages: list[PushMessage]
 
 
-def _prepare_batch(ids: list[int], now: datetime, worker: str) -> _Batch:
+def _read_claimed(ids: Sequence[int], worker: str) -> list[Row]:
     # Plain rows, not ORM objects: a fan-out reads and writes thousands at a time.
-    reminders = db.session.execute(
+    return db.session.execute(
         select(
             Reminder.id,
+            Reminder.clinic_id,
             Reminder.patient_id,
             Reminder.kind,
             Reminder.title,
@@ -196,6 +263,7 @@ def _prepare_batch(ids: list[int], now: datetime, worker: str) -> _Batch:
             Reminder.url,
             Reminder.due_at,
             Reminder.expires_at,
+            Reminder.next_attempt_at,
             Reminder.attempts,
             Reminder.delivered_at,
         ).where(
@@ -206,6 +274,87 @@ def _prepare_batch(ids: list[int], now: datetime, worker: str) -> _Batch:
             Reminder.claimed_by == worker,
         )
     ).all()
+
+
+def _by_clinic(reminders: list[Row]) -> dict[int, list[DueReminder]]:
+    found: dict[int, list[DueReminder]] = defaultdict(list)
+    for reminder in reminders:
+        found[reminder.clinic_id].append(due_reminder(reminder))
+    return found
+
+
+def _windows(
+    reminders: list[Row], rules: dict[int, ClinicRules], now: datetime
+) -> dict[int, datetime]:
+    """Per patient, the end of the hour in which their questionnaires join what goes now."""
+    windows: dict[int, datetime] = {}
+    for clinic_id, theirs in _by_clinic(reminders).items():
+        clinic = rules[clinic_id]
+        windows.update(joining_window(theirs, now, clinic.tz, clinic.quiet))
+    return windows
+
+
+def _plan(
+    reminders: list[Row], rules: dict[int, ClinicRules], now: datetime
+) -> tuple[list[Message], dict[int, datetime]]:
+    """The sending rules, clinic by clinic: the messages going now, and when the rest may."""
+    messages: list[Message] = []
+    later: dict[int, datetime] = {}
+    for clinic_id, theirs in _by_clinic(reminders).items():
+        clinic = rules[clinic_id]
+        plan = plan_sending(theirs, now, clinic.tz, clinic.quiet)
+        messages.extend(plan.messages)
+        later.update(plan.later)
+    return messages, later
+
+
+def _give_back(later: dict[int, datetime], worker: str) -> None:
+    """Reminders claimed but not sent now go back to waiting, each until its time.
+
+    The claim did not lead to a send, so it is not counted: more claims than attempts keeps
+    meaning that a sender died mid-send.
+    """
+    by_time: dict[datetime, list[int]] = defaultdict(list)
+    for reminder_id, until in later.items():
+        by_time[until].append(reminder_id)
+    for until, reminder_ids in by_time.items():
+        for chunk in _chunks(reminder_ids):
+            db.session.execute(
+                update(Reminder)
+                .where(
+                    Reminder.id.in_(chunk),
+                    Reminder.state == ReminderState.SENDING,
+                    Reminder.claimed_by == worker,
+                )
+                .values(
+                    state=ReminderState.PENDING,
+                    next_attempt_at=until,
+                    lease_until=None,
+                    claims=Reminder.claims - 1,
+                )
+                .execution_options(synchronize_session=False)
+            )
+
+
+def _prepare_batch(
+    ids: list[int], now: datetime, worker: str, lease: timedelta, summary: PassSummary
+) -> _Batch:
+    reminders = _read_claimed(ids, worker)
+    rules = clinic_rules({r.clinic_id for r in reminders})
+    # A patient's questionnaires due within the hour go with the reminders going now.
+    windows = _windows(reminders, rules, now)
+    if windows:
+        joining = claim_joining(windows, now, lease, worker)
+        summary.claimed += len(joining)
+        reminders += _read_claimed(joining, worker)
+    messages, later = _plan(reminders, rules, now)
+    _give_back(later, worker)
+    # Those that were due wait for the end of quiet hours; the others were not due yet.
+    summary.held += sum(1 for r in reminders if r.id in later and r.next_attempt_at <= now)
+    going = {reminder_id for message in messages for reminder_id in message.reminder_ids}
+    reminders = [r for r in reminders if r.id in going]
+    by_id = {r.id: r for r in reminders}
+
     subscriptions: dict[int, list[Row]] = defaultdict(list)
     for subscription in db.session.execute(
         select(
@@ -226,19 +375,26 @@ def _prepare_batch(ids: list[int], now: datetime, worker: str) -> _Batch:
         )
     ):
         subscriptions[subscription.patient_id].append(subscription)
-    finished, delivered_before = _finished(ids)
+    finished, delivered_before = _finished(list(going))
+    words = words_for({m.patient_id for m in messages if m.count > 1})
 
-    jobs: list[tuple[Row, Row]] = []
-    messages: list[PushMessage] = []
-    for reminder in reminders:
-        ttl = int((reminder.expires_at - now).total_seconds())
-        payload = _payload(reminder)
-        urgency = "high" if reminder.kind.startswith("before_") and ttl <= 3 * 3600 else "normal"
-        for subscription in subscriptions[reminder.patient_id]:
-            if (reminder.id, subscription.id) in finished:
+    jobs: list[Job] = []
+    pushes: list[PushMessage] = []
+    for message in messages:
+        for subscription in subscriptions[message.patient_id]:
+            # Each phone is sent what it has not had yet: one reminder, or several counted.
+            carried = tuple(
+                by_id[reminder_id]
+                for reminder_id in message.reminder_ids
+                if (reminder_id, subscription.id) not in finished
+            )
+            if not carried:
                 continue
-            jobs.append((reminder, subscription))
-            messages.append(
+            payload, topic = _push_for(carried, message.patient_id, words)
+            ttl = int((min(r.expires_at for r in carried) - now).total_seconds())
+            soon = len(carried) == 1 and carried[0].kind.startswith("before_") and ttl <= 3 * 3600
+            jobs.append((carried, subscription))
+            pushes.append(
                 PushMessage(
                     subscription={
                         "endpoint": subscription.endpoint,
@@ -246,13 +402,13 @@ def _prepare_batch(ids: list[int], now: datetime, worker: str) -> _Batch:
                     },
                     payload=payload,
                     ttl=max(60, ttl),
-                    urgency=urgency,
-                    topic=f"r{reminder.id}",
+                    urgency="high" if soon else "normal",
+                    topic=topic,
                 )
             )
     # The reads end here: no transaction stays open while the pushes are out.
     db.session.commit()
-    return _Batch(now, reminders, subscriptions, delivered_before, jobs, messages)
+    return _Batch(now, reminders, subscriptions, delivered_before, rules, jobs, pushes)
 
 
 def _finish_batch(
@@ -266,8 +422,11 @@ def _finish_batch(
     summary.pushes += len(results)
     _record(batch.jobs, results, now)
     by_reminder: dict[int, list[PushResult]] = defaultdict(list)
-    for (reminder, _), result in zip(batch.jobs, results, strict=True):
-        by_reminder[reminder.id].append(result)
+    for (carried, _), result in zip(batch.jobs, results, strict=True):
+        for reminder in carried:
+            by_reminder[reminder.id].append(result)
+    # When each clinic's quiet hours last ended: no retry window closes during them.
+    retry_from = {clinic_id: rules.retry_from(now) for clinic_id, rules in batch.rules.items()}
     settled = {
         reminder.id: settle(
             reminder,
@@ -276,6 +435,7 @@ def _finish_batch(
             has_devices=bool(batch.subscriptions[reminder.patient_id]),
             now=now,
             retry_for=retry_for,
+            retry_from=retry_from[reminder.clinic_id],
         )
         for reminder in batch.reminders
     }
@@ -294,28 +454,31 @@ def _finish_batch(
     db.session.commit()
 
 
-def _record(jobs: list[tuple[Row, Row]], results: list[PushResult], now: datetime) -> None:
-    """A Delivery row per push; subscriptions the push service calls gone are switched off."""
+def _record(jobs: list[Job], results: list[PushResult], now: datetime) -> None:
+    """A Delivery row per reminder per push; subscriptions the push service calls gone are
+    switched off."""
     if not jobs:
         return
     rows = []
     succeeded: list[int] = []
     # Subscriptions to switch off, by the reason given: gone, or an endpoint now refused.
     switch_off: dict[str, list[int]] = defaultdict(list)
-    for (reminder, subscription), result in zip(jobs, results, strict=True):
+    for (carried, subscription), result in zip(jobs, results, strict=True):
         outcome = result.outcome
-        rows.append(
-            {
-                "reminder_id": reminder.id,
-                "subscription_id": subscription.id,
-                "attempt": reminder.attempts + 1,
-                "sent_at": now,
-                "status_code": result.status,
-                "outcome": outcome,
-                "error": result.error,
-                "duration_ms": result.duration_ms,
-            }
-        )
+        # One push carrying several reminders delivers (or fails) each of them.
+        for reminder in carried:
+            rows.append(
+                {
+                    "reminder_id": reminder.id,
+                    "subscription_id": subscription.id,
+                    "attempt": reminder.attempts + 1,
+                    "sent_at": now,
+                    "status_code": result.status,
+                    "outcome": outcome,
+                    "error": result.error,
+                    "duration_ms": result.duration_ms,
+                }
+            )
         if outcome == PushOutcome.DELIVERED:
             succeeded.append(subscription.id)
         elif outcome == PushOutcome.GONE:
@@ -348,12 +511,17 @@ def settle(
     has_devices: bool,
     now: datetime,
     retry_for: timedelta,
+    retry_from: datetime | None = None,
 ) -> Settled:
     """The reminder's new state after this pass's pushes (`results`, one per phone).
 
     It is retried (back to pending, with backoff and Retry-After) while a push may still get
     through, but never past `retry_for` after it fell due nor past its expiry (the
     appointment). A reminder that reached any phone, in this pass or before, is delivered.
+
+    `retry_from` is when the clinic's quiet hours last ended: the retry window counts from
+    then if that is later than the reminder's due time, so that the night it waited (or went
+    untried) does not use the window up.
     """
     attempts = reminder.attempts + 1
     values: dict[str, object] = {"lease_until": None}
@@ -362,7 +530,8 @@ def settle(
     if delivered and not delivered_at:
         delivered_at = values["delivered_at"] = now
     retry = [r for r in results if r.outcome == PushOutcome.RETRY]
-    deadline = min(reminder.expires_at, reminder.due_at + retry_for)
+    window_from = max(reminder.due_at, retry_from) if retry_from else reminder.due_at
+    deadline = min(reminder.expires_at, window_from + retry_for)
     errors = [r.error for r in results if r.error]
     if not has_devices and not delivered:
         values["last_error"] = "No device has reminders turned on."
@@ -462,7 +631,7 @@ def send_due_reminders(
                     break
                 batches_left -= 1
                 summary.claimed += len(ids)
-                batch = _prepare_batch(ids, moment, worker)
+                batch = _prepare_batch(ids, moment, worker, lease, summary)
                 out[sender.submit(batch.messages)] = batch
             if not out:
                 break

@@ -251,3 +251,45 @@ def test_a_refused_push_service_is_explained_on_the_phone(
     assert page.evaluate("window.unsubscribed") is True
     with live_server.app.app_context():
         assert db.session.scalars(select(PushSubscription)).all() == []
+
+
+def test_three_questionnaires_due_together_show_as_one_notification(
+    phone_with_notifications: Page, live_server: LiveServer, demo: Demo, receiver: PushReceiver
+) -> None:
+    page = phone_with_notifications
+    subscription = turn_reminders_on(page, receiver)
+    with live_server.app.app_context():
+        # The demo patient's course, as recording the infusion planned it: the PCL-5, PHQ-9 and
+        # GAD-7 all fall due the next morning at the clinic's questionnaire hour.
+        planned = db.session.scalars(
+            select(Reminder)
+            .where(
+                Reminder.patient_id == demo.patient_id, Reminder.kind.startswith("questionnaire_")
+            )
+            .order_by(Reminder.due_at, Reminder.id)
+        ).all()
+        together = [r.id for r in planned if r.due_at == planned[0].due_at]
+        assert len(together) == 3
+        due = planned[0].due_at
+        # The morning check-in prompt, an hour before, goes on its own.
+        morning = send_due_reminders(now=due - timedelta(minutes=59))
+        assert (morning.delivered, morning.pushes) == (1, 1), morning
+        receiver.clear()
+
+        summary = send_due_reminders(now=due + timedelta(seconds=30))
+
+        assert (summary.delivered, summary.pushes) == (3, 1), summary
+        states = db.session.scalars(select(Reminder.state).where(Reminder.id.in_(together)))
+        assert set(states) == {"delivered"}
+    (received,) = receiver.wait_for(1, timeout=WAIT_MS / 1000, endpoint=subscription["endpoint"])
+    payload = received.payload.decode()
+    assert run_js(page, NOTIFICATIONS) == []
+
+    (notification,) = deliver(page, live_server, payload)
+
+    assert notification["title"] == "A few questions for your care team"
+    assert notification["body"] == "3 short questionnaires are ready. Tap to start."
+    assert notification["tag"] == json.loads(payload)["tag"]
+    assert notification["data"] == {"url": "/today"}
+    lock_screen = f"{notification['title']} {notification['body']}".lower()
+    assert not [word for word in CLINICAL_WORDS if word in lock_screen], lock_screen

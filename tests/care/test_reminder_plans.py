@@ -115,7 +115,8 @@ def test_after_an_infusion_the_patient_is_asked_that_evening_and_the_next_mornin
     planned = prompts(local(NEW_YORK, 2026, 11, 19, 11, 0), NEW_YORK)
     assert planned["checkin_evening"].due_at == local(NEW_YORK, 2026, 11, 19, 19, 0)
     assert planned["checkin_morning"].due_at == local(NEW_YORK, 2026, 11, 20, 9, 0)
-    assert planned["checkin_evening"].expires_at == planned["checkin_morning"].due_at
+    # Once quiet hours begin (9 PM) it could only come in the morning: it is over by then.
+    assert planned["checkin_evening"].expires_at == local(NEW_YORK, 2026, 11, 19, 21, 0)
     assert planned["checkin_evening"].url == "/check-in"
     assert planned["checkin_morning"].url == "/check-in?morning=1"
 
@@ -133,6 +134,20 @@ def test_prompts_follow_the_clinics_clock_across_daylight_saving():
 def test_a_late_infusion_gets_its_evening_prompt_two_hours_after_it_ends():
     planned = prompts(local(NEW_YORK, 2026, 11, 19, 18, 0), NEW_YORK)
     assert planned["checkin_evening"].due_at == local(NEW_YORK, 2026, 11, 19, 20, 0)
+
+
+def test_an_evening_prompt_that_would_fall_in_quiet_hours_is_not_planned():
+    # Ends at 7:30 PM: the prompt would be at 9:30 PM, after quiet hours begin at 9 PM. It would
+    # wait until 8 AM, an hour before the morning prompt, asking about an evening long over.
+    planned = prompts(local(NEW_YORK, 2026, 11, 19, 19, 30), NEW_YORK)
+    assert list(planned) == ["checkin_morning"]
+    # A clinic whose quiet hours begin at 11 PM asks that evening, until they begin.
+    later_quiet = ReminderSettings(**{**DEFAULTS.__dict__, "quiet_start": 23})
+    ended = local(NEW_YORK, 2026, 11, 19, 19, 30).astimezone(UTC)
+    evening, _ = infusion_prompts(ended, NEW_YORK, later_quiet, WORDS, LONG_AGO)
+    assert evening.kind == "checkin_evening"
+    assert evening.due_at == local(NEW_YORK, 2026, 11, 19, 21, 30)
+    assert evening.expires_at == local(NEW_YORK, 2026, 11, 19, 23, 0)
 
 
 def test_an_infusion_ending_at_night_gets_only_the_morning_prompt():

@@ -173,6 +173,8 @@ def test_settings_change_what_patients_read(admin_client, phone, db, clinic):
         "driver_hour": "10",
         "evening_hour": "20",
         "morning_hour": "9",
+        "quiet_start": "21",
+        "quiet_end": "8",
         "pcl5_days": "7",
         "phq9_days": "28",
         "gad7_days": "0",

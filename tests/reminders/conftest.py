@@ -8,6 +8,8 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
+from datetime import time as clock
+from zoneinfo import ZoneInfo
 
 import pytest
 from aiohttp.abc import AbstractResolver, ResolveResult
@@ -22,7 +24,7 @@ from apscheduler.events import (
 from apscheduler.schedulers.background import BackgroundScheduler
 from flask import Flask
 
-from aftercare.models import Device, Patient, PushSubscription, Reminder, utcnow
+from aftercare.models import Clinic, Device, Patient, PushSubscription, Reminder, utcnow
 from aftercare.reminders.push import vapid_public_key
 from aftercare.reminders.scheduler import _add_job
 from tests.conftest import csrf_from
@@ -80,13 +82,19 @@ def add_reminder(
     kind: str = "before_2h",
 ) -> Reminder:
     due = due or utcnow() - timedelta(minutes=1)
+    if kind.startswith("questionnaire_"):
+        title, body = "A few questions for your care team", "Tap to answer a short questionnaire."
+        url = f"/questionnaires/{kind.removeprefix('questionnaire_')}"
+    else:
+        title, body = "Appointment reminder", "You have an appointment today at 3:00 PM."
+        url = "/today"
     reminder = Reminder(
         clinic_id=patient.clinic_id,
         patient_id=patient.id,
         kind=kind,
-        title="Appointment reminder",
-        body="You have an appointment today at 3:00 PM.",
-        url="/today",
+        title=title,
+        body=body,
+        url=url,
         due_at=due,
         expires_at=expires or due + timedelta(hours=2),
         next_attempt_at=due,
@@ -95,6 +103,20 @@ def add_reminder(
     db.session.add(reminder)
     db.session.commit()
     return reminder
+
+
+def next_clock_time(
+    clinic: Clinic, hour: int, minute: int = 0, after: datetime | None = None
+) -> datetime:
+    """The next moment after `after` (now) when the clinic's clock reads hour:minute, in UTC."""
+    tz = ZoneInfo(clinic.timezone)
+    after = after or utcnow()
+    day = after.astimezone(tz).date()
+    for days in range(3):
+        moment = datetime.combine(day + timedelta(days=days), clock(hour, minute), tzinfo=tz)
+        if moment > after:
+            return moment.astimezone(UTC)
+    raise AssertionError("unreachable: a clock time comes round within a day")
 
 
 class HostsResolver(AbstractResolver):

@@ -33,17 +33,17 @@ def test_each_pass_logs_one_line_with_its_counts_and_how_long_it_took(app, db, p
     assert record.levelno == logging.INFO
     assert re.fullmatch(
         r"reminders: pass done in \d+\.\d\d s: 1 claimed, 0 delivered, 1 retried, 0 gone, "
-        r"0 failed, 0 expired",
+        r"0 failed, 0 expired, 0 held for quiet hours",
         record.getMessage(),
     )
 
 
 def test_the_line_counts_subscriptions_found_gone():
-    summary = PassSummary(claimed=3, delivered=1, failed=1, retrying=1, expired=2)
+    summary = PassSummary(claimed=3, delivered=1, failed=1, retrying=1, expired=2, held=5)
     summary.outcomes["gone"] = 4
     assert pass_line(summary, 0.5) == (
         "reminders: pass done in 0.50 s: 3 claimed, 1 delivered, 1 retried, 4 gone, 1 failed, "
-        "2 expired"
+        "2 expired, 5 held for quiet hours"
     )
 
 

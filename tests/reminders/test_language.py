@@ -12,7 +12,7 @@ from aftercare.models import Reminder, utcnow
 from aftercare.reminders.planning import plan_infusion
 from aftercare.reminders.sender import send_due_reminders
 from tests.conftest import book_appointment
-from tests.reminders.conftest import subscribe
+from tests.reminders.conftest import next_clock_time, subscribe
 
 
 def make_due(db, patient) -> None:  # noqa: ANN001
@@ -34,7 +34,8 @@ def test_a_spanish_patients_appointment_reminders_arrive_in_spanish(
     db.session.commit()
     make_due(db, patient)
 
-    send_due_reminders()
+    # At noon on the clinic's clock: at night, quiet hours would hold them until the morning.
+    send_due_reminders(now=next_clock_time(patient.clinic, 12))
 
     payloads = [json.loads(m.payload) for m in receiver.wait_for(3)]
     assert len(receiver.messages(subscription.endpoint)) == 3

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -194,3 +195,65 @@ def test_a_scheduler_killed_mid_fan_out_loses_nothing(push_app, db, patient, rec
     }
     assert duplicated <= reclaimed
     assert received_at_kill <= sum(received.values())
+
+
+def test_two_senders_at_once_send_each_of_a_patients_questionnaires_once(
+    push_app, db, clinic, receiver
+):
+    """Reminders sent together are claimed together: two senders racing for the same patients
+    never send one of them twice, and every push counts what it carries."""
+    from zoneinfo import ZoneInfo
+
+    from tests.conftest import add_patient
+
+    # Quiet hours elsewhere in the day: this is about claims, whatever the time of the run.
+    hour = utcnow().astimezone(ZoneInfo(clinic.timezone)).hour
+    clinic.content = {"reminders": {"quiet_start": (hour + 2) % 24, "quiet_end": (hour + 3) % 24}}
+    db.session.commit()
+    due = utcnow() - timedelta(seconds=1)
+    patients = [add_patient(db, clinic, f"Patient {n}", hours_ago=None) for n in range(60)]
+    endpoints = {subscribe(db, p, receiver).endpoint: p.id for p in patients}
+    kinds = ("questionnaire_pcl5", "questionnaire_phq9", "questionnaire_gad7")
+    rows = [
+        {
+            "clinic_id": clinic.id,
+            "patient_id": p.id,
+            "kind": kind,
+            "title": "A few questions for your care team",
+            "body": "Tap to answer a short questionnaire.",
+            "url": "/today",
+            "due_at": due,
+            "expires_at": due + timedelta(days=7),
+            "next_attempt_at": due,
+            "state": "pending",
+        }
+        for p in patients
+        for kind in kinds
+    ]
+    db.session.execute(insert(Reminder), rows)
+    db.session.commit()
+    receiver.delay = 0.05
+    env = environment(push_app, AFTERCARE_PUSH_BATCH_SIZE="10", AFTERCARE_PUSH_CONCURRENCY="4")
+    senders = [
+        subprocess.Popen(
+            [str(AFTERCARE), "send-due"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        )
+        for _ in range(2)
+    ]
+    outputs = [sender.communicate(timeout=120) for sender in senders]
+    assert all(sender.returncode == 0 for sender in senders), outputs
+
+    assert states(db) == {"delivered": 180}
+    delivered = Counter(
+        db.session.scalars(select(Delivery.reminder_id).where(Delivery.outcome == "delivered"))
+    )
+    assert len(delivered) == 180 and set(delivered.values()) == {1}
+    # What each phone was told adds up to its patient's three questionnaires, no more.
+    told = Counter()
+    for message in receiver.messages():
+        body = json.loads(message.payload)["body"]
+        count = 1 if body == "Tap to answer a short questionnaire." else int(body.split()[0])
+        told[endpoints[message.endpoint]] += count
+    assert told == {p.id: 3 for p in patients}
+    # Most patients had one push; a patient whose reminders the two senders split had two.
+    assert len(receiver.messages()) < 2 * len(patients)

@@ -349,3 +349,84 @@ def test_the_states_it_writes_are_the_stored_strings():
     )
     assert settled.values["state"] == "delivered"
     assert type(settled.values["state"]) is ReminderState
+
+
+# The clinic's quiet hours ended an hour ago, at 8 AM on its clock: the retry window counts
+# from then at the earliest.
+MORNING = NOW - timedelta(hours=1)
+HELD_ALL_NIGHT = Claimed(due_at=MORNING - timedelta(hours=9))  # due at 11 PM
+
+# (id, the reminder, this pass's results, has devices, when quiet hours last ended, settled)
+QUIET_CASES = [
+    (
+        "held all night, a 503 in the morning: retried, the window counts from 8 AM",
+        HELD_ALL_NIGHT,
+        [BUSY],
+        True,
+        MORNING,
+        Settled(again_in(timedelta(seconds=30), "HTTP 503: Service Unavailable"), False, True),
+    ),
+    (
+        "the same without quiet hours: past its window, failed",
+        HELD_ALL_NIGHT,
+        [BUSY],
+        True,
+        None,
+        Settled(finished(ReminderState.FAILED, "HTTP 503: Service Unavailable"), False, False),
+    ),
+    (
+        "held all night, no device in the morning: looked at again in 15 minutes",
+        HELD_ALL_NIGHT,
+        [],
+        False,
+        MORNING,
+        Settled(again_in(NO_DEVICE_WAIT, NO_DEVICE), False, True),
+    ),
+    (
+        "held all night, delivered in the morning",
+        HELD_ALL_NIGHT,
+        [DELIVERED],
+        True,
+        MORNING,
+        Settled(finished(ReminderState.DELIVERED, "", delivered_at=NOW), True, False),
+    ),
+    (
+        "due after quiet hours ended: its own due time counts",
+        Claimed(due_at=NOW - RETRY_FOR + timedelta(seconds=10)),
+        [BUSY],
+        True,
+        NOW - RETRY_FOR - timedelta(hours=1),
+        Settled(finished(ReminderState.FAILED, "HTTP 503: Service Unavailable"), False, False),
+    ),
+    (
+        "a new window never goes past the appointment",
+        Claimed(due_at=MORNING - timedelta(hours=9), expires_at=NOW + timedelta(seconds=10)),
+        [BUSY],
+        True,
+        MORNING,
+        Settled(finished(ReminderState.FAILED, "HTTP 503: Service Unavailable"), False, False),
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("reminder", "results", "has_devices", "retry_from", "expected"),
+    [pytest.param(*case[1:], id=case[0]) for case in QUIET_CASES],
+)
+def test_a_night_in_quiet_hours_does_not_use_up_the_retry_window(
+    reminder: Claimed,
+    results: list[PushResult],
+    has_devices: bool,
+    retry_from: datetime | None,
+    expected: Settled,
+) -> None:
+    settled = settle(
+        reminder,
+        results,
+        delivered_before=False,
+        has_devices=has_devices,
+        now=NOW,
+        retry_for=RETRY_FOR,
+        retry_from=retry_from,
+    )
+    assert settled == expected
