@@ -22,6 +22,8 @@ from datetime import UTC, datetime, time, timedelta, tzinfo
 from babel.dates import format_datetime
 from markupsafe import Markup, escape
 
+from .care.instruments import Scoring
+from .care.instruments.catalog import band_label
 from .care.translation import N_, Translate, untranslated
 
 
@@ -117,6 +119,7 @@ GRID = "#dddddd"  # decorative
 # Band tints from app.css; a label always names the band, so colour is never the only cue.
 BAND_TINTS = {
     "minimal": "#f3f9f5",
+    "none-minimal": "#f3f9f5",
     "mild": "#e6f3ea",
     "moderate": "#fff3d1",
     "moderately-severe": "#fde8d4",
@@ -140,6 +143,27 @@ class TableRow:
     series: str
     value: str
     note: str = ""
+
+
+def score_bands(scoring: Scoring, translate: Translate = untranslated) -> list[Band]:
+    """A questionnaire's severity bands, to shade behind its totals.
+
+    Totals are whole numbers, so each band reaches half a point past its ends: a band of 5-9
+    meets the next at 9.5, with no white gap between them, and the band a total falls in is
+    the one drawn around its dot.
+    """
+    return [
+        Band(
+            low=max(band.min - 0.5, scoring.total_min),
+            high=min(band.max + 0.5, scoring.total_max),
+            label=band_label(band.label, translate),
+            css_class=_NOT_A_NAME.sub("-", band.label.lower()).strip("-"),
+        )
+        for band in scoring.bands
+    ]
+
+
+_NOT_A_NAME = re.compile(r"[^a-z0-9]+")
 
 
 def chart_table(
@@ -264,8 +288,10 @@ def line_chart(
     else:
         moments = [p.at for s in ordered for p in s.points] + [m.at for m in markers]
         chart.set_time_range(min(moments), max(moments))
+        dots = [(chart.x(p.at), chart.y(p.value)) for s in ordered for p in s.points]
+        lines = [chart.x(m.at) for m in markers]
         parts += [
-            chart.bands(bands, calm),
+            chart.bands(bands, calm, dots, lines),
             chart.y_axis(y_ticks, y_label),
             chart.x_axis(),
             chart.markers(markers),
@@ -334,7 +360,14 @@ class _Chart:
             f' dominant-baseline="middle" fill="{INK}">{_esc(text)}</text></g>'
         )
 
-    def bands(self, bands: Sequence[Band], calm: bool) -> str:
+    def bands(
+        self,
+        bands: Sequence[Band],
+        calm: bool,
+        dots: Sequence[tuple[float, float]] = (),
+        lines: Sequence[float] = (),
+    ) -> str:
+        """Shaded bands, each labelled where no dot or marker line covers its label."""
         if not bands:
             return ""
         font = self.layout.font - 1
@@ -354,13 +387,42 @@ class _Chart:
                 f' fill="{fill}"><title>{_esc(band.label)}</title></rect>'
             )
             if bottom - top >= font + 2:
+                middle = (top + bottom) / 2
+                x, anchor = self._label_spot(band.label, middle, font, dots, lines)
                 out.append(
-                    f'<text class="chart__band-label" x="{_n(self.right - 4)}"'
-                    f' y="{_n((top + bottom) / 2)}" text-anchor="end" dominant-baseline="middle"'
+                    f'<text class="chart__band-label" x="{_n(x)}" y="{_n(middle)}"'
+                    f' text-anchor="{anchor}" dominant-baseline="middle"'
                     f' font-size="{_n(font)}" fill="{MUTED}">{_esc(band.label)}</text>'
                 )
         out.append("</g>")
         return "".join(out)
+
+    def _label_spot(
+        self,
+        text: str,
+        middle: float,
+        font: float,
+        dots: Sequence[tuple[float, float]],
+        lines: Sequence[float],
+    ) -> tuple[float, str]:
+        """Where a band's label goes: at the right edge, else the left, else the middle,
+        whichever no dot or marker line crosses (the right, if all are crossed)."""
+        width = _text_width(text, font)
+        reach = self.layout.point_radius + 2
+        spots = (
+            (self.right - 4, "end", self.right - 4 - width),
+            (self.left + 4, "start", self.left + 4),
+            ((self.left + self.right) / 2, "middle", (self.left + self.right - width) / 2),
+        )
+        for x, anchor, start in spots:
+            end = start + width
+            covered = any(
+                start - reach <= dot_x <= end + reach and abs(dot_y - middle) <= font / 2 + reach
+                for dot_x, dot_y in dots
+            ) or any(start - 2 <= line_x <= end + 2 for line_x in lines)
+            if not covered:
+                return x, anchor
+        return spots[0][0], spots[0][1]
 
     def y_axis(self, ticks: Sequence[float] | None, label: str) -> str:
         if ticks is None:

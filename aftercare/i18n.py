@@ -178,6 +178,7 @@ TEXT_GROUPS: dict[str, tuple[str, ...]] = {
         "check_in_queued",
     ),
     "questionnaire": ("answers_queued",),
+    "share": ("share_text", "copied", "copy_failed"),
 }
 
 
@@ -230,6 +231,12 @@ def all_page_text() -> dict[str, Any]:
             "Waiting to send: filled in %(filled)s. It will be sent when you are back online.",
             filled="{filled}",
         ),
+        "share_text": _(
+            "What to watch for after my infusion, and when to call for help. This link works"
+            " for one day."
+        ),
+        "copied": _("Link copied. Paste it into a message."),
+        "copy_failed": _("The link could not be copied. Press and hold it to copy it."),
         "reminders_on": _("Reminders are on for this phone."),
         "reminders_off": _("Reminders are off for this phone."),
         "turn_on": _("Turn on reminders"),

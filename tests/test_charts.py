@@ -9,8 +9,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from aftercare.care.instruments import load_builtin
 from aftercare.charts import (
     AXIS,
+    BAND_TINTS,
     CALM_LAYOUT,
     CLINIC_LAYOUT,
     MUTED,
@@ -23,6 +25,7 @@ from aftercare.charts import (
     chart_table,
     describe,
     line_chart,
+    score_bands,
 )
 
 NEW_YORK = ZoneInfo("America/New_York")
@@ -404,3 +407,48 @@ def test_the_table_lists_every_value_and_marker_in_time_order_in_the_clinics_zon
     assert rows[0].at.tzinfo == NEW_YORK and rows[0].at.hour == 10
     # Templates escape the cells; the table keeps the text as it was given.
     assert chart_table([Series(HOSTILE, PCL5.points[:1])], NEW_YORK)[0].series == HOSTILE
+
+
+def test_a_questionnaires_bands_meet_half_way_between_whole_totals():
+    phq9 = load_builtin()["phq9"]
+    bands = score_bands(phq9.scoring)
+
+    assert [(b.low, b.high, b.label) for b in bands] == [
+        (0, 4.5, "None–minimal"),
+        (4.5, 9.5, "Mild"),
+        (9.5, 14.5, "Moderate"),
+        (14.5, 19.5, "Moderately severe"),
+        (19.5, 27, "Severe"),
+    ]
+    # The clinic's chart tints each band by its name; the calm one never does.
+    assert [BAND_TINTS[b.css_class] for b in bands][-1] == BAND_TINTS["severe"]
+    root = parse(chart([PHQ9], y_max=27, bands=bands))
+    rects = [r for r in root.iter(f"{SVG}rect") if "chart__band" in r.get("class", "")]
+    tops = [float(r.get("y")) for r in rects]
+    bottoms = [float(r.get("y")) + float(r.get("height")) for r in rects]
+    # No gap and no overlap between one band and the next.
+    assert all(abs(bottom - top) < 0.11 for top, bottom in zip(tops, bottoms[1:], strict=False))
+
+
+def test_band_labels_are_translated_with_their_context():
+    spanish = {"questionnaire band\x04Mild": "Leve"}
+    bands = score_bands(load_builtin()["gad7"].scoring, lambda m: spanish.get(m, m))
+
+    assert [b.label for b in bands] == ["Minimal", "Leve", "Moderate", "Severe"]
+
+
+def test_a_band_label_moves_aside_for_the_dot_it_would_cover():
+    bands = [Band(0, 13.5, "Lower", "mild"), Band(13.5, 27, "Higher", "severe")]
+    # The latest dot sits at the right edge, in the middle of the lower band.
+    series = Series("PHQ-9", [Point(at(2026, 11, 2, 10), 20), Point(at(2026, 11, 9, 10), 7)])
+    root = parse(chart([series], y_max=27, bands=bands, calm=True, width=400, height=260))
+
+    labels = {
+        t.text: (float(t.get("x")), t.get("text-anchor"))
+        for t in root.iter(f"{SVG}text")
+        if t.get("class") == "chart__band-label"
+    }
+    # The higher band holds the first dot, on the left: its label stays on the right.
+    assert labels["Higher"] == (400 - CALM_LAYOUT.right - 4, "end")
+    # The lower band's label would sit under the latest dot, so it goes to the left.
+    assert labels["Lower"] == (CALM_LAYOUT.left + 4, "start")

@@ -8,13 +8,16 @@ from pathlib import Path
 
 import pytest
 from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
+from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.pofile import read_po
 
 ROOT = Path(__file__).resolve().parent.parent
 CATALOG = ROOT / "aftercare" / "translations" / "es" / "LC_MESSAGES" / "messages.po"
 # As in the README's extract command: lazy_gettext as _l, and P_(context, text).
 KEYWORDS = {**DEFAULT_KEYWORDS, "_l": None, "P_": ((1, "c"), 2)}
-METHODS = [("aftercare/**.py", "python"), ("templates/**.html", "jinja2")]
+# Where the messages are, as `pybabel extract -F babel.cfg` reads it.
+with (ROOT / "babel.cfg").open(encoding="utf-8") as mapping:
+    METHODS, OPTIONS = parse_mapping_cfg(mapping)
 
 # Every template a patient or their companion can see.
 PATIENT_TEMPLATES = sorted(
@@ -66,7 +69,7 @@ def test_every_message_in_the_code_is_in_the_spanish_catalog():
     known = {(message.context, message.id) for message in messages()}
     found = set()
     for _, _, message, _, context in extract_from_dir(
-        str(ROOT), METHODS, keywords=KEYWORDS, comment_tags=()
+        str(ROOT), METHODS, OPTIONS, keywords=KEYWORDS, comment_tags=()
     ):
         found.add((context, message))
     missing = sorted(str(m) for m in found - known)
@@ -77,7 +80,7 @@ def test_the_catalog_has_no_messages_the_code_no_longer_uses():
     found = {
         (context, message)
         for _, _, message, _, context in extract_from_dir(
-            str(ROOT), METHODS, keywords=KEYWORDS, comment_tags=()
+            str(ROOT), METHODS, OPTIONS, keywords=KEYWORDS, comment_tags=()
         )
     }
     stale = sorted(str(m.id) for m in messages() if (m.context, m.id) not in found)

@@ -40,7 +40,7 @@ def render_patient(
     if appointment_form is None:
         appointment_form = AppointmentForm()
         appointment_form.day.data = today
-    chart, chart_rows = side_effect_chart(record.check_ins, patient.infusions, clinic.tz)
+    side_effects = side_effect_chart(record.check_ins, patient.infusions, clinic.tz)
     score_charts = questionnaire_charts(
         record.responses, patient.infusions, instruments(), clinic.tz
     )
@@ -54,8 +54,7 @@ def render_patient(
     )
     page = render_template(
         "clinic/patient.html",
-        chart=chart,
-        chart_rows=chart_rows,
+        side_effects=side_effects,
         timeline_entries=timeline_entries,
         score_charts=score_charts,
         missed_questionnaires=record.missed_questionnaires,

@@ -9,16 +9,20 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import segno
 from flask import Blueprint, abort, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
+from markupsafe import Markup
 from sqlalchemy import select
 
 from .. import audit
+from ..care.companion_content import companion_wording
+from ..care.content import clinic_content
 from ..care.instructions import format_moment, timed_instructions
 from ..extensions import db
 from ..fields import Form
-from ..i18n import content_for, current_language
+from ..i18n import content_for, current_language, translator
 from ..links import external_url_for
 from ..models import CompanionLink, utcnow
 from ..patient_access import current_patient, get_for_patient, patient_required
@@ -32,10 +36,19 @@ class ButtonForm(Form):
     """A button with a CSRF token."""
 
 
+def qr_code(url: str) -> Markup:
+    """The link as a QR code in inline SVG, for the companion to scan from the patient's screen."""
+    # segno writes the SVG itself from the URL; nothing in it comes from user input as markup.
+    return Markup(  # noqa: S704
+        segno.make(url, error="m").svg_inline(scale=5, border=4, title=_("QR code of the link"))
+    )
+
+
 @bp.route("/companion", methods=["GET", "POST"])
 @patient_required
 def manage() -> ResponseReturnValue:
-    """Make a link to share (shown once), and see or stop the ones made before."""
+    """Make a link to share (shown once): share it, copy it or show it as a QR code; and see or
+    stop the links made before."""
     patient = current_patient()
     form = ButtonForm()
     infusion = patient.latest_infusion
@@ -62,6 +75,7 @@ def manage() -> ResponseReturnValue:
         "patient/companion.html",
         form=form,
         url=url,
+        qr_svg=qr_code(url) if url else None,
         links=links,
         now=utcnow(),
         can_share=infusion is not None and utcnow() < infusion.ended_at + LASTS_AFTER_INFUSION,
@@ -94,10 +108,12 @@ def view(token: str) -> ResponseReturnValue:
     clinic = patient.clinic
     content = content_for(clinic)
     language = current_language()
+    translate = translator(language)
+    words = companion_wording(content, clinic_content(None, language, translate), translate)
     infusion = patient.latest_infusion
     items = (
         timed_instructions(
-            infusion.ended_at, now, clinic.tz, content["windows"], content["timed"], language
+            infusion.ended_at, now, clinic.tz, content["windows"], words.timed, language
         )
         if infusion
         else []
@@ -106,6 +122,7 @@ def view(token: str) -> ResponseReturnValue:
         "companion/view.html",
         clinic=clinic,
         content=content,
+        words=words,
         items=items,
         ended=format_moment(infusion.ended_at, clinic.tz, language) if infusion else None,
         expires=format_moment(link.expires_at, clinic.tz, language),

@@ -14,12 +14,12 @@ from .. import submissions
 from ..care.instruments import Instrument
 from ..care.questionnaire_alerts import rules_for_browser
 from ..care.scoring import IncompleteAnswers, InvalidAnswer, please_answer
-from ..charts import Point, Series, chart_table, line_chart
 from ..extensions import csrf
 from ..i18n import current_language
 from ..models import QuestionnaireResponse
 from ..patient_access import current_device, current_patient, get_for_patient, patient_required
-from .service import Submission, help_with_result, history, instruments, save_response
+from .progress import progress
+from .service import Submission, help_with_result, instruments, save_response
 
 bp = Blueprint("questionnaires", __name__)
 KEY = re.compile(submissions.IDEMPOTENCY_KEY)
@@ -53,40 +53,7 @@ def _parse(instrument: Instrument) -> tuple[dict[int, Any], dict[str, int]]:
 @bp.get("/questionnaires")
 @patient_required
 def index() -> ResponseReturnValue:
-    patient = current_patient()
-    tz = patient.clinic.tz
-    rows = []
-    for instrument in instruments().values():
-        responses = history(patient, instrument.id)
-        chart = None
-        table = []
-        if responses:
-            series = [
-                Series(
-                    instrument.short_title,
-                    [Point(r.received_at, r.total) for r in responses],
-                    "mine",
-                )
-            ]
-            chart = line_chart(
-                series,
-                title=_("Your %(name)s answers over time", name=instrument.short_title),
-                description=_("Your total at each time you answered."),
-                y_min=instrument.scoring.total_min,
-                y_max=instrument.scoring.total_max,
-                y_label=_("Total"),
-                tz=tz,
-                locale=current_language(),
-                translate=_,
-                id_prefix=f"mine-{instrument.id}",
-                calm=True,
-                width=400,
-                height=260,
-            )
-            table = chart_table(series, tz, locale=current_language())
-        rows.append(
-            {"instrument": instrument, "responses": responses, "chart": chart, "table": table}
-        )
+    rows = progress(current_patient(), current_language(), _)
     return render_template("patient/questionnaires.html", rows=rows)
 
 

@@ -22,6 +22,7 @@ from tests.browser.test_patient_journey import (
     wait_for_pages_kept,
 )
 from tests.conftest import add_patient
+from tests.fixtures.published_spanish import published_spanish
 
 pytestmark = pytest.mark.browser
 
@@ -82,10 +83,10 @@ def crisis_help_in_view(seen: dict[str, Any]) -> dict[str, Any]:
     return help_shown
 
 
-def answer_items_1_to_8(page: Page) -> None:
+def answer_items_1_to_8(page: Page, label: str = "Not at all") -> None:
     items = page.locator("fieldset.choice--column")
     for number in range(1, 9):
-        items.nth(number - 1).get_by_label("Not at all").check()
+        items.nth(number - 1).get_by_label(label).check()
 
 
 def expect_on_screen(page: Page, locator: Locator) -> None:
@@ -168,9 +169,9 @@ def test_phq9_item_9_help_is_in_spanish_for_a_spanish_speaker(
     page.wait_for_url("**/today")
     page.goto("/questionnaires/phq9")
     expect(page.locator("html")).to_have_attribute("lang", "es")
-    answer_items_1_to_8(page)
+    answer_items_1_to_8(page, "Ningún día")
 
-    seen = answer_item_9_where_the_patient_is_looking(page, "Several days")
+    seen = answer_item_9_where_the_patient_is_looking(page, "Varios días")
 
     shown = crisis_help_in_view(seen)
     assert shown["text"].startswith("Llame o envíe un mensaje de texto al 988 ahora")
@@ -306,3 +307,81 @@ def test_answers_kept_on_the_phone_ask_to_be_sent_when_the_network_returns(
     # Background Sync: the browser wakes the service worker to send them when it is online.
     assert run_js(page, SYNC_TAGS) == ["outbox"]
     assert stored_responses(live_server) == []
+
+
+@pytest.fixture
+def spanish_speaker(phone: Callable[..., BrowserContext], demo: Demo) -> Page:
+    page = phone(locale="es-US").new_page()
+    page.goto(demo.enrollment_url)
+    page.get_by_role("button", name="Conectar este teléfono").tap()
+    page.wait_for_url("**/today")
+    return page
+
+
+@pytest.mark.parametrize(("instrument_id", "record"), [("phq9", "PHQ-9"), ("gad7", "GAD-7")])
+def test_a_spanish_speaker_reads_the_published_spanish_word_for_word(
+    spanish_speaker: Page, instrument_id: str, record: str
+) -> None:
+    page = spanish_speaker
+    published = published_spanish(record)
+
+    page.goto(f"/questionnaires/{instrument_id}")
+
+    items = page.locator("fieldset.choice--column")
+    expect(items.locator("legend")).to_have_text(
+        [f"{n}. {text}" for n, text in enumerate(published.items, start=1)]
+        + ([f"{published.final_question} (opcional)"] if published.final_question else [])
+    )
+    for number in range(len(published.items)):
+        expect(items.nth(number).locator(".choice__option")).to_have_text(list(published.options))
+    expect(page.get_by_text(published.stem, exact=True)).to_be_visible()
+    expect(page.get_by_role("heading", level=1)).to_have_text(published.title or "GAD-7")
+    # Spanish, so nothing is marked English but the licence line, and no "in English" note.
+    assert page.locator("main [lang=en]").all_inner_texts() == [
+        "Copyright Pfizer Inc. No"
+        " permission required to reproduce, translate, display or distribute."
+    ]
+    expect(page.get_by_text("Este cuestionario está en inglés")).to_have_count(0)
+    expect(page.get_by_text(published_spanish("PHQ-9").credit_line or "")).to_be_visible()
+    assert_no_violations(accessibility_violations(page))
+
+
+def test_a_spanish_speakers_answers_score_as_the_english_ones_do(
+    spanish_speaker: Page, live_server: LiveServer, demo: Demo
+) -> None:
+    from aftercare.models import QuestionnaireResponse
+
+    page = spanish_speaker
+    page.goto("/questionnaires/phq9")
+    items = page.locator("fieldset.choice--column")
+    for number in range(9):
+        items.nth(number).get_by_label("Más de la mitad de los días").check()
+    items.nth(9).get_by_label("Un poco difícil").check()
+    page.get_by_role("button", name="Enviar respuestas").tap()
+    page.wait_for_url(re.compile(r"/questionnaires/responses/\d+$"))
+
+    with live_server.app.app_context():
+        response = db.session.scalar(select(QuestionnaireResponse))
+        assert (response.total, response.band) == (18, "Moderately severe")
+        assert response.answers == {str(n): 2 for n in range(1, 10)}
+        assert response.extra == {"difficulty": 1}
+
+
+def test_a_spanish_speaker_gets_the_pcl5_in_english_with_a_note_in_spanish(
+    spanish_speaker: Page,
+) -> None:
+    page = spanish_speaker
+    page.goto("/questionnaires/pcl5")
+
+    note = page.get_by_text("Este cuestionario está en inglés")
+    expect(note).to_have_text(
+        "Este cuestionario está en inglés: no hay una versión probada en español."
+    )
+    expect(page.get_by_role("heading", level=1)).to_have_text("PTSD Checklist for DSM-5 (PCL-5)")
+    expect(page.get_by_role("heading", level=1)).to_have_attribute("lang", "en")
+    first = page.locator("fieldset.choice--column").first
+    expect(first).to_have_attribute("lang", "en")
+    expect(first.locator(".choice__option").first).to_have_text("Not at all")
+    # Everything around the items is Spanish.
+    expect(page.get_by_role("button", name="Enviar respuestas")).to_be_visible()
+    assert_no_violations(accessibility_violations(page))

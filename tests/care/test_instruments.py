@@ -19,11 +19,13 @@ from aftercare.care.instruments import (
     Instrument,
     InstrumentError,
     ItemAlert,
+    Wording,
     load_builtin,
     load_folder,
 )
 from aftercare.care.questionnaire_alerts import HELP
 from aftercare.care.triage import Level
+from tests.fixtures.published_spanish import published_spanish
 
 BUILTIN = load_builtin()
 
@@ -204,7 +206,7 @@ PUBLISHED_WORDING = {
 }
 
 
-def _fingerprint(instrument: Instrument) -> str:
+def _fingerprint(instrument: Instrument | Wording) -> str:
     wording = {
         "stem": instrument.stem,
         "instructions": instrument.instructions,
@@ -598,3 +600,205 @@ def test_a_definition_may_name_its_schema_for_an_editor(tmp_path: Path) -> None:
     (tmp_path / "instrument.schema.json").write_text(schema.read_text(encoding="utf-8"))
 
     assert list(load_folder(tmp_path)) == ["mood3"]
+
+
+# Translations: published wording in another language, checked to say everything the
+# definition says, in the same order, with the same values.
+
+SPANISH = {
+    "version": "2024-01-es",
+    "source": "The clinic's licensed Spanish form.",
+    "title": "Control del ánimo (3 preguntas)",
+    "stem": "Durante la última semana:",
+    "options": [
+        {"value": 0, "label": "No"},
+        {"value": 1, "label": "Algo"},
+        {"value": 2, "label": "Mucho"},
+    ],
+    "items": [
+        {"number": 1, "text": "Ánimo bajo"},
+        {"number": 2, "text": "Preocupación"},
+        {"number": 3, "text": "Dormir mal"},
+    ],
+    "attribution": "Atribución de ejemplo.",
+}
+
+
+def translated_definition() -> dict[str, Any]:
+    return {**clinic_definition(), "translations": {"es": copy.deepcopy(SPANISH)}}
+
+
+def test_a_translation_is_loaded_and_shown_in_its_language_only(tmp_path: Path) -> None:
+    write(tmp_path, translated_definition())
+
+    mood3 = load_folder(tmp_path)["mood3"]
+
+    spanish = mood3.wording_in("es")
+    assert spanish.language == "es"
+    assert [item.text for item in spanish.items] == ["Ánimo bajo", "Preocupación", "Dormir mal"]
+    assert [(o.value, o.label) for o in spanish.options] == [(0, "No"), (1, "Algo"), (2, "Mucho")]
+    # Another language, or none, gets the definition's own wording.
+    assert mood3.wording_in("fr") == mood3.wording_in("en") == mood3.wording
+    assert mood3.wording.language == "en" and mood3.wording.items == mood3.items
+
+
+BROKEN_TRANSLATIONS = [
+    # (id, change to translations.es, field named in the error, words in the error)
+    ("missing_item", lambda es: es["items"].pop(), "items", "must translate every item: 3 items"),
+    (
+        "extra_item",
+        lambda es: es["items"].append({"number": 4, "text": "Otra"}),
+        "items",
+        "3 items, as in items, not 4",
+    ),
+    ("items_out_of_order", set_at("items.1.number", 3), "items[1].number", "must be 2"),
+    ("missing_answer", lambda es: es["options"].pop(), "options", "every answer in order"),
+    ("answer_scores_differently", set_at("options.1.value", 2), "options", "values [0, 1, 2]"),
+    ("answer_labels_repeat", set_at("options.2.label", "Algo"), "options", "label"),
+    ("no_source", delete("source"), "source", "is missing"),
+    ("no_version", delete("version"), "version", "is missing"),
+    ("unknown_field", set_at("titel", "Ánimo"), "titel", "is not a known field"),
+    ("empty_item", set_at("items.0.text", ""), "items[0].text", "non-empty text"),
+    (
+        "instructions_not_in_the_original",
+        set_at("instructions", "Lea cada pregunta."),
+        "instructions",
+        "not in the original",
+    ),
+    (
+        "extra_question_not_in_the_original",
+        set_at("extra_questions", [EXTRA_QUESTION]),
+        "extra_questions",
+        "the same questions in order: none",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("change", "field", "words"),
+    [case[1:] for case in BROKEN_TRANSLATIONS],
+    ids=[case[0] for case in BROKEN_TRANSLATIONS],
+)
+def test_a_translation_that_does_not_cover_the_definition_is_refused(
+    tmp_path: Path, change: Callable[[dict[str, Any]], None], field: str, words: str
+) -> None:
+    definition = translated_definition()
+    change(definition["translations"]["es"])
+    path = write(tmp_path, definition)
+
+    with pytest.raises(InstrumentError) as refused:
+        load_folder(tmp_path)
+
+    message = str(refused.value)
+    assert message.startswith(f"{path}: translations.es.{field}: "), message
+    assert words in message
+
+
+def test_a_translation_must_translate_the_instructions_and_extra_questions(
+    tmp_path: Path,
+) -> None:
+    definition = translated_definition()
+    definition["instructions"] = "Read each question."
+    definition["extra_questions"] = [EXTRA_QUESTION]
+    path = write(tmp_path, definition)
+    with pytest.raises(
+        InstrumentError, match=r"translations\.es\.instructions: must be translated"
+    ):
+        load_folder(tmp_path)
+
+    definition["translations"]["es"]["instructions"] = "Lea cada pregunta."
+    write(tmp_path, definition)
+    with pytest.raises(InstrumentError) as refused:
+        load_folder(tmp_path)
+    assert str(refused.value) == (
+        f"{path}: translations.es.extra_questions: must translate the same questions in order:"
+        " difficulty"
+    )
+
+    question = {
+        "key": "difficulty",
+        "text": "¿Qué tan difícil?",
+        "options": [{"value": 0, "label": "Nada"}, {"value": 2, "label": "Mucho"}],
+    }
+    definition["translations"]["es"]["extra_questions"] = [question]
+    write(tmp_path, definition)
+    with pytest.raises(InstrumentError, match=r"extra_questions\[0\]\.options: must translate"):
+        load_folder(tmp_path)
+
+    question["options"][1]["value"] = 1
+    write(tmp_path, definition)
+    (loaded,) = load_folder(tmp_path).values()
+    assert loaded.wording_in("es").extra_questions[0].options[1].label == "Mucho"
+
+
+@pytest.mark.parametrize(("language", "words"), [("en", "is not a translation"), ("ES", "two")])
+def test_a_translation_needs_another_language_code(
+    tmp_path: Path, language: str, words: str
+) -> None:
+    definition = clinic_definition()
+    definition["translations"] = {language: copy.deepcopy(SPANISH)}
+    path = write(tmp_path, definition)
+
+    with pytest.raises(InstrumentError) as refused:
+        load_folder(tmp_path)
+
+    assert str(refused.value).startswith(f"{path}: translations.{language}: ")
+    assert words in str(refused.value)
+
+
+def test_answers_score_the_same_whatever_the_language() -> None:
+    for instrument in BUILTIN.values():
+        for wording in instrument.translations.values():
+            assert [o.value for o in wording.options] == [o.value for o in instrument.options]
+            assert [i.number for i in wording.items] == list(instrument.item_numbers)
+
+
+@pytest.mark.parametrize(("instrument_id", "record"), [("phq9", "PHQ-9"), ("gad7", "GAD-7")])
+def test_phq9_and_gad7_are_in_spanish_word_for_word_as_published(
+    instrument_id: str, record: str
+) -> None:
+    published = published_spanish(record)
+    spanish = BUILTIN[instrument_id].wording_in("es")
+
+    assert spanish.language == "es"
+    assert spanish.stem == published.stem
+    assert tuple(option.label for option in spanish.options) == published.options
+    assert tuple(item.text for item in spanish.items) == published.items
+    # The GAD-7's own Spanish title line and footer were not seen: its English title, and the
+    # credit line the same publisher prints on its Spanish PHQ-9.
+    assert spanish.title == (published.title or "GAD-7")
+    assert spanish.attribution == published_spanish("PHQ-9").credit_line
+    assert spanish.source and spanish.version
+
+
+def test_the_phq9_difficulty_question_is_in_spanish_as_published() -> None:
+    published = published_spanish("PHQ-9")
+    (difficulty,) = BUILTIN["phq9"].wording_in("es").extra_questions
+
+    assert difficulty.key == "difficulty"
+    assert difficulty.text == published.final_question
+    assert tuple(option.label for option in difficulty.options) == published.final_options
+
+
+def test_the_gad7_says_its_spanish_was_taken_from_copies() -> None:
+    source = BUILTIN["gad7"].wording_in("es").source or ""
+
+    assert "copies" in source and "was not seen" in source
+
+
+def test_the_pcl5_has_no_spanish() -> None:
+    assert BUILTIN["pcl5"].translations == {}
+    assert BUILTIN["pcl5"].wording_in("es").language == "en"
+
+
+PUBLISHED_SPANISH = {
+    ("phq9", "phqscreeners-spanish-usa-2010"): "047ed0d7efb1",
+    ("gad7", "phqscreeners-spanish-usa-copies"): "fa8728e21f45",
+}
+
+
+@pytest.mark.parametrize("instrument_id", ["phq9", "gad7"])
+def test_published_spanish_changes_only_with_a_new_version(instrument_id: str) -> None:
+    spanish = BUILTIN[instrument_id].wording_in("es")
+
+    assert PUBLISHED_SPANISH[(instrument_id, spanish.version)] == _fingerprint(spanish)

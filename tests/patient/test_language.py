@@ -168,7 +168,8 @@ def test_the_companion_page_is_in_the_companions_language(app, db, phone, patien
     companion.environ_base["HTTP_ACCEPT_LANGUAGE"] = SPANISH_BROWSER
     page = visible_text(companion.get(url).text)
     assert "Cómo cuidar a alguien después de su infusión" in page
-    assert "No maneje, no ande en bicicleta y no use máquinas hasta el" in page
+    # Written to the companion about the patient.
+    assert "La persona no debe manejar, andar en bicicleta ni usar máquinas hasta el" in page
 
 
 def test_todays_times_and_countdowns_are_in_spanish(phone):
@@ -296,10 +297,22 @@ def test_questionnaire_reminders_are_planned_in_the_patients_language(db, patien
 
 def test_a_spanish_patient_sees_a_note_that_the_questionnaire_keeps_its_english(phone):
     choose(phone, "es")
+    page = phone.client.get("/questionnaires/pcl5").text
+    assert "Este cuestionario está en inglés" in page
+    assert re.search(r'lang="en">\s*<legend>1\. Repeated, disturbing, and unwanted memories', page)
+    assert "In the past week, how much were you bothered by:" in page  # the validated stem
+
+
+def test_a_spanish_patient_gets_the_phq9_in_its_published_spanish(phone):
+    choose(phone, "es")
     page = phone.client.get("/questionnaires/phq9").text
-    assert "Este cuestionario se muestra en inglés" in page
-    assert re.search(r'lang="en">\s*<legend>9\. Thoughts that you would be better off dead', page)
-    assert "Over the last 2 weeks" in page  # the validated stem, unchanged
+    assert "Este cuestionario está en inglés" not in page
+    assert re.search(
+        r'<fieldset class="choice choice--column">\s*<legend>9\. Pensamientos de que estaría'
+        r" mejor muerto\(a\) o de lastimarse de alguna manera</legend>",
+        page,
+    )
+    assert "Over the last 2 weeks" not in page
 
 
 def test_a_spanish_questionnaire_error_names_the_missing_questions(phone, db, patient):

@@ -105,7 +105,9 @@ def test_patients_see_their_scores_over_time_calmly(phone, db):
     assert "Your progress" in page and "Ups and downs are normal" in page
     assert 'id="mine-gad7-title"' in page
     assert "chart--calm" in page
-    assert "severe" not in page.lower()  # no alarming labels on the patient's own chart
+    # Calm: the bands in two quiet tints, none of the clinic chart's warning colours.
+    assert 'class="chart__band"' in page
+    assert not any(tint in page for tint in ("#fde8d4", "#fbeaea", "#fff3d1"))
 
 
 def test_another_patients_result_is_404(phone, second_phone, db):
@@ -123,7 +125,21 @@ def test_the_clinician_charts_pcl5_and_phq9_totals_across_infusions(
     assert 'id="totals-pcl5-title"' in page and 'id="totals-phq9-title"' in page
     assert 'id="totals-gad7-title"' not in page  # not answered
     assert "Questionnaire PCL5: total 40" in page  # in the timeline
-    assert "PHQ-9 totals as a table" in page or "totals as a table" in page
+    # Each chart has a visible title that names the questionnaire in words, and a note.
+    assert "<figcaption>Depression (PHQ-9): totals</figcaption>" in page
+    assert "<figcaption>PTSD symptoms (PCL-5): totals</figcaption>" in page
+    assert "Totals from 0 to 27. Lower is better. Shaded: None–minimal 0-4, Mild 5-9" in page
+    assert "Depression (PHQ-9): totals as a table" in page
+
+
+def test_the_clinicians_side_effect_chart_says_it_plots_the_worst_symptom(
+    phone, clinician_client, db, patient
+):
+    phone.check_in(headache="2", nausea="1")
+    page = clinician_client.get(f"/clinic/patients/{patient.id}").text
+    assert "<figcaption>Worst side effect at each check-in</figcaption>" in page
+    assert "Each dot is the worst of the 8 graded side effects at that check-in" in page
+    assert "worst: Headache; triage: expected" in page  # the table names it
 
 
 def test_the_patient_list_shows_the_trend_from_baseline(phone, clinician_client, db, patient):

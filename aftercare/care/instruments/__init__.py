@@ -11,6 +11,7 @@ from aftercare.care.questionnaire_alerts import ItemAlert
 
 from .loader import load_builtin, load_folder, parse_definition
 from .model import (
+    BASE_LANGUAGE,
     Band,
     ChangeThresholds,
     Cluster,
@@ -22,9 +23,11 @@ from .model import (
     Item,
     Option,
     Scoring,
+    Wording,
 )
 
 __all__ = [
+    "BASE_LANGUAGE",
     "Band",
     "ChangeThresholds",
     "Cluster",
@@ -40,4 +43,5 @@ __all__ = [
     "load_builtin",
     "load_folder",
     "parse_definition",
+    "Wording",
 ]

@@ -3,7 +3,8 @@
 The schema (instrument.schema.json) has already checked every field's presence and type; what
 is left is how fields agree with each other: items numbered as on the published form, bands
 that give every possible total exactly one label, alerts on items that exist and answers that
-can be given. The first broken rule stops loading, naming the file and the field.
+can be given, and translations that cover every item and answer in the same order. The first
+broken rule stops loading, naming the file and the field.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from itertools import pairwise
 from typing import Any
 
-from .model import InstrumentError
+from .model import BASE_LANGUAGE, InstrumentError
 
 Definition = Mapping[str, Any]
 
@@ -48,6 +49,8 @@ def check_definition(definition: Definition, where: str) -> None:
     _check_alerts(scoring.get("alerts", []), numbers, lowest, highest, where)
     if "change" in scoring:
         _check_change(scoring["change"], total_max - total_min, where)
+    for language, translation in definition.get("translations", {}).items():
+        _check_translation(definition, language, translation, where)
 
 
 def _check_answers(options: Sequence[Definition], where: str, field: str) -> None:
@@ -161,4 +164,64 @@ def _check_change(change: Definition, span: int, where: str) -> None:
     if not reliable <= meaningful <= span:
         raise InstrumentError.at(
             where, "scoring.change.meaningful", f"must be {reliable} (reliable) to {span}"
+        )
+
+
+def _check_translation(
+    definition: Definition, language: str, translation: Definition, where: str
+) -> None:
+    """A translation says everything the definition says, in the same order, with the same
+    values: a patient's answers then score the same in every language."""
+    field = f"translations.{language}"
+    if language == BASE_LANGUAGE:
+        raise InstrumentError.at(
+            where,
+            field,
+            f"the definition's own wording is in {BASE_LANGUAGE}; it is not a translation",
+        )
+    _check_same_values(definition["options"], translation["options"], where, f"{field}.options")
+    _check_answers(translation["options"], where, f"{field}.options")
+    own = [item["number"] for item in definition["items"]]
+    translated = [item["number"] for item in translation["items"]]
+    if len(translated) != len(own):
+        raise InstrumentError.at(
+            where,
+            f"{field}.items",
+            f"must translate every item: {len(own)} items, as in items, not {len(translated)}",
+        )
+    for index, (number, expected) in enumerate(zip(translated, own, strict=True)):
+        if number != expected:
+            raise InstrumentError.at(
+                where, f"{field}.items[{index}].number", f"must be {expected}, as in items"
+            )
+    if ("instructions" in definition) != ("instructions" in translation):
+        needed = "must be translated" if "instructions" in definition else "are not in the original"
+        raise InstrumentError.at(where, f"{field}.instructions", needed)
+    own_questions = definition.get("extra_questions", [])
+    questions = translation.get("extra_questions", [])
+    own_keys = [question["key"] for question in own_questions]
+    if [question["key"] for question in questions] != own_keys:
+        expected = ", ".join(own_keys) or "none"
+        raise InstrumentError.at(
+            where,
+            f"{field}.extra_questions",
+            f"must translate the same questions in order: {expected}",
+        )
+    for index, (question, own_question) in enumerate(zip(questions, own_questions, strict=True)):
+        options = f"{field}.extra_questions[{index}].options"
+        _check_same_values(own_question["options"], question["options"], where, options)
+        _check_answers(question["options"], where, options)
+
+
+def _check_same_values(
+    own: Sequence[Definition], translated: Sequence[Definition], where: str, field: str
+) -> None:
+    # A translated answer must score what the original scores: same answers, same order.
+    own_values = [option["value"] for option in own]
+    values = [option["value"] for option in translated]
+    if values != own_values:
+        raise InstrumentError.at(
+            where,
+            field,
+            f"must translate every answer in order, with the values {own_values}, not {values}",
         )

@@ -34,6 +34,7 @@ from .model import (
     Item,
     Option,
     Scoring,
+    Wording,
 )
 
 SCHEMA_FILE = "instrument.schema.json"
@@ -158,6 +159,35 @@ def _options(entries: list[dict[str, Any]]) -> tuple[Option, ...]:
     return tuple(Option(entry["value"], entry["label"]) for entry in entries)
 
 
+def _items(entries: list[dict[str, Any]], cluster_of: Mapping[int, str]) -> tuple[Item, ...]:
+    return tuple(
+        Item(item["number"], item["text"], cluster_of.get(item["number"])) for item in entries
+    )
+
+
+def _extra_questions(entries: list[dict[str, Any]]) -> tuple[ExtraQuestion, ...]:
+    return tuple(
+        ExtraQuestion(question["key"], question["text"], _options(question["options"]))
+        for question in entries
+    )
+
+
+def _translation(language: str, data: Mapping[str, Any], cluster_of: Mapping[int, str]) -> Wording:
+    return Wording(
+        language=language,
+        title=data["title"],
+        stem=data["stem"],
+        options=_options(data["options"]),
+        items=_items(data["items"], cluster_of),
+        attribution=data["attribution"],
+        instructions=data.get("instructions"),
+        extra_questions=_extra_questions(data.get("extra_questions", [])),
+        display_name=data.get("display_name"),
+        source=data["source"],
+        version=data["version"],
+    )
+
+
 def _build(data: Mapping[str, Any]) -> Instrument:
     scoring = data["scoring"]
     clusters = tuple(
@@ -176,10 +206,7 @@ def _build(data: Mapping[str, Any]) -> Instrument:
         attribution=data["attribution"],
         stem=data["stem"],
         options=_options(data["options"]),
-        items=tuple(
-            Item(item["number"], item["text"], cluster_of.get(item["number"]))
-            for item in data["items"]
-        ),
+        items=_items(data["items"], cluster_of),
         scoring=Scoring(
             total_min=scoring["total"]["min"],
             total_max=scoring["total"]["max"],
@@ -209,8 +236,10 @@ def _build(data: Mapping[str, Any]) -> Instrument:
         instructions=data.get("instructions"),
         citations=tuple(data.get("citations", [])),
         source=data.get("source"),
-        extra_questions=tuple(
-            ExtraQuestion(question["key"], question["text"], _options(question["options"]))
-            for question in data.get("extra_questions", [])
-        ),
+        extra_questions=_extra_questions(data.get("extra_questions", [])),
+        display_name=data.get("display_name"),
+        translations={
+            language: _translation(language, wording, cluster_of)
+            for language, wording in data.get("translations", {}).items()
+        },
     )

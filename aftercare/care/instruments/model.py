@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 from aftercare.care.questionnaire_alerts import ItemAlert
+
+# The language of a definition's own wording; its translations are into other languages.
+BASE_LANGUAGE = "en"
 
 
 class InstrumentError(ValueError):
@@ -100,6 +103,27 @@ class Scoring:
 
 
 @dataclass(frozen=True)
+class Wording:
+    """What a patient reads in one language: the published text, never scoring.
+
+    Items, answers and extra questions match the definition's own in number, value and order
+    (checks.py), so answers given in any language score the same.
+    """
+
+    language: str
+    title: str
+    stem: str
+    options: tuple[Option, ...]
+    items: tuple[Item, ...]
+    attribution: str
+    instructions: str | None = None
+    extra_questions: tuple[ExtraQuestion, ...] = ()
+    display_name: str | None = None
+    source: str | None = None
+    version: str | None = None
+
+
+@dataclass(frozen=True)
 class Instrument:
     """One version of one questionnaire: its published wording and how to score it."""
 
@@ -117,6 +141,29 @@ class Instrument:
     citations: tuple[str, ...] = ()
     source: str | None = None
     extra_questions: tuple[ExtraQuestion, ...] = ()
+    display_name: str | None = None
+    translations: Mapping[str, Wording] = field(default_factory=dict)
+
+    @property
+    def wording(self) -> Wording:
+        """The definition's own wording, in the base language."""
+        return Wording(
+            language=BASE_LANGUAGE,
+            title=self.title,
+            stem=self.stem,
+            options=self.options,
+            items=self.items,
+            attribution=self.attribution,
+            instructions=self.instructions,
+            extra_questions=self.extra_questions,
+            display_name=self.display_name,
+            source=self.source,
+            version=self.version,
+        )
+
+    def wording_in(self, language: str) -> Wording:
+        """The published wording in `language`, or in the base language when it has none."""
+        return self.translations.get(language) or self.wording
 
     @property
     def min_answer(self) -> int:
