@@ -80,7 +80,7 @@ def register_i18n(app: Flask) -> None:
 
 
 def register_requests(app: Flask) -> None:
-    from .requests import init_requests
+    from .request_input import init_requests
 
     init_requests(app)
 

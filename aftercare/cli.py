@@ -85,7 +85,7 @@ def run_command(host: str, port: int, threads: int, scheduler: bool) -> None:
 
     from .demo import create_demo
     from .keys import prepare
-    from .reminders.push import vapid_for
+    from .reminders.push_subscriptions import vapid_for
     from .reminders.scheduler import start_background
     from .safeguards import allow_local_trial
 
@@ -229,7 +229,7 @@ def scheduler_command(check: bool) -> None:
     """Send reminders as they fall due, ticking every AFTERCARE_SCHEDULER_INTERVAL_SECONDS."""
     from .logs import log_to_stderr
     from .reminders.heartbeat import scheduler_health
-    from .reminders.push import vapid_for
+    from .reminders.push_subscriptions import vapid_for
     from .reminders.scheduler import run_forever, yield_cpu_to_web
 
     if check:
@@ -267,7 +267,7 @@ def send_due_command() -> None:
 @with_appcontext
 def vapid_keys_command() -> None:
     """Print the VAPID public key (making the key pair on first use)."""
-    from .reminders.push import vapid_public_key
+    from .reminders.push_subscriptions import vapid_public_key
 
     click.echo(vapid_public_key(current_app._get_current_object()))  # type: ignore[attr-defined]
 

@@ -11,8 +11,8 @@ from sqlalchemy import select
 from .enrollment import create_link
 from .extensions import db
 from .models import Clinic, Clinician, Infusion, Patient, utcnow
-from .questionnaires.schedule import course_of
-from .reminders.planning import plan_infusion, plan_questionnaires
+from .questionnaires.due import course_of
+from .reminders.rows import plan_infusion, plan_questionnaires
 
 DEMO_CLINIC = "Demo Ketamine Clinic"
 DEMO_EMAIL = "demo@aftercare.test"

@@ -825,7 +825,7 @@ def run(args: argparse.Namespace, folder: Path, database_url: str) -> int:
     )
     from aftercare import create_app
     from aftercare.extensions import db
-    from aftercare.reminders.push import vapid_public_key
+    from aftercare.reminders.push_subscriptions import vapid_public_key
 
     app = create_app()
     port = free_port()

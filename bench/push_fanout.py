@@ -325,7 +325,7 @@ def measure(args: argparse.Namespace, app: Flask, settings: str) -> tuple[Figure
     """Set up, fan out, check, then the two yardsticks; None if not delivered exactly once."""
     from flask_migrate import upgrade
 
-    from aftercare.reminders.push import make_sender, vapid_for, vapid_public_key
+    from aftercare.reminders.push_subscriptions import make_sender, vapid_for, vapid_public_key
     from aftercare.reminders.sender import send_due_reminders
 
     config = app.config

@@ -23,7 +23,7 @@ from aftercare import create_app
 from aftercare.enrollment import create_link
 from aftercare.extensions import db as _db
 from aftercare.models import Appointment, Clinic, Clinician, Infusion, Patient, utcnow
-from aftercare.reminders.planning import plan_appointment
+from aftercare.reminders.rows import plan_appointment
 from tests.databases import (
     SERVER_VARIABLE,
     PostgresDatabases,

@@ -28,7 +28,7 @@ from sqlalchemy import func, select
 
 from aftercare.extensions import db as _db
 from aftercare.models import CheckIn, Clinic, Reminder, utcnow
-from aftercare.reminders.push import vapid_public_key
+from aftercare.reminders.push_subscriptions import vapid_public_key
 from tests.conftest import add_patient, csrf_from, enrollment_token, make_app
 from tests.databases import SERVER_VARIABLE
 from tests.postgres_server import PostgresServer, postgres_bin

@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 import requests
 
-from aftercare.requests import MAX_ID
+from aftercare.request_input import MAX_ID
 from tests.conftest import enrollment_token
 from tests.http_client import (
     TIMEOUT_S,

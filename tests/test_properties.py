@@ -255,7 +255,7 @@ def _check_in_outcome(db, phone, before, response, key: Any, existed: bool) -> N
 
 
 def as_stored(text: str) -> str:
-    """Text as the app keeps it: without NUL characters (aftercare/requests.py)."""
+    """Text as the app keeps it: without NUL characters (aftercare/request_input.py)."""
     return text.replace("\x00", "")
 
 
@@ -652,7 +652,7 @@ def test_infusion_form_never_fails_or_half_writes(clinician_client, patient, db)
 def test_appointment_form_never_fails_or_half_writes(clinician_client, patient, db) -> None:  # noqa: ANN001
     url = f"/clinic/patients/{patient.id}/appointments"
     token = csrf_from(send(clinician_client, "GET", f"/clinic/patients/{patient.id}").text)
-    from aftercare.care.reminder_plans import APPOINTMENT_KINDS
+    from aftercare.care.reminder_rules import APPOINTMENT_KINDS
 
     @examples(175)
     @given(

@@ -29,7 +29,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from .quiet_hours import QuietHours
-from .reminder_plans import CHECK_IN_KINDS, QUESTIONNAIRE_KIND
+from .reminder_rules import CHECK_IN_KINDS, QUESTIONNAIRE_KIND
 from .translation import fill
 
 # A reminder about an appointment this close goes even in quiet hours.

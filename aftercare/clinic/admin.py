@@ -14,7 +14,7 @@ from .. import audit
 from ..extensions import db
 from ..links import external_url_for
 from ..models import AuditEvent, Clinician, Patient, utcnow
-from ..requests import query_number
+from ..request_input import query_number
 from ..tokens import hash_token, new_token
 from . import sessions, twofactor
 from .access import get_for_clinic

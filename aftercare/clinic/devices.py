@@ -13,7 +13,7 @@ from ..enrollment import create_link, linked_devices
 from ..extensions import db
 from ..links import external_url_for
 from ..models import Device, Patient, utcnow
-from ..reminders.push import remove_device_subscriptions
+from ..reminders.push_subscriptions import remove_device_subscriptions
 from .access import get_for_clinic
 from .blueprint import bp
 from .forms import RevokeForm

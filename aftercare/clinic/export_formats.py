@@ -18,7 +18,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from ..care.reminder_plans import APPOINTMENT_KINDS
+from ..care.reminder_rules import APPOINTMENT_KINDS
 from ..care.symptoms import (
     GRADED,
     NOTE_MAX_LENGTH,

@@ -26,7 +26,7 @@ from wtforms.validators import (
 )
 
 from ..care.quiet_hours import QuietHours
-from ..care.reminder_plans import APPOINTMENT_KINDS
+from ..care.reminder_rules import APPOINTMENT_KINDS
 from ..fields import Form, SmallIntegerField
 
 PHONE = Regexp(r"^[0-9+()\-. ]{3,40}$", message="Use digits, spaces and + ( ) - . only.")

@@ -10,7 +10,7 @@ from flask import render_template
 from flask.typing import ResponseReturnValue
 
 from .. import audit
-from ..care.reminder_plans import APPOINTMENT_KINDS
+from ..care.reminder_rules import APPOINTMENT_KINDS
 from ..care.symptoms import SYMPTOMS_BY_CODE
 from ..extensions import db
 from ..models import Patient, utcnow

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
-from ..care.questionnaire_schedule import Occurrence
+from ..care.questionnaire_calendar import Occurrence
 from ..care.triage import Level
 from ..extensions import db
 from ..models import (
@@ -21,7 +21,7 @@ from ..models import (
     QuestionnaireResponse,
     Reminder,
 )
-from ..questionnaires.schedule import missed_for
+from ..questionnaires.due import missed_for
 from ..questionnaires.service import history
 
 # Alerts that stand out on the dashboard when nobody has acknowledged them in time.

@@ -14,8 +14,8 @@ from datetime import datetime
 from .. import audit
 from ..extensions import db
 from ..models import Appointment, Infusion, Patient, utcnow
-from ..questionnaires.schedule import course_of
-from ..reminders.planning import plan_appointment, plan_infusion, plan_questionnaires
+from ..questionnaires.due import course_of
+from ..reminders.rows import plan_appointment, plan_infusion, plan_questionnaires
 
 
 def record_infusion(

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from ..care.reminder_plans import APPOINTMENT_KINDS
+from ..care.reminder_rules import APPOINTMENT_KINDS
 from ..models import Alert, Appointment, CheckIn, Infusion, QuestionnaireResponse, Reminder
 from .labels import LEVEL_WORDS, REMINDER_WORDS
 

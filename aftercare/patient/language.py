@@ -15,7 +15,7 @@ from ..i18n import LANGUAGE_COOKIE, LANGUAGES, browser_language
 from ..models import Patient
 from ..patient_access import PATIENT_BLUEPRINTS, current_device
 from ..redirects import safe_redirect_target
-from ..reminders.planning import reword_pending
+from ..reminders.rows import reword_pending
 from ..submissions import LongLivedTokenForm
 
 bp = Blueprint("language", __name__)

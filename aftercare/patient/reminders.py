@@ -11,13 +11,13 @@ from icalendar import Alarm, Calendar, Event
 from sqlalchemy.exc import IntegrityError
 
 from .. import audit
-from ..care.reminder_plans import APPOINTMENT_KINDS, SEDATING_KINDS
+from ..care.reminder_rules import APPOINTMENT_KINDS, SEDATING_KINDS
 from ..extensions import db
 from ..links import external_url_for
 from ..models import Appointment, utcnow
 from ..patient_access import current_device, current_patient, get_for_patient, patient_required
 from ..reminders.endpoints import EndpointUnresolved
-from ..reminders.push import (
+from ..reminders.push_subscriptions import (
     SubscriptionError,
     check_reachable,
     parse_subscription,

@@ -28,7 +28,7 @@ from ..care.instructions import (
     ready_to_drive,
     timed_instructions,
 )
-from ..care.reminder_plans import APPOINTMENT_KINDS
+from ..care.reminder_rules import APPOINTMENT_KINDS
 from ..care.symptoms import GRADED, NOTE_MAX_LENGTH, SYMPTOMS_BY_CODE, YES_NO
 from ..care.triage import RULES_BY_CODE, Level, rules_for_browser
 from ..enrollment import LinkProblem, check_link, redeem_link
@@ -42,9 +42,9 @@ from ..patient_access import (
     patient_required,
     set_device_cookie,
 )
-from ..questionnaires.schedule import due_for
+from ..questionnaires.due import due_for
 from ..questionnaires.service import instruments
-from ..reminders.push import device_subscription, vapid_public_key
+from ..reminders.push_subscriptions import device_subscription, vapid_public_key
 from ..templating import tel
 from .checkins import CheckInData, save_check_in
 from .forms import URGENT_CODES, CheckInForm

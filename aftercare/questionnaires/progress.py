@@ -12,7 +12,7 @@ from ..care.instruments import Instrument
 from ..care.instruments.catalog import band_label, better_way, display_name
 from ..charts import Marker, Point, Series, TableRow, chart_table, line_chart, score_bands
 from ..models import Patient, QuestionnaireResponse
-from .schedule import due_for
+from .due import due_for
 from .service import history, instruments
 
 Gettext = Callable[..., str]

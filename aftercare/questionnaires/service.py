@@ -18,7 +18,7 @@ from ..care.triage import Level
 from ..extensions import db
 from ..infusions import infusion_before
 from ..models import Alert, Device, Patient, QuestionnaireResponse, utcnow
-from ..reminders.planning import cancel_answered
+from ..reminders.rows import cancel_answered
 from ..submissions import store_once
 
 

@@ -16,7 +16,7 @@ from sqlalchemy import Row, select
 
 from ..care.content import clinic_content
 from ..care.quiet_hours import QuietHours
-from ..care.reminder_plans import ReminderSettings, about_appointment
+from ..care.reminder_rules import ReminderSettings, about_appointment
 from ..care.reminder_sending import DueReminder
 from ..extensions import db
 from ..i18n import translator

@@ -29,7 +29,7 @@ from typing import Protocol
 from flask import current_app
 from sqlalchemy import Row, and_, insert, or_, select, update
 
-from ..care.reminder_plans import QUESTIONNAIRE_KIND
+from ..care.reminder_rules import QUESTIONNAIRE_KIND
 from ..care.reminder_sending import (
     DueReminder,
     Message,
@@ -42,8 +42,8 @@ from ..extensions import db
 from ..links import external_url
 from ..models import Delivery, Device, PushSubscription, Reminder, utcnow
 from .grouping import ClinicRules, clinic_rules, due_reminder, group_key, words_for
+from .push_transport import PushMessage, PushResult, WebPushSender
 from .states import FINISHED_OUTCOMES, PushOutcome, ReminderState
-from .webpush import PushMessage, PushResult, WebPushSender
 
 log = logging.getLogger(__name__)
 
@@ -601,7 +601,7 @@ def send_due_reminders(
     until three quarters of a lease. Pushes still out then are cancelled; their reminders stay
     claimed, and are claimed again (by the next pass) when their lease runs out.
     """
-    from .push import make_sender
+    from .push_subscriptions import make_sender
 
     config = current_app.config
     sender = sender or make_sender(current_app)

@@ -25,7 +25,7 @@ from sqlalchemy import select
 
 from aftercare.extensions import db
 from aftercare.models import Patient, PushSubscription, Reminder, utcnow
-from aftercare.reminders.push import vapid_public_key
+from aftercare.reminders.push_subscriptions import vapid_public_key
 from aftercare.reminders.sender import send_due_reminders
 from tests.browser.conftest import WAIT_MS, Demo, LiveServer
 from tests.conftest import book_appointment

@@ -7,8 +7,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from aftercare.care.questionnaire_schedule import Course, QuestionnaireSchedule
-from aftercare.care.reminder_plans import (
+from aftercare.care.questionnaire_calendar import Course, QuestionnaireSchedule
+from aftercare.care.reminder_rules import (
     QUESTIONNAIRE_PLAN_AHEAD,
     PlannedReminder,
     questionnaire_prompts,

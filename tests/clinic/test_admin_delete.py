@@ -27,8 +27,8 @@ def test_an_admin_deletes_a_patient_and_everything_about_them(
     from datetime import timedelta
 
     from aftercare.models import Appointment, utcnow
-    from aftercare.questionnaires.schedule import course_of
-    from aftercare.reminders.planning import plan_questionnaires
+    from aftercare.questionnaires.due import course_of
+    from aftercare.reminders.rows import plan_questionnaires
 
     patient_id, other_id = patient.id, second_patient.id
     phone.check_in(suicidal_thoughts="y", note="private")

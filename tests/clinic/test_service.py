@@ -15,8 +15,8 @@ from sqlalchemy import select
 
 from aftercare.clinic import service
 from aftercare.models import Appointment, AuditEvent, Infusion, Reminder, utcnow
-from aftercare.questionnaires.schedule import course_of
-from aftercare.reminders.planning import plan_questionnaires
+from aftercare.questionnaires.due import course_of
+from aftercare.reminders.rows import plan_questionnaires
 from tests.clinic.http_browser import HttpBrowser
 from tests.clinic.test_appointments import book, future_day
 from tests.conftest import add_patient, book_appointment, csrf_from

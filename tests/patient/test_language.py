@@ -284,8 +284,8 @@ def pending(db, patient: Patient) -> list[Reminder]:  # noqa: ANN001
 
 
 def test_questionnaire_reminders_are_planned_in_the_patients_language(db, patient):
-    from aftercare.questionnaires.schedule import course_of
-    from aftercare.reminders.planning import plan_questionnaires
+    from aftercare.questionnaires.due import course_of
+    from aftercare.reminders.rows import plan_questionnaires
 
     patient.language = "es"
     plan_questionnaires(patient, course_of(patient))

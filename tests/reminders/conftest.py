@@ -25,7 +25,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from flask import Flask
 
 from aftercare.models import Clinic, Device, Patient, PushSubscription, Reminder, utcnow
-from aftercare.reminders.push import vapid_public_key
+from aftercare.reminders.push_subscriptions import vapid_public_key
 from aftercare.reminders.scheduler import _add_job
 from tests.conftest import csrf_from
 from tests.push_receiver import PushReceiver

@@ -9,7 +9,7 @@ from datetime import timedelta
 from sqlalchemy import select, update
 
 from aftercare.models import Reminder, utcnow
-from aftercare.reminders.planning import plan_infusion
+from aftercare.reminders.rows import plan_infusion
 from aftercare.reminders.sender import send_due_reminders
 from tests.conftest import book_appointment
 from tests.reminders.conftest import next_clock_time, subscribe
@@ -89,7 +89,7 @@ def test_one_oclock_reads_a_la_una_in_spanish():
     from datetime import UTC, datetime
     from zoneinfo import ZoneInfo
 
-    from aftercare.care.reminder_plans import describe_when
+    from aftercare.care.reminder_rules import describe_when
 
     spanish = {
         "at {time}": "a las {time}",

@@ -9,7 +9,7 @@ import aftercare
 
 PACKAGE = Path(aftercare.__file__).parent
 # Planning makes and cancels reminders; the sender claims, expires and settles what it sends.
-WRITERS = {"reminders/planning.py", "reminders/sender.py"}
+WRITERS = {"reminders/rows.py", "reminders/sender.py"}
 STATEMENTS = {"insert", "update", "delete"}
 
 

@@ -13,8 +13,8 @@ import pytest
 from sqlalchemy import select
 
 from aftercare.models import Delivery, utcnow
+from aftercare.reminders.push_transport import retry_after_seconds
 from aftercare.reminders.sender import send_due_reminders
-from aftercare.reminders.webpush import retry_after_seconds
 from tests.conftest import add_patient
 from tests.reminders.conftest import add_reminder, subscribe
 

@@ -9,7 +9,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from aftercare.models import Appointment, Delivery, Reminder, utcnow
-from aftercare.reminders.planning import plan_appointment
+from aftercare.reminders.rows import plan_appointment
 from aftercare.reminders.sender import send_due_reminders
 from tests.reminders.conftest import add_reminder, next_clock_time, subscribe
 

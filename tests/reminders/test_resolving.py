@@ -9,7 +9,7 @@ from aiohttp.abc import AbstractResolver
 from sqlalchemy import select
 
 from aftercare.models import Delivery, PushSubscription, Reminder
-from aftercare.reminders.push import vapid_public_key
+from aftercare.reminders.push_subscriptions import vapid_public_key
 from tests.conftest import csrf_from
 from tests.push_receiver import PushReceiver
 from tests.reminders.conftest import (

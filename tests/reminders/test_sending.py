@@ -9,7 +9,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from aftercare.models import Delivery, PushSubscription, Reminder, utcnow
-from aftercare.reminders.push import make_sender
+from aftercare.reminders.push_subscriptions import make_sender
 from aftercare.reminders.sender import send_due_reminders
 from tests.reminders.conftest import add_reminder, subscribe
 

@@ -7,9 +7,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from aftercare.reminders.push_transport import PushResult
 from aftercare.reminders.sender import NO_DEVICE_WAIT, Settled, settle
 from aftercare.reminders.states import ReminderState
-from aftercare.reminders.webpush import PushResult
 
 NOW = datetime(2026, 11, 3, 15, 0, tzinfo=UTC)
 RETRY_FOR = timedelta(hours=6)

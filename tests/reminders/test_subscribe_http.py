@@ -85,7 +85,7 @@ def test_endpoints_into_the_servers_network_are_refused_with_a_reason(
 @pytest.fixture
 def receiver_keys(app) -> dict[str, str]:  # noqa: ANN001
     """Well-formed keys, so that only the endpoint is in question."""
-    from aftercare.reminders.push import vapid_public_key
+    from aftercare.reminders.push_subscriptions import vapid_public_key
 
     with PushReceiver(vapid_public_key(app)) as receiver:
         return receiver.new_subscription()["keys"]

@@ -9,8 +9,8 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from aftercare.models import Delivery, Reminder
-from aftercare.questionnaires.schedule import course_of
-from aftercare.reminders.planning import plan_questionnaires
+from aftercare.questionnaires.due import course_of
+from aftercare.reminders.rows import plan_questionnaires
 from aftercare.reminders.sender import claim_due, send_due_reminders
 from tests.reminders.conftest import add_reminder, next_clock_time, subscribe
 

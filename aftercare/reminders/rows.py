@@ -1,7 +1,7 @@
 """Keeping reminder rows in step with appointments, infusions and questionnaire courses.
 
 The only code that writes reminder rows, apart from the sender settling what it sent. Which
-reminders each thing gets is decided in care/reminder_plans.py; this writes what it decides.
+reminders each thing gets is decided in care/reminder_rules.py; this writes what it decides.
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from datetime import UTC, datetime
 from sqlalchemy import select, update
 
 from ..care.content import clinic_content
-from ..care.questionnaire_schedule import EARLY_GRACE, Course
-from ..care.reminder_plans import (
+from ..care.questionnaire_calendar import EARLY_GRACE, Course
+from ..care.reminder_rules import (
     QUESTIONNAIRE_KIND,
     PlannedReminder,
     ReminderSettings,

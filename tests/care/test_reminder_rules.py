@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from aftercare.care.content import DEFAULT_CONTENT
-from aftercare.care.reminder_plans import (
+from aftercare.care.reminder_rules import (
     ReminderSettings,
     appointment_plan,
     describe_when,

@@ -1,5 +1,5 @@
 """Which push reminders an appointment, an infusion or a questionnaire course gets, and when:
-pure, no Flask. reminders/planning.py writes them as rows.
+pure, no Flask. reminders/rows.py writes them as rows.
 
 Times go in and out as aware UTC datetimes; the clinic's zone is used only to place clock
 times (7 PM the evening of the infusion) and to word the message ("tomorrow at 3:00 PM").
@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 from babel.dates import format_datetime, format_time
 
-from .questionnaire_schedule import Course
+from .questionnaire_calendar import Course
 from .quiet_hours import QuietHours
 from .translation import N_, P_, Translate, fill, in_context, untranslated
 

@@ -7,8 +7,8 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from aftercare.models import Reminder, utcnow
-from aftercare.questionnaires.schedule import course_of
-from aftercare.reminders.planning import plan_questionnaires
+from aftercare.questionnaires.due import course_of
+from aftercare.reminders.rows import plan_questionnaires
 from tests.questionnaires.test_answering import answer
 
 

@@ -1,7 +1,7 @@
 """A patient's questionnaire schedule: their course, what is due now and what was missed.
 
-Reads only. The rules are in care/questionnaire_schedule.py; the reminders for a course are
-planned and written by reminders/planning.py (`plan_questionnaires(patient, course_of(patient))`).
+Reads only. The rules are in care/questionnaire_calendar.py; the reminders for a course are
+planned and written by reminders/rows.py (`plan_questionnaires(patient, course_of(patient))`).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from datetime import datetime
 from sqlalchemy import select
 
 from ..care.content import clinic_content
-from ..care.questionnaire_schedule import (
+from ..care.questionnaire_calendar import (
     EARLY_GRACE,
     Course,
     Occurrence,

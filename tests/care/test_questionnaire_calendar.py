@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from aftercare.care.questionnaire_schedule import (
+from aftercare.care.questionnaire_calendar import (
     QuestionnaireSchedule,
     due_now,
     missed,

@@ -20,8 +20,8 @@ from .endpoints import (
     check_endpoint,
     resolver_factory,
 )
+from .push_transport import VapidTokens, WebPushSender
 from .vapid import load_vapid, public_key
-from .webpush import VapidTokens, WebPushSender
 
 MAX_ENDPOINT = 1024
 
