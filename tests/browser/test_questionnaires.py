@@ -346,6 +346,18 @@ def test_a_spanish_speaker_reads_the_published_spanish_word_for_word(
     assert_no_violations(accessibility_violations(page))
 
 
+@pytest.mark.parametrize("instrument_id", ["phq9", "gad7", "pcl5"])
+def test_a_spanish_questionnaire_fits_the_phone_without_scrolling_sideways(
+    spanish_speaker: Page, instrument_id: str
+) -> None:
+    page = spanish_speaker
+    page.goto(f"/questionnaires/{instrument_id}")
+    # A phone's page widens to what it holds (innerWidth too), so compare with the screen's
+    # 390 px: "Extremadamente difícil" once pushed the PHQ-9 to 423.
+    expect(page.locator("main fieldset").first).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+
+
 def test_a_spanish_speakers_answers_score_as_the_english_ones_do(
     spanish_speaker: Page, live_server: LiveServer, demo: Demo
 ) -> None:
