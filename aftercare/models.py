@@ -328,7 +328,7 @@ class Alert(db.Model):
     """A check-in the care team must act on: emergency, crisis or call-the-clinic."""
 
     __table_args__ = (
-        # The dashboard's open alerts, one level at a time, newest first.
+        # The dashboard's open alerts, one level at a time, the longest waiting first.
         Index(
             "ix_alert_clinic_id_acknowledged_at_level_created_at",
             "clinic_id",

@@ -1,0 +1,84 @@
+"""The clinician's screens as a nurse meets them on a 1366×900 laptop and a 390×844 phone: the
+alert queue's order on screen, what an urgent acknowledgement asks for, the layout."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from playwright.sync_api import Browser, BrowserContext, Page, expect
+
+from aftercare.extensions import db
+from aftercare.models import Clinic
+from tests.browser.conftest import WAIT_MS, LiveServer
+from tests.browser.test_clinician import accessibility_violations, assert_no_violations, sign_in
+from tests.clinic.alert_stories import alert_waiting
+from tests.conftest import PASSWORD, add_clinician, add_patient
+
+pytestmark = pytest.mark.browser
+
+LAPTOP = {"viewport": {"width": 1366, "height": 900}}
+NURSE = "nurse@riverside.test"
+
+
+@pytest.fixture
+def laptop(browser: Browser, live_server: LiveServer) -> Iterator[BrowserContext]:
+    context = browser.new_context(base_url=live_server.url, **LAPTOP)
+    context.set_default_timeout(WAIT_MS)
+    yield context
+    context.close()
+
+
+@pytest.fixture
+def clinic_id(live_server: LiveServer) -> int:
+    """A clinic with its nurse, who signs in with NURSE and the tests' password."""
+    with live_server.app.app_context():
+        clinic = Clinic(name="Riverside Ketamine Clinic", timezone="America/New_York")
+        db.session.add(clinic)
+        db.session.commit()
+        add_clinician(db, clinic, NURSE)
+        return clinic.id
+
+
+def signed_in(context: BrowserContext) -> Page:
+    page = context.new_page()
+    sign_in(page, NURSE, PASSWORD)
+    page.wait_for_url("**/clinic/")
+    return page
+
+
+def on_screen_top_to_bottom(page: Page) -> list[str]:
+    """Each open alert's patient, in the order a person reads them down the screen."""
+    items = page.get_by_role("region", name="Open alerts").get_by_role("listitem")
+    boxes = []
+    for n in range(items.count()):
+        item = items.nth(n)
+        box = item.bounding_box()
+        assert box is not None, "an open alert is not shown"
+        boxes.append((box["y"], item.get_by_role("link").first.inner_text()))
+    return [name for _, name in sorted(boxes)]
+
+
+def test_the_nurse_reads_the_most_urgent_then_the_longest_waiting_first(
+    laptop: BrowserContext, live_server: LiveServer, clinic_id: int
+) -> None:
+    with live_server.app.app_context():
+        clinic = db.session.get(Clinic, clinic_id)
+        for name, level, minutes in [
+            ("Crisis 4 min", "crisis", 4),
+            ("Call 12 h", "call_clinic", 12 * 60),
+            ("Crisis 240 min", "crisis", 240),
+            ("Crisis 3 min", "crisis", 3),
+            ("Emergency 30 min", "emergency", 30),
+        ]:
+            alert_waiting(add_patient(db, clinic, name, hours_ago=14), level, minutes)
+    page = signed_in(laptop)
+    assert on_screen_top_to_bottom(page) == [
+        "Emergency 30 min",
+        "Crisis 240 min",
+        "Crisis 4 min",
+        "Crisis 3 min",
+        "Call 12 h",
+    ]
+    expect(page.get_by_text("Not acknowledged for 240 minutes")).to_be_visible()
+    assert_no_violations(accessibility_violations(page))
