@@ -3,6 +3,7 @@ alert queue's order on screen, what an urgent acknowledgement asks for, the layo
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 import pytest
@@ -81,4 +82,49 @@ def test_the_nurse_reads_the_most_urgent_then_the_longest_waiting_first(
         "Call 12 h",
     ]
     expect(page.get_by_text("Not acknowledged for 240 minutes")).to_be_visible()
+    assert_no_violations(accessibility_violations(page))
+
+
+def test_a_crisis_is_acknowledged_only_with_a_note_and_the_nurse_is_told_what_happened(
+    laptop: BrowserContext, live_server: LiveServer, clinic_id: int
+) -> None:
+    with live_server.app.app_context():
+        clinic = db.session.get(Clinic, clinic_id)
+        alert_waiting(add_patient(db, clinic, "Ivan R."), "crisis", 20)
+        alert_waiting(add_patient(db, clinic, "Blair"), "call_clinic", 10)
+    page = signed_in(laptop)
+    queue = page.get_by_role("region", name="Open alerts").get_by_role("listitem")
+    crisis = queue.filter(has_text="Ivan R.")
+    note = crisis.get_by_label("Note of what was done (required)")
+
+    crisis.get_by_role("button", name="Acknowledge").click()
+    # The browser holds the form back and says why, on the field itself.
+    assert note.evaluate("field => field.validity.valueMissing")
+    expect(page).to_have_url(f"{live_server.url}/clinic/")
+    expect(queue).to_have_count(2)
+
+    # Spaces pass the browser's check; the server refuses them and shows the form again.
+    note.fill("   ")
+    crisis.get_by_role("button", name="Acknowledge").click()
+    expect(page.get_by_role("heading", name="Acknowledge Ivan R.'s alert")).to_be_visible()
+    field = page.get_by_label("Note of what was done (required)")
+    expect(field).to_be_focused()
+    expect(field).to_have_accessible_description(re.compile("Write what was done"))
+    assert_no_violations(accessibility_violations(page))
+
+    field.fill("Called Ivan; safety plan reviewed, his sister is with him tonight.")
+    page.get_by_role("button", name="Acknowledge").click()
+    page.wait_for_url("**/clinic/")
+    expect(page.get_by_role("status").filter(has_text="acknowledged")).to_have_text(
+        "Crisis alert for Ivan R. acknowledged. Note: Called Ivan; safety plan reviewed, "
+        "his sister is with him tonight."
+    )
+    expect(queue).to_have_count(1)
+
+    # Call the clinic: one click, the note optional.
+    queue.first.get_by_role("button", name="Acknowledge").click()
+    expect(page.get_by_role("status").filter(has_text="acknowledged")).to_have_text(
+        "Call-the-clinic alert for Blair acknowledged."
+    )
+    expect(page.get_by_role("region", name="Open alerts")).to_contain_text("No open alerts.")
     assert_no_violations(accessibility_violations(page))
