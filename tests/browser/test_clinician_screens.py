@@ -128,3 +128,52 @@ def test_a_crisis_is_acknowledged_only_with_a_note_and_the_nurse_is_told_what_ha
     )
     expect(page.get_by_role("region", name="Open alerts")).to_contain_text("No open alerts.")
     assert_no_violations(accessibility_violations(page))
+
+
+PHONE_SIZE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
+NO_SIDEWAYS_SCROLL = "document.scrollingElement.scrollWidth <= innerWidth"
+
+
+def a_busy_clinic(live_server: LiveServer, clinic_id: int) -> int:
+    """Three open alerts over thirty patients; returns the id of one with an alert."""
+    with live_server.app.app_context():
+        clinic = db.session.get(Clinic, clinic_id)
+        patients = [add_patient(db, clinic, f"Patient {n:02d}", hours_ago=n + 1) for n in range(30)]
+        patients[0].phone = "+12025550143"
+        alert_waiting(patients[0], "crisis", 40, note="Not sleeping, thoughts are loud tonight")
+        alert_waiting(patients[1], "emergency", 5, systolic=190, diastolic=125)
+        alert_waiting(patients[2], "call_clinic", 200)
+        return patients[0].id
+
+
+def test_the_dashboard_sets_alerts_beside_patients_on_a_laptop_and_above_them_on_a_phone(
+    browser: Browser, laptop: BrowserContext, live_server: LiveServer, clinic_id: int
+) -> None:
+    a_busy_clinic(live_server, clinic_id)
+    page = signed_in(laptop)
+    alerts = page.get_by_role("region", name="Open alerts").bounding_box()
+    patients = page.get_by_role("region", name="Patients").bounding_box()
+    assert alerts and patients
+    assert alerts["x"] + alerts["width"] <= patients["x"], "side by side"
+    assert abs(alerts["y"] - patients["y"]) < 5, "both start at the top"
+    first_patient = page.get_by_role("row").nth(1).bounding_box()
+    assert first_patient and first_patient["y"] + first_patient["height"] <= 900
+    assert page.evaluate(NO_SIDEWAYS_SCROLL)
+    assert_no_violations(accessibility_violations(page))
+
+    phone = browser.new_context(base_url=live_server.url, **PHONE_SIZE)
+    try:
+        page = signed_in(phone)
+        alerts = page.get_by_role("region", name="Open alerts").bounding_box()
+        patients = page.get_by_role("region", name="Patients").bounding_box()
+        assert alerts and patients
+        assert alerts["y"] + alerts["height"] <= patients["y"], "stacked, alerts first"
+        assert page.evaluate(NO_SIDEWAYS_SCROLL)
+        # Every line of the patient list fits the screen's width.
+        widest = page.locator(".dashboard__patients tr").evaluate_all(
+            "rows => Math.max(...rows.map((row) => row.getBoundingClientRect().right))"
+        )
+        assert widest <= 390
+        assert_no_violations(accessibility_violations(page))
+    finally:
+        phone.close()

@@ -39,7 +39,7 @@ def test_a_new_patient_with_a_phone_number_can_be_called_back_from_an_alert(
 
     alert_waiting(ivan, "crisis", 5)
     dashboard = browser.get("/clinic/").text
-    assert 'href="tel:+12025550143">Call Ivan R.' in dashboard
+    assert 'href="tel:+12025550143">Call Ivan R. at (202) 555-0143' in dashboard
 
     export = browser.get("/clinic/export/check-ins.csv")
     [row] = list(csv.DictReader(io.StringIO(export.content.decode("utf-8-sig"))))
