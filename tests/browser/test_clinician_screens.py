@@ -5,16 +5,17 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from datetime import timedelta
 
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from aftercare.extensions import db
-from aftercare.models import Clinic
+from aftercare.models import Clinic, Patient
 from tests.browser.conftest import WAIT_MS, LiveServer
 from tests.browser.test_clinician import accessibility_violations, assert_no_violations, sign_in
 from tests.clinic.alert_stories import alert_waiting
-from tests.conftest import PASSWORD, add_clinician, add_patient
+from tests.conftest import PASSWORD, add_clinician, add_patient, book_appointment
 
 pytestmark = pytest.mark.browser
 
@@ -177,3 +178,30 @@ def test_the_dashboard_sets_alerts_beside_patients_on_a_laptop_and_above_them_on
         assert_no_violations(accessibility_violations(page))
     finally:
         phone.close()
+
+
+def test_the_patient_page_leads_with_what_needs_action_and_keeps_the_reminder_log_folded(
+    laptop: BrowserContext, live_server: LiveServer, clinic_id: int
+) -> None:
+    patient_id = a_busy_clinic(live_server, clinic_id)
+    with live_server.app.app_context():
+        book_appointment(db, db.session.get(Patient, patient_id), "follow_up", timedelta(days=2))
+        db.session.commit()
+    page = signed_in(laptop)
+    page.goto(f"/clinic/patients/{patient_id}")
+    headings = page.locator("main h2").all_inner_texts()
+    # No questionnaire answered yet, so no questionnaire section.
+    assert headings[:3] == ["Needs action", "Side effects over time", "Check-ins"]
+    action = page.get_by_role("region", name="Needs action")
+    box = action.get_by_role("button", name="Acknowledge").bounding_box()
+    assert box and box["y"] + box["height"] <= 900, "the open alert is on the first screen"
+    expect(action.get_by_role("link", name="Call Patient 00 at (202) 555-0143")).to_have_attribute(
+        "href", "tel:+12025550143"
+    )
+    reminders = page.get_by_role("region", name="Reminders")
+    expect(reminders).to_contain_text("Next: ")
+    log = reminders.get_by_role("table")
+    expect(log).to_be_hidden()  # one tap away
+    reminders.get_by_text("Every reminder and delivery attempt").click()
+    expect(log).to_be_visible()
+    assert_no_violations(accessibility_violations(page))

@@ -306,7 +306,7 @@ def test_the_patient_page_has_one_timeline_of_the_course(phone, clinician_client
     )
     db.session.commit()
     page = clinician_client.get(f"/clinic/patients/{patient.id}").text
-    section = page[page.index('id="timeline-heading"') : page.index('id="chart-heading"')]
+    section = page[page.index('id="timeline-heading"') : page.index('id="appointments-heading"')]
     kinds = [
         k
         for k in ("appointment", "alert", "check-in", "infusion")
