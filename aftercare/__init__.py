@@ -135,11 +135,14 @@ def register_instruments(app: Flask) -> None:
 
 def register_templating(app: Flask) -> None:
     from .clinic.local_time import local_time
+    from .clinic.phones import phone_display
     from .templating import init_templating
 
     init_templating(app)
     # Every clinician page shows times in the clinic's zone: `{{ alert.created_at|local }}`.
     app.add_template_filter(local_time, "local")
+    # A patient's number as the clinic dials it: `{{ patient.phone|phone }}`.
+    app.add_template_filter(phone_display, "phone")
 
 
 def register_security(app: Flask) -> None:

@@ -150,6 +150,9 @@ class Patient(db.Model):
     # with no browser to ask, use the choice, then the browser's, then English.
     language: Mapped[str | None] = mapped_column(String(8))
     browser_language: Mapped[str | None] = mapped_column(String(8))
+    # Optional, for the nurse to call back from an alert: E.164 ("+15551234567"), shown to the
+    # patient's clinic only.
+    phone: Mapped[str | None] = mapped_column(String(16))
 
     __table_args__ = (
         Index("ix_patient_clinic_id_display_name", "clinic_id", "display_name"),
@@ -328,7 +331,7 @@ class Alert(db.Model):
     """A check-in the care team must act on: emergency, crisis or call-the-clinic."""
 
     __table_args__ = (
-        # The dashboard's open alerts, one level at a time, newest first.
+        # The dashboard's open alerts, one level at a time, the longest waiting first.
         Index(
             "ix_alert_clinic_id_acknowledged_at_level_created_at",
             "clinic_id",

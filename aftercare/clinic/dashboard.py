@@ -11,7 +11,9 @@ from flask_login import login_required
 from .. import audit
 from ..extensions import db
 from ..models import utcnow
+from ..questionnaires.service import instruments
 from .access import current_clinic
+from .alert_details import alert_details
 from .blueprint import bp
 from .patient_list import list_patients
 from .queries import open_alerts
@@ -45,6 +47,7 @@ def dashboard() -> ResponseReturnValue:
     page = render_template(
         "clinic/dashboard.html",
         alerts=alerts,
+        details=alert_details(alerts, instruments()),
         waiting=queue.waiting,
         overdue=queue.overdue,
         listing=listing,

@@ -11,6 +11,7 @@ from wtforms import (
     PasswordField,
     SelectField,
     StringField,
+    TelField,
     TextAreaField,
     TimeField,
 )
@@ -28,6 +29,7 @@ from wtforms.validators import (
 from ..care.quiet_hours import QuietHours
 from ..care.reminder_rules import APPOINTMENT_KINDS
 from ..fields import Form, SmallIntegerField
+from .phones import PhoneNumberError, to_e164
 
 PHONE = Regexp(r"^[0-9+()\-. ]{3,40}$", message="Use digits, spaces and + ( ) - . only.")
 
@@ -43,6 +45,21 @@ class PatientForm(Form):
         description="No more than the team needs to recognise the patient.",
         validators=[InputRequired(), Length(min=1, max=80)],
     )
+    phone = TelField(
+        "Phone number (optional)",
+        description="To call the patient back about an alert. Only the clinic sees it. "
+        "A number outside the US starts with + and the country code.",
+        validators=[Optional(), Length(max=40)],
+        render_kw={"autocomplete": "off"},
+    )
+    # Filled in by validate_phone: the number in E.164, or None when left empty.
+    phone_e164: str | None = None
+
+    def validate_phone(self, field: TelField) -> None:
+        try:
+            self.phone_e164 = to_e164(field.data or "")
+        except PhoneNumberError as error:
+            raise ValidationError(str(error)) from error
 
 
 def local_to_utc(day: date, clock: time, tz: ZoneInfo) -> datetime | None:

@@ -17,6 +17,7 @@ from ..models import Patient, utcnow
 from ..questionnaires.service import instruments
 from ..reminders.states import ReminderState
 from .access import current_clinic
+from .alert_details import alert_details
 from .charts import questionnaire_charts, side_effect_chart
 from .forms import AppointmentForm, InfusionForm, RevokeForm
 from .labels import REMINDER_WORDS
@@ -61,6 +62,7 @@ def render_patient(
         patient=patient,
         check_ins=record.check_ins,
         alerts=record.alerts,
+        details=alert_details(record.alerts, instruments()),
         appointments=record.appointments,
         reminders=record.reminders,
         subscriptions=record.subscriptions,

@@ -27,6 +27,8 @@ from tests.conftest import add_admin, csrf_from, sign_in_with_code, statements
 # Every clinician route that names a patient or alert, with its method.
 PATIENT_ROUTES = [
     ("GET", "/clinic/patients/{patient}"),
+    ("GET", "/clinic/patients/{patient}/edit"),
+    ("POST", "/clinic/patients/{patient}/edit"),
     ("POST", "/clinic/patients/{patient}/infusions"),
     ("POST", "/clinic/patients/{patient}/enrollment-link"),
     ("POST", "/clinic/patients/{patient}/devices/{device}/revoke"),

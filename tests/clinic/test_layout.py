@@ -20,6 +20,7 @@ PAGES = {
     "clinic.dashboard": "/clinic/",
     "clinic.patient_new": "/clinic/patients/new",
     "clinic.patient_detail": "/clinic/patients/<int:patient_id>",
+    "clinic.patient_edit": "/clinic/patients/<int:patient_id>/edit",
     "clinic.infusion_create": "/clinic/patients/<int:patient_id>/infusions",
     "clinic.enrollment_link": "/clinic/patients/<int:patient_id>/enrollment-link",
     "clinic.device_revoke": "/clinic/patients/<int:patient_id>/devices/<int:device_id>/revoke",
