@@ -30,6 +30,8 @@ def test_without_a_url_the_database_is_sqlite_in_the_data_folder(tmp_path):
 def test_other_databases_are_refused_by_name(tmp_path, given):
     with pytest.raises(ConfigError, match="DATABASE_URL"):
         load_config({"AFTERCARE_DATA_DIR": str(tmp_path), "DATABASE_URL": given})
+
+
 @pytest.mark.parametrize(
     ("given", "used"),
     [
