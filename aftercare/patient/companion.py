@@ -15,12 +15,13 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from .. import audit
-from ..care.instructions import format_moment, timed_instructions
+from ..care.instructions import timed_instructions
 from ..extensions import db
 from ..fields import Form
-from ..i18n import content_for, current_language
+from ..i18n import content_for, current_language, translator
 from ..links import external_url_for
 from ..models import CompanionLink, utcnow
+from ..templating import said_now
 from .enrollment import hash_token, new_token
 from .session import current_patient, patient_required
 
@@ -99,7 +100,13 @@ def view(token: str) -> ResponseReturnValue:
     infusion = patient.latest_infusion
     items = (
         timed_instructions(
-            infusion.ended_at, now, clinic.tz, content["windows"], content["timed"], language
+            infusion.ended_at,
+            now,
+            clinic.tz,
+            content["windows"],
+            content["timed"],
+            language,
+            translator(language),
         )
         if infusion
         else []
@@ -109,7 +116,7 @@ def view(token: str) -> ResponseReturnValue:
         clinic=clinic,
         content=content,
         items=items,
-        ended=format_moment(infusion.ended_at, clinic.tz, language) if infusion else None,
-        expires=format_moment(link.expires_at, clinic.tz, language),
+        ended=said_now(infusion.ended_at, clinic.tz) if infusion else None,
+        expires=said_now(link.expires_at, clinic.tz),
     )
     return response, 200, {"Cache-Control": "no-store", "X-Robots-Tag": "noindex"}

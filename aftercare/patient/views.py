@@ -24,22 +24,24 @@ from flask_wtf.csrf import generate_csrf
 from sqlalchemy import bindparam, func, select
 
 from .. import audit
-from ..care.instructions import (
-    MorningAnswers,
-    format_moment,
-    ready_to_drive,
-    timed_instructions,
-)
+from ..care.instructions import MorningAnswers, ready_to_drive, timed_instructions
 from ..care.reminder_plans import APPOINTMENT_KINDS
 from ..care.symptoms import GRADED, NOTE_MAX_LENGTH, SYMPTOMS_BY_CODE, YES_NO
 from ..care.triage import RULES_BY_CODE, Level, rules_for_browser
 from ..extensions import csrf, db
-from ..i18n import LANGUAGE_COOKIE, content_for, current_language, supported
+from ..i18n import (
+    LANGUAGE_COOKIE,
+    content_for,
+    current_language,
+    sentence,
+    supported,
+    translator,
+)
 from ..models import Appointment, CheckIn, Clinic, Infusion, utcnow
 from ..questionnaires.schedule import due_for
 from ..questionnaires.service import instruments
 from ..reminders.push import device_subscription, vapid_public_key
-from ..templating import tel
+from ..templating import tel, worded
 from .checkins import CheckInData, save_check_in
 from .enrollment import LinkProblem, check_link, redeem_link
 from .forms import URGENT_CODES, CheckInForm
@@ -144,7 +146,13 @@ def _instructions(clinic: Clinic, content: dict[str, Any]) -> dict[str, Any] | N
     now = utcnow()
     language = current_language()
     items = timed_instructions(
-        infusion.ended_at, now, clinic.tz, content["windows"], content["timed"], language
+        infusion.ended_at,
+        now,
+        clinic.tz,
+        content["windows"],
+        content["timed"],
+        language,
+        translator(language),
     )
     driving = next(item for item in items if item.key == "driving")
     # Only a check-in that says the patient slept can clear driving, and only once the
@@ -171,7 +179,11 @@ def _instructions(clinic: Clinic, content: dict[str, Any]) -> dict[str, Any] | N
     cleared = ready_to_drive(driving.is_over, answers)
     return {
         "infusion": infusion,
-        "ended": format_moment(infusion.ended_at, clinic.tz, language),
+        "ended": worded(
+            infusion.ended_at,
+            clinic.tz,
+            lambda when: sentence(_("Your infusion ended %(when)s."), when=when),
+        ),
         "items": items,
         # The window is over but the morning check-in has not said "slept, clear-headed".
         "driving_waits": driving.is_over and not cleared,
@@ -205,8 +217,10 @@ def today() -> ResponseReturnValue:
         "patient/today.html",
         patient=patient,
         timed=_instructions(clinic, content),
-        recent=recent,
-        upcoming=upcoming,
+        recent=[(check_in, worded(check_in.received_at, clinic.tz)) for check_in in recent],
+        upcoming=[
+            (appointment, worded(appointment.starts_at, clinic.tz)) for appointment in upcoming
+        ],
         due_questionnaires=[
             (occurrence, instruments().get(occurrence.instrument_id))
             for occurrence in due_for(patient)
@@ -371,5 +385,9 @@ def check_in_result(check_in_id: int) -> ResponseReturnValue:
         ],
         has_crisis_reason="suicidal_thoughts" in check_in.triage_reasons,
         reported=reported,
-        received=format_moment(check_in.received_at, patient.clinic.tz, current_language()),
+        received=worded(
+            check_in.received_at,
+            patient.clinic.tz,
+            lambda when: sentence(_("Check-in received %(when)s."), when=when),
+        ),
     )

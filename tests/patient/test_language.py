@@ -168,15 +168,15 @@ def test_the_companion_page_is_in_the_companions_language(app, db, phone, patien
     companion.environ_base["HTTP_ACCEPT_LANGUAGE"] = SPANISH_BROWSER
     page = visible_text(companion.get(url).text)
     assert "Cómo cuidar a alguien después de su infusión" in page
-    assert "No maneje, no ande en bicicleta y no use máquinas hasta el" in page
+    assert "No maneje, no ande en bicicleta y no use máquinas hasta mañana a las" in page
 
 
 def test_todays_times_and_countdowns_are_in_spanish(phone):
     spanish_browser(phone)
     page = visible_text(phone.client.get("/today").text)
-    assert re.search(
-        r"Su infusión terminó el (lunes|martes|miércoles|jueves|viernes|sábado|domingo), \d", page
-    )
+    # The patient's infusion ended an hour ago: today, or last night just after midnight.
+    assert re.search(r"Su infusión terminó (hoy|esta noche|ayer|anoche) a las? \d", page)
+    assert re.search(r"hasta (mañana|hoy|esta noche) a las? \d", page)
     assert "Tiempo que falta:" in page
     assert "horas" in page
 

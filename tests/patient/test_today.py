@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
+from aftercare.care.human_time import human_time
 from aftercare.models import Clinic, Infusion, utcnow
 from tests.conftest import add_patient, enroll, enrollment_token
 
@@ -18,8 +19,8 @@ def test_it_counts_from_the_latest_infusion_in_the_clinics_time_zone(
         Infusion(patient_id=patient.id, started_at=ended - timedelta(hours=1), ended_at=ended)
     )
     db.session.commit()
-    until = (ended + timedelta(hours=24)).astimezone(clinic.tz)
-    expected = until.strftime("%A ") + until.strftime("%I:%M %p").lstrip("0")
+    expected = human_time(ended + timedelta(hours=24), utcnow(), clinic.tz)
+    assert expected.startswith(("tomorrow at", "tonight at", "today at"))
     page = phone.client.get("/today").text
     assert f"Do not drive, ride a bike or use machinery until {expected}" in page
     assert "23 hours 30 minutes left" in page or "23 hours 29 minutes left" in page
@@ -120,3 +121,11 @@ def test_driving_waits_while_the_morning_check_in_says_no_sleep_or_a_foggy_head(
     assert "answer the morning check-in" in phone.client.get("/today").text
     assert phone.check_in(slept="yes", dissociation="0").status_code == 303
     assert "All the waiting times are over" in phone.client.get("/today").text
+
+
+def test_times_on_today_are_in_words_and_carry_how_they_read_later(phone):
+    html = phone.client.get("/today").text
+    assert re.search(r"Your infusion ended (today|tonight|last night|yesterday) at", html)
+    # Each timed rule carries its later wordings, for the copy kept on the phone.
+    driving = re.search(r'<p class="timed__text"[^>]*data-later=\'([^\']+)\'', html)
+    assert driving and "Do not drive" in driving.group(1)
