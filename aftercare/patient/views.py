@@ -58,6 +58,10 @@ bp = Blueprint("patient", __name__)
 
 RECENT_CHECK_INS = 5
 UPCOMING_APPOINTMENTS = 5
+# How long after an infusion Today says what to expect that night and the next day, and asks
+# for a check-in first thing.
+EXPECT_FOR = timedelta(hours=36)
+CHECK_IN_FIRST_FOR = timedelta(hours=48)
 
 
 def reason_text(content: dict[str, Any], code: str) -> str:
@@ -177,6 +181,12 @@ def _instructions(clinic: Clinic, content: dict[str, Any]) -> dict[str, Any] | N
         for severities in slept
     ]
     cleared = ready_to_drive(driving.is_over, answers)
+    # The window is over but the morning check-in has not said "slept, clear-headed".
+    driving_waits = driving.is_over and not cleared
+    in_force = [item for item in items if not item.is_over]
+    # The most important rule still in force leads the page (they come most important first).
+    first = driving if driving_waits else (in_force[0] if in_force else None)
+    since = now - infusion.ended_at
     return {
         "infusion": infusion,
         "ended": worded(
@@ -184,10 +194,12 @@ def _instructions(clinic: Clinic, content: dict[str, Any]) -> dict[str, Any] | N
             clinic.tz,
             lambda when: sentence(_("Your infusion ended %(when)s."), when=when),
         ),
-        "items": items,
-        # The window is over but the morning check-in has not said "slept, clear-headed".
-        "driving_waits": driving.is_over and not cleared,
+        "first": first,
+        "items": [item for item in items if item is not first],
+        "driving_waits": driving_waits,
         "all_over": all(item.is_over for item in items) and cleared,
+        "expect": since < EXPECT_FOR,
+        "check_in_first": driving_waits or since < CHECK_IN_FIRST_FOR,
     }
 
 

@@ -10,6 +10,11 @@ from aftercare.models import Clinic, Infusion, utcnow
 from tests.conftest import add_patient, enroll, enrollment_token
 
 
+def visible_text(html: str) -> str:
+    main = html.split('<main id="main"', 1)[-1]
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", main))
+
+
 def test_it_counts_from_the_latest_infusion_in_the_clinics_time_zone(
     app, db, clinic, patient, phone
 ):
@@ -33,7 +38,10 @@ def test_every_instruction_is_there(phone):
         "No big decisions",
         "No alcohol or cannabis",
         "Someone should stay with you until",
-        "Normal, and will pass",
+        "What to expect tonight and tomorrow",
+        "Feeling detached, floaty or unreal.",
+        "After a night",
+        "Most people feel like themselves again",
         "Call the clinic if you have",
         "Call 911 if you have",
     ):
@@ -77,8 +85,10 @@ def test_instructions_show_as_done_after_their_window(db, patient, phone):
     infusion.started_at = infusion.ended_at - timedelta(hours=1)
     db.session.commit()
     page = phone.client.get("/today").text
-    assert page.count("is-over") == 5
-    # The clock is done; driving still waits for the morning check-in (see below).
+    # The clock is done for all five, but driving still waits for the morning check-in (see
+    # below): it leads the page, not marked done.
+    assert page.count("is-over") == 4
+    assert 'class="timed__item timed__item--first" data-until' in page
     assert "All the waiting times are over" not in page
 
 
@@ -100,13 +110,13 @@ def test_driving_is_shown_as_met_only_after_the_morning_check_in(db, patient, ph
     infusion.started_at = infusion.ended_at - timedelta(hours=1)
     db.session.commit()
     waiting = phone.client.get("/today").text
-    assert "answer the morning check-in" in waiting
+    assert "Answer the morning check-in" in waiting
     assert "All the waiting times are over" not in waiting
     form = phone.client.get("/check-in?morning=1").text
     assert "Did you sleep last night?" in form
     phone.check_in(slept="yes")
     cleared = phone.client.get("/today").text
-    assert "answer the morning check-in" not in cleared
+    assert "Answer the morning check-in" not in cleared
     assert "All the waiting times are over" in cleared
 
 
@@ -118,9 +128,48 @@ def test_driving_waits_while_the_morning_check_in_says_no_sleep_or_a_foggy_head(
     for answers in ({"slept": "no"}, {"slept": "yes", "dissociation": "1"}):
         assert phone.check_in(**answers).status_code == 303
     assert phone.check_in(slept="yes", confusion_hallucinations="2").status_code == 303
-    assert "answer the morning check-in" in phone.client.get("/today").text
+    waiting = phone.client.get("/today").text
+    assert "Time is up, but drive only after a night" in waiting
     assert phone.check_in(slept="yes", dissociation="0").status_code == 303
     assert "All the waiting times are over" in phone.client.get("/today").text
+
+
+def test_today_opens_with_the_rule_most_in_force_then_the_check_in_button(phone):
+    page = visible_text(phone.client.get("/today").text)
+    order = [
+        page.index("Most important now"),
+        page.index("Do not drive"),
+        page.index("How are you feeling? Check in"),
+        page.index("Your infusion ended"),
+        page.index("No big decisions"),
+        page.index("What to expect tonight and tomorrow"),
+    ]
+    assert order == sorted(order)
+    # The first rule is not listed a second time.
+    assert page.count("Do not drive") == 1
+
+
+def test_the_first_rule_is_the_next_one_still_in_force(db, patient, phone):
+    infusion = patient.infusions[-1]
+    # Five hours on, the sedatives' 4 hours are over; driving (24 hours) is still in force.
+    infusion.ended_at = utcnow() - timedelta(hours=5)
+    db.session.commit()
+    page = visible_text(phone.client.get("/today").text)
+    first = page.split("Most important now", 1)[1]
+    assert first.lstrip().startswith("Do not drive")
+    # Sedatives (4 hours) are over: shown as done, below.
+    assert page.index("No opioid pain pills") > page.index("Until the medicine wears off")
+
+
+def test_a_day_and_a_half_after_the_infusion_today_no_longer_says_tonight(db, patient, phone):
+    infusion = patient.infusions[-1]
+    infusion.ended_at = utcnow() - timedelta(hours=40)
+    infusion.started_at = infusion.ended_at - timedelta(hours=1)
+    db.session.commit()
+    page = visible_text(phone.client.get("/today").text)
+    assert "What to expect tonight and tomorrow" not in page
+    assert "Normal, and will pass" in page
+    assert "Answer the morning check-in" in page  # the morning check-in is still owed
 
 
 def test_times_on_today_are_in_words_and_carry_how_they_read_later(phone):
