@@ -91,24 +91,22 @@ DEFAULT_CONTENT: dict[str, Any] = {
     "levels": {
         "emergency": {
             "title": N_("Call 911 now"),
+            # The title says what to do; the body never says it again.
             "body": N_(
-                "What you told us can be an emergency. Call 911 now, or have someone "
-                "call for you. Do not drive yourself."
+                "This can be an emergency. If you can, have someone call for you. "
+                "Do not drive yourself."
             ),
         },
         "crisis": {
             "title": N_("Call or text 988 now"),
             "body": N_(
-                "You do not have to face this alone. Call or text 988 to talk to someone "
-                "right now. If you are in danger, call 911. Your care team will be told."
+                "You do not have to face this alone. Someone will talk with you right now. "
+                "If you are in danger, call 911."
             ),
         },
         "call_clinic": {
             "title": N_("Call the clinic"),
-            "body": N_(
-                "This is not an emergency, but your care team needs to know. "
-                "Call the clinic now. Your care team will also see your check-in."
-            ),
+            "body": N_("This is not an emergency, but your care team needs to know."),
         },
         "expected": {
             "title": N_("Rest. This is expected."),

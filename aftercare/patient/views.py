@@ -42,6 +42,7 @@ from ..questionnaires.schedule import due_for
 from ..questionnaires.service import instruments
 from ..reminders.push import device_subscription, vapid_public_key
 from ..templating import tel, worded
+from .advice import advice_for, reason_text
 from .checkins import CheckInData, save_check_in
 from .enrollment import LinkProblem, check_link, redeem_link
 from .forms import URGENT_CODES, CheckInForm
@@ -62,14 +63,6 @@ UPCOMING_APPOINTMENTS = 5
 # for a check-in first thing.
 EXPECT_FOR = timedelta(hours=36)
 CHECK_IN_FIRST_FOR = timedelta(hours=48)
-
-
-def reason_text(content: dict[str, Any], code: str) -> str:
-    """The clinic's wording for a triage reason, or the rule's own advice, translated."""
-    if code in content["reasons"]:
-        return content["reasons"][code]
-    rule = RULES_BY_CODE.get(code)
-    return _(rule.advice) if rule else code
 
 
 @bp.before_app_request
@@ -261,6 +254,7 @@ def _offline_triage_data(
         "rules": rules_for_browser(),
         "levels": content["levels"],
         "reasons": {code: reason_text(content, code) for code in RULES_BY_CODE},
+        "options": content["crisis"]["options"],
         "infusion_ended_at": infusion_ended.isoformat() if infusion_ended else None,
         "phones": {
             "crisis": tel(content["crisis"]["line"]),
@@ -381,7 +375,6 @@ def check_in_result(check_in_id: int) -> ResponseReturnValue:
     if check_in is None or check_in.patient_id != patient.id:
         abort(404)
     content = content_for(patient.clinic)
-    level = Level(check_in.triage_level)
     reported = [
         _(SYMPTOMS_BY_CODE[code].label)
         for code, value in check_in.severities.items()
@@ -389,13 +382,8 @@ def check_in_result(check_in_id: int) -> ResponseReturnValue:
     ]
     return render_template(
         "patient/result.html",
-        check_in=check_in,
-        level=level,
-        action=content["levels"][level.value],
-        reasons=[
-            {"code": code, "text": reason_text(content, code)} for code in check_in.triage_reasons
-        ],
-        has_crisis_reason="suicidal_thoughts" in check_in.triage_reasons,
+        advice=advice_for(check_in, content),
+        level=Level(check_in.triage_level),
         reported=reported,
         received=worded(
             check_in.received_at,

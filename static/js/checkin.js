@@ -55,13 +55,16 @@
     if (result.level === "crisis" || result.reasons.indexOf("suicidal_thoughts") !== -1) {
       container.appendChild(callButton("tel:" + phones.crisis, text("call", { number: phones.crisis }), "crisis"));
       container.appendChild(callButton("sms:" + phones.crisis, text("text", { number: phones.crisis }), "crisis"));
+      if (data.options) container.appendChild(el("p", "", data.options));
     }
     if (result.level === "call_clinic" && phones.clinic) {
       container.appendChild(callButton("tel:" + phones.clinic, text("call_clinic"), "primary"));
     }
-    if (result.reasons.length) {
+    // A rule's own words add to its level's (never repeat them); some have nothing to add.
+    var added = result.reasons.map(function (code) { return data.reasons[code]; }).filter(Boolean);
+    if (added.length) {
       var list = el("ul", "plain-list");
-      result.reasons.forEach(function (code) { list.appendChild(el("li", "", data.reasons[code] || code)); });
+      added.forEach(function (words) { list.appendChild(el("li", "", words)); });
       container.appendChild(list);
     }
   }

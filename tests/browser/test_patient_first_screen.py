@@ -29,6 +29,10 @@ ENGLISH = {
     "check_in": re.compile(r"Check in$"),
     "send": "Send check-in",
     "self_harm": "Thoughts of hurting yourself or ending your life",
+    "chest_pain": "Chest pain or pressure",
+    "crisis_title": "Call or text 988 now",
+    "emergency_title": "Call 911 now",
+    "options": "press 2 for spanish",
     "explanation": "not watched around the clock",
     "more": "More help and phone numbers",
     "later_today": re.compile(r"until (today|tonight) at \d"),
@@ -42,6 +46,10 @@ SPANISH = {
     "check_in": re.compile(r"(Reportar|reporte)$"),
     "send": "Enviar reporte",
     "self_harm": "Pensamientos de hacerse daño o de quitarse la vida",
+    "chest_pain": "Dolor o presión en el pecho",
+    "crisis_title": "Llame o envíe un mensaje de texto al 988 ahora",
+    "emergency_title": "Llame al 911 ahora",
+    "options": "marque 2 para español",
     "explanation": "Nadie vigila esta aplicación las 24 horas",
     "more": "Más ayuda y teléfonos",
     "later_today": re.compile(r"hasta (hoy|esta noche) a las? \d"),
@@ -146,6 +154,25 @@ def test_the_crisis_bar_is_small_on_every_page_with_988_and_911_one_tap_each(
         bar.get_by_text(words["more"]).tap()
         expect(explanation).to_be_visible()
         expect(bar.locator('a[href="tel:5550100"]')).to_be_visible()
+
+
+@LANGUAGES
+def test_a_result_says_its_action_once(
+    phone: Callable[..., BrowserContext], demo: Demo, words: dict
+) -> None:
+    page = linked_phone(phone, demo, words)
+
+    send_check_in(page, words, words["chest_pain"])
+    text = visible_text(page)
+    assert text.count(words["emergency_title"]) == 1, text
+    expect(page.locator("main a.btn--huge[href='tel:911']")).to_be_visible()
+
+    send_check_in(page, words, words["self_harm"])
+    text = visible_text(page)
+    assert text.count(words["crisis_title"]) == 1, text
+    assert text.lower().count(words["options"]) == 1, text
+    # A sentence that ends with a time ends with one full stop (Spanish "p. m." has its own).
+    assert not re.search(r"m\.\s*\.", text), text
 
 
 @LANGUAGES
