@@ -1,4 +1,8 @@
-"""What a check-in's result tells the patient: the action once, the reason in one line."""
+"""What a check-in's result tells the patient: the action once, the reason in one line.
+
+Used by the result page and by Today, which leads with the advice of a check-in that asked the
+patient to act until the clinic has acknowledged it or the patient has checked in again.
+"""
 
 from __future__ import annotations
 
@@ -7,11 +11,13 @@ from typing import Any
 
 from babel.lists import format_list
 from flask_babel import gettext as _
+from sqlalchemy import select
 
 from ..care.symptoms import SYMPTOMS_BY_CODE
 from ..care.triage import RULES_BY_CODE, CheckInAnswers, Level, triggers
+from ..extensions import db
 from ..i18n import current_language, sentence
-from ..models import CheckIn
+from ..models import Alert, CheckIn
 from ..templating import lower_first
 
 
@@ -93,3 +99,17 @@ def advice_for(check_in: CheckIn, content: dict[str, Any]) -> CheckInAdvice:
         ]
         levels.append(LevelAdvice(level, because(check_in, codes), tuple(steps)))
     return CheckInAdvice(check_in, tuple(levels), "suicidal_thoughts" in check_in.triage_reasons)
+
+
+def open_advice(latest: CheckIn | None) -> CheckIn | None:
+    """The patient's latest check-in if it asked them to act and is still open.
+
+    It stays open until the clinic acknowledges its alert or the patient checks in again (then
+    that check-in is the latest, and speaks for itself).
+    """
+    if latest is None or not Level(latest.triage_level).is_alert:
+        return None
+    acknowledged = db.session.scalar(
+        select(Alert.acknowledged_at).where(Alert.check_in_id == latest.id).limit(1)
+    )
+    return latest if acknowledged is None else None

@@ -42,7 +42,7 @@ from ..questionnaires.schedule import due_for
 from ..questionnaires.service import instruments
 from ..reminders.push import device_subscription, vapid_public_key
 from ..templating import tel, worded
-from .advice import advice_for, reason_text
+from .advice import advice_for, open_advice, reason_text
 from .checkins import CheckInData, save_check_in
 from .enrollment import LinkProblem, check_link, redeem_link
 from .forms import URGENT_CODES, CheckInForm
@@ -218,10 +218,12 @@ def today() -> ResponseReturnValue:
         .order_by(Appointment.starts_at)
         .limit(UPCOMING_APPOINTMENTS)
     ).all()
+    open_check_in = open_advice(recent[0] if recent else None)
     return render_template(
         "patient/today.html",
         patient=patient,
         timed=_instructions(clinic, content),
+        advice=advice_for(open_check_in, content) if open_check_in else None,
         recent=[(check_in, worded(check_in.received_at, clinic.tz)) for check_in in recent],
         upcoming=[
             (appointment, worded(appointment.starts_at, clinic.tz)) for appointment in upcoming

@@ -11,8 +11,12 @@ from datetime import datetime, timedelta
 
 import pytest
 from playwright.sync_api import BrowserContext, Locator, Page, expect
+from sqlalchemy import select
 
+from aftercare.extensions import db
+from aftercare.models import Alert, utcnow
 from tests.browser.conftest import PHONE, Demo, LiveServer
+from tests.browser.test_clinician import accessibility_violations, assert_no_violations
 from tests.browser.test_patient_journey import go_offline, make_available_offline
 
 pytestmark = pytest.mark.browser
@@ -30,10 +34,12 @@ ENGLISH = {
     "send": "Send check-in",
     "self_harm": "Thoughts of hurting yourself or ending your life",
     "chest_pain": "Chest pain or pressure",
+    "headache": "Headache",
+    "a_little": "A little",
     "crisis_title": "Call or text 988 now",
     "emergency_title": "Call 911 now",
-    "options": "press 2 for spanish",
     "explanation": "not watched around the clock",
+    "options": "press 2 for spanish",
     "more": "More help and phone numbers",
     "later_today": re.compile(r"until (today|tonight) at \d"),
 }
@@ -47,10 +53,12 @@ SPANISH = {
     "send": "Enviar reporte",
     "self_harm": "Pensamientos de hacerse daño o de quitarse la vida",
     "chest_pain": "Dolor o presión en el pecho",
+    "headache": "Dolor de cabeza",
+    "a_little": "Un poco",
     "crisis_title": "Llame o envíe un mensaje de texto al 988 ahora",
     "emergency_title": "Llame al 911 ahora",
-    "options": "marque 2 para español",
     "explanation": "Nadie vigila esta aplicación las 24 horas",
+    "options": "marque 2 para español",
     "more": "Más ayuda y teléfonos",
     "later_today": re.compile(r"hasta (hoy|esta noche) a las? \d"),
 }
@@ -154,6 +162,47 @@ def test_the_crisis_bar_is_small_on_every_page_with_988_and_911_one_tap_each(
         bar.get_by_text(words["more"]).tap()
         expect(explanation).to_be_visible()
         expect(bar.locator('a[href="tel:5550100"]')).to_be_visible()
+
+
+@LANGUAGES
+def test_after_a_crisis_check_in_today_leads_with_988_until_a_clear_check_in(
+    phone: Callable[..., BrowserContext], demo: Demo, words: dict
+) -> None:
+    page = linked_phone(phone, demo, words)
+    send_check_in(page, words, words["self_harm"])
+
+    page.goto("/today")
+    advice = page.locator("main section.action--crisis")
+    in_first_viewport(page, advice.get_by_role("heading", name=words["crisis_title"]))
+    in_first_viewport(page, advice.locator('a[href="tel:988"]'))
+    assert_no_violations(accessibility_violations(page))
+
+    page.goto("/check-in")
+    page.get_by_role("group", name=words["headache"]).get_by_label(words["a_little"]).check()
+    page.get_by_role("button", name=words["send"]).tap()
+    page.wait_for_url(re.compile(r"/check-ins/\d+$"))
+    page.goto("/today")
+    expect(page.locator("main section.action")).to_have_count(0)
+    in_first_viewport(page, page.locator(".timed__item--first"))
+
+
+def test_an_emergency_check_in_leads_today_until_the_clinic_acknowledges_it(
+    phone: Callable[..., BrowserContext], demo: Demo, live_server: LiveServer
+) -> None:
+    page = linked_phone(phone, demo, ENGLISH)
+    send_check_in(page, ENGLISH, ENGLISH["chest_pain"])
+
+    page.goto("/today")
+    advice = page.locator("main section.action--emergency")
+    in_first_viewport(page, advice.get_by_role("heading", name=ENGLISH["emergency_title"]))
+    in_first_viewport(page, advice.locator('a[href="tel:911"]'))
+
+    with live_server.app.app_context():
+        alert = db.session.scalar(select(Alert).where(Alert.patient_id == demo.patient_id))
+        alert.acknowledged_at = utcnow()
+        db.session.commit()
+    page.reload()
+    expect(page.locator("main section.action")).to_have_count(0)
 
 
 @LANGUAGES

@@ -5,8 +5,10 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
+from sqlalchemy import select
+
 from aftercare.care.human_time import human_time
-from aftercare.models import Clinic, Infusion, utcnow
+from aftercare.models import Alert, Clinic, Infusion, utcnow
 from tests.conftest import add_patient, enroll, enrollment_token
 
 
@@ -128,7 +130,9 @@ def test_driving_waits_while_the_morning_check_in_says_no_sleep_or_a_foggy_head(
     for answers in ({"slept": "no"}, {"slept": "yes", "dissociation": "1"}):
         assert phone.check_in(**answers).status_code == 303
     assert phone.check_in(slept="yes", confusion_hallucinations="2").status_code == 303
+    # Confusion the next day is a call-the-clinic check-in: its advice leads, driving still waits.
     waiting = phone.client.get("/today").text
+    assert "action--call_clinic" in waiting
     assert "Time is up, but drive only after a night" in waiting
     assert phone.check_in(slept="yes", dissociation="0").status_code == 303
     assert "All the waiting times are over" in phone.client.get("/today").text
@@ -151,7 +155,8 @@ def test_today_opens_with_the_rule_most_in_force_then_the_check_in_button(phone)
 
 def test_the_first_rule_is_the_next_one_still_in_force(db, patient, phone):
     infusion = patient.infusions[-1]
-    # Five hours on, the sedatives' 4 hours are over; driving (24 hours) is still in force.
+    # Driving, decisions and alcohol are over after 24 hours but the sedatives (4) and the
+    # companion (12) are too: after 30 hours nothing is in force but the morning check-in.
     infusion.ended_at = utcnow() - timedelta(hours=5)
     db.session.commit()
     page = visible_text(phone.client.get("/today").text)
@@ -178,3 +183,49 @@ def test_times_on_today_are_in_words_and_carry_how_they_read_later(phone):
     # Each timed rule carries its later wordings, for the copy kept on the phone.
     driving = re.search(r'<p class="timed__text"[^>]*data-later=\'([^\']+)\'', html)
     assert driving and "Do not drive" in driving.group(1)
+
+
+def open_alerts(db, patient) -> list[Alert]:  # noqa: ANN001
+    return list(db.session.scalars(select(Alert).where(Alert.patient_id == patient.id)))
+
+
+def test_after_a_crisis_check_in_today_leads_with_its_advice_until_a_clear_check_in(phone):
+    phone.check_in(suicidal_thoughts="y")
+    page = visible_text(phone.client.get("/today").text)
+    assert page.index("Call or text 988 now") < page.index("Do not drive")
+    assert "Because you said: thoughts of hurting yourself or ending your life." in page
+    assert "This stays here until your care team has seen it" in page
+
+    phone.check_in(headache="1")
+    html = phone.client.get("/today").text
+    assert "action--crisis" not in html
+    page = visible_text(html)
+    assert page.index("Do not drive") < page.index("How are you feeling? Check in")
+
+
+def test_an_emergency_check_in_leads_today_until_the_clinic_acknowledges_it(db, patient, phone):
+    phone.check_in(chest_pain="y")
+    html = phone.client.get("/today").text
+    page = visible_text(html)
+    assert page.index("Call 911 now") < page.index("Do not drive")
+    assert "Because you said: chest pain or pressure." in page
+    assert 'class="action action--emergency"' in html
+
+    [alert] = open_alerts(db, patient)
+    alert.acknowledged_at = utcnow()
+    db.session.commit()
+    assert "action--emergency" not in phone.client.get("/today").text
+
+
+def test_a_call_the_clinic_check_in_leads_today_with_the_clinics_number(phone):
+    phone.check_in(rash_itching="y")
+    html = phone.client.get("/today").text
+    page = visible_text(html)
+    assert page.index("Call the clinic") < page.index("Do not drive")
+    assert "Because you said: a new rash or itching." in page
+    assert html.index('href="tel:5550100"') < html.index("Do not drive")
+
+
+def test_an_expected_check_in_does_not_lead_today(phone):
+    phone.check_in(headache="2")
+    assert "action--" not in phone.client.get("/today").text
