@@ -55,9 +55,10 @@ class CheckInForm(Form):
         def csrf_time_limit(self) -> int:
             return current_app.config["CHECKIN_CSRF_HOURS"] * 3600
 
-    systolic = _vital(_l("Top number (systolic)"), SYSTOLIC_RANGE, "mmHg")
-    diastolic = _vital(_l("Bottom number (diastolic)"), DIASTOLIC_RANGE, "mmHg")
-    heart_rate = _vital(_l("Heart rate (pulse)"), HEART_RATE_RANGE, _l("beats a minute"))
+    # The words on the monitor's screen, not "systolic" and "diastolic".
+    systolic = _vital(_l("Top number"), SYSTOLIC_RANGE, "mmHg")
+    diastolic = _vital(_l("Bottom number"), DIASTOLIC_RANGE, "mmHg")
+    heart_rate = _vital(_l("Pulse"), HEART_RATE_RANGE, _l("beats a minute"))
     got_home_safely = RadioField(
         _l("Did a driver take you home safely?"),
         choices=[SelectChoice("yes", _l("Yes")), SelectChoice("no", _l("No"))],

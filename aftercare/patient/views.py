@@ -279,6 +279,18 @@ def _asks_about_sleep(infusion_ended: datetime | None) -> bool:
     return infusion_ended is not None and utcnow() - infusion_ended >= timedelta(hours=8)
 
 
+def _asks_about_the_ride_home(patient_id: int, infusion_ended: datetime | None) -> bool:
+    """Only the first check-in after an infusion asks whether a driver took the patient home."""
+    if request.form.get("got_home_safely"):
+        return True
+    if infusion_ended is None:
+        return False
+    since = select(CheckIn.id).where(
+        CheckIn.patient_id == patient_id, CheckIn.received_at >= infusion_ended
+    )
+    return db.session.scalar(since.limit(1)) is None
+
+
 def _render_form(form: CheckInForm, status: int = 200) -> ResponseReturnValue:
     patient = current_patient()
     content = content_for(patient.clinic)
@@ -294,6 +306,7 @@ def _render_form(form: CheckInForm, status: int = 200) -> ResponseReturnValue:
             others=others,
             note_max=NOTE_MAX_LENGTH,
             ask_sleep=_asks_about_sleep(infusion_ended),
+            ask_driver=_asks_about_the_ride_home(patient.id, infusion_ended),
             triage_data=_offline_triage_data(content, infusion_ended),
         ),
         status,

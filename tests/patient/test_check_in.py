@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import itsdangerous.timed
@@ -246,3 +247,33 @@ def test_the_form_asks_about_sleep_from_eight_hours_after_the_latest_infusion(db
     )
     db.session.commit()
     assert asked not in phone.client.get("/check-in").text
+
+
+def latest_check_in(db) -> CheckIn:  # noqa: ANN001
+    return db.session.scalars(select(CheckIn).order_by(CheckIn.id.desc())).first()
+
+
+def test_the_ride_home_is_asked_only_on_the_first_check_in_after_an_infusion(db, patient, phone):
+    asked = "Did a driver take you home safely?"
+    assert asked in phone.client.get("/check-in").text
+    assert phone.check_in(got_home_safely="yes").status_code == 303
+    first = latest_check_in(db)
+    assert first.got_home_safely is True
+    assert asked not in phone.client.get("/check-in").text
+    # A day later, the next infusion: asked again.
+    first.received_at = utcnow() - timedelta(hours=24)
+    ended = utcnow() - timedelta(minutes=30)
+    db.session.add(
+        Infusion(patient_id=patient.id, started_at=ended - timedelta(hours=1), ended_at=ended)
+    )
+    db.session.commit()
+    assert asked in phone.client.get("/check-in").text
+
+
+def test_vitals_are_optional_and_named_as_on_the_monitor(phone, db):
+    html = phone.client.get("/check-in").text
+    for label in ("Top number", "Bottom number", "Pulse", "Blood pressure and pulse (optional)"):
+        assert f">{label}<" in html
+    words = re.sub(r"<[^>]+>", " ", html.split('id="check-in-form"', 1)[1].split("</form>")[0])
+    assert "systolic" not in words.lower() and "diastolic" not in words.lower()
+    assert '<details class="group vitals">' in html  # folded away until wanted
