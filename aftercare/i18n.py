@@ -166,6 +166,8 @@ TEXT_GROUPS: dict[str, tuple[str, ...]] = {
         "both_numbers",
         "bottom_smaller",
         "check_in_queued",
+        "say_something",
+        "not_answered",
     ),
     "questionnaire": ("answers_queued",),
 }
@@ -199,6 +201,11 @@ def all_page_text() -> dict[str, Any]:
         "number_range": _("Enter a number from %(low)s to %(high)s.", low="{low}", high="{high}"),
         "both_numbers": _("Enter both blood pressure numbers, or neither."),
         "bottom_smaller": _("The bottom number should be smaller than the top number."),
+        "say_something": _("Tap “I feel fine”, or answer at least one question."),
+        "not_answered": _(
+            "Some of these have no answer. Choose one for each, or tick “None of these”."
+            " To send it as it is, tap “Send check-in” again."
+        ),
         "check_in_queued": _(
             "Saved on this phone. It will be sent to your care team when you are back online."
             " Until then, nobody has seen it."

@@ -30,8 +30,9 @@ class MorningAnswers:
     """What a check-in after the infusion said about the night and the head."""
 
     slept: bool | None
-    dissociation: int
-    confusion: int
+    # None: not answered, which does not clear the head.
+    dissociation: int | None
+    confusion: int | None
 
 
 def ready_to_drive(window_over: bool, since_infusion: list[MorningAnswers]) -> bool:

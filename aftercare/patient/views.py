@@ -168,8 +168,9 @@ def _instructions(clinic: Clinic, content: dict[str, Any]) -> dict[str, Any] | N
     answers = [
         MorningAnswers(
             True,
-            severities.get("dissociation", 0),
-            severities.get("confusion_hallucinations", 0),
+            # A question left unanswered says nothing about a clear head.
+            severities.get("dissociation"),
+            severities.get("confusion_hallucinations"),
         )
         for severities in slept
     ]

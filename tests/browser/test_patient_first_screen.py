@@ -36,6 +36,7 @@ ENGLISH = {
     "chest_pain": "Chest pain or pressure",
     "headache": "Headache",
     "a_little": "A little",
+    "none_of_these": "None of these",
     "crisis_title": "Call or text 988 now",
     "emergency_title": "Call 911 now",
     "explanation": "not watched around the clock",
@@ -55,6 +56,7 @@ SPANISH = {
     "chest_pain": "Dolor o presión en el pecho",
     "headache": "Dolor de cabeza",
     "a_little": "Un poco",
+    "none_of_these": "Ninguno de estos",
     "crisis_title": "Llame o envíe un mensaje de texto al 988 ahora",
     "emergency_title": "Llame al 911 ahora",
     "explanation": "Nadie vigila esta aplicación las 24 horas",
@@ -179,6 +181,7 @@ def test_after_a_crisis_check_in_today_leads_with_988_until_a_clear_check_in(
 
     page.goto("/check-in")
     page.get_by_role("group", name=words["headache"]).get_by_label(words["a_little"]).check()
+    page.get_by_label(words["none_of_these"]).check()
     page.get_by_role("button", name=words["send"]).tap()
     page.wait_for_url(re.compile(r"/check-ins/\d+$"))
     page.goto("/today")

@@ -161,6 +161,7 @@ def test_a_check_in_made_offline_waits_on_the_phone_then_arrives_exactly_once(
     page.goto("/check-in")
 
     page.get_by_role("group", name="Headache").get_by_label("A little").check()
+    page.get_by_label("None of these").check()  # the other questions: "No"
     page.get_by_role("button", name="Send check-in").tap()
 
     queued = page.locator("#queued-result")

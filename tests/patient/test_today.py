@@ -138,6 +138,21 @@ def test_driving_waits_while_the_morning_check_in_says_no_sleep_or_a_foggy_head(
     assert "All the waiting times are over" in phone.client.get("/today").text
 
 
+def test_a_morning_check_in_that_leaves_the_head_unanswered_does_not_clear_driving(
+    db, patient, phone
+):
+    infusion = patient.infusions[-1]
+    infusion.ended_at = utcnow() - timedelta(hours=30)
+    infusion.started_at = infusion.ended_at - timedelta(hours=1)
+    db.session.commit()
+    # Slept, but "feeling detached" left unanswered: that is not a clear head.
+    assert phone.check_in(slept="yes", none_of_these="").status_code == 303
+    assert "Answer the morning check-in" in phone.client.get("/today").text
+    # "I feel fine" says it.
+    assert phone.check_in(slept="yes", feel_fine="y", none_of_these="").status_code == 303
+    assert "All the waiting times are over" in phone.client.get("/today").text
+
+
 def test_today_opens_with_the_rule_most_in_force_then_the_check_in_button(phone):
     page = visible_text(phone.client.get("/today").text)
     order = [
