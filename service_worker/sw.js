@@ -9,7 +9,7 @@ var PRECACHE = __PRECACHE__;
 var STATIC_CACHE = "static-" + VERSION;
 var PAGE_CACHE = "pages-v1";
 // Patient pages kept for offline use. Clinic pages are never kept on the device.
-var OFFLINE_PAGES = /^\/(today|check-in|help|check-ins\/\d+|questionnaires(\/[a-z0-9_-]+)?)?$/;
+var OFFLINE_PAGES = /^\/(today|check-in|help|check-ins\/\d+|questionnaires(\/[a-z0-9_-]+)?|learn(\/[a-z0-9-]+)?)?$/;
 
 importScripts(PRECACHE.filter(function (url) { return url.indexOf("/static/js/outbox.js") === 0; })[0]);
 
@@ -40,7 +40,9 @@ function pageFromNetwork(request, keep) {
       keep(caches.delete(PAGE_CACHE));
     } else if (response.ok && !response.redirected && OFFLINE_PAGES.test(url.pathname)) {
       var copy = response.clone();
-      keep(caches.open(PAGE_CACHE).then(function (cache) { return cache.put(url.pathname, copy); }));
+      var kept = caches.open(PAGE_CACHE).then(function (cache) { return cache.put(url.pathname, copy); });
+      // A fresh Learn page: articles it no longer lists leave the phone at once.
+      keep(url.pathname === "/learn" ? kept.then(listedLearnArticles) : kept);
     }
     return response;
   });
@@ -112,7 +114,7 @@ self.addEventListener("sync", function (event) {
 
 // Pages a patient needs offline even if they have only opened Today so far. Refreshed each
 // time a patient page is opened online, so the check-in form carries the latest infusion time.
-var KEEP_FRESH = ["/today", "/check-in", "/help"];
+var KEEP_FRESH = ["/today", "/check-in", "/help", "/learn"];
 
 var REFRESH_EVERY_MS = 5 * 60 * 1000;
 var lastRefresh = 0;
@@ -148,6 +150,36 @@ function refreshPages(except, language) {
     var stored = changed ? [refreshOfflinePage()] : [];
     var keep = function (promise) { stored.push(promise); };
     return Promise.all(KEEP_FRESH.filter(function (path) { return path !== except; }).map(function (path) {
+      return pageFromNetwork(new Request(path, { credentials: "same-origin" }), keep).catch(function () {});
+    })).then(function () { return Promise.all(stored); }).then(keepLearnArticles);
+  });
+}
+
+/* The articles the kept Learn page lists; any other article kept on the phone (one the clinic
+ * has since hidden) is removed. */
+function listedLearnArticles() {
+  return caches.open(PAGE_CACHE).then(function (cache) {
+    return cache.match("/learn").then(function (page) { return page ? page.text() : null; })
+      .then(function (html) {
+        if (html === null) return [];
+        var paths = [], pattern = /href="(\/learn\/[a-z0-9-]+)"/g, found;
+        while ((found = pattern.exec(html)) !== null) paths.push(found[1]);
+        return cache.keys().then(function (requests) {
+          return Promise.all(requests.map(function (request) {
+            var path = new URL(request.url).pathname;
+            if (path.indexOf("/learn/") === 0 && paths.indexOf(path) < 0) return cache.delete(request);
+          }));
+        }).then(function () { return paths; });
+      });
+  });
+}
+
+/* Every article Learn lists is kept too, so that each opens offline. */
+function keepLearnArticles() {
+  return listedLearnArticles().then(function (paths) {
+    var stored = [];
+    var keep = function (promise) { stored.push(promise); };
+    return Promise.all(paths.map(function (path) {
       return pageFromNetwork(new Request(path, { credentials: "same-origin" }), keep).catch(function () {});
     })).then(function () { return Promise.all(stored); });
   });
