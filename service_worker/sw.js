@@ -40,9 +40,7 @@ function pageFromNetwork(request, keep) {
       keep(caches.delete(PAGE_CACHE));
     } else if (response.ok && !response.redirected && OFFLINE_PAGES.test(url.pathname)) {
       var copy = response.clone();
-      var kept = caches.open(PAGE_CACHE).then(function (cache) { return cache.put(url.pathname, copy); });
-      // A fresh Learn page: articles it no longer lists leave the phone at once.
-      keep(url.pathname === "/learn" ? kept.then(listedLearnArticles) : kept);
+      keep(caches.open(PAGE_CACHE).then(function (cache) { return cache.put(url.pathname, copy); }));
     }
     return response;
   });
@@ -71,6 +69,11 @@ self.addEventListener("fetch", function (event) {
     if (url.pathname.indexOf("/clinic") === 0) return;
     // Network first, so the page is always current; the phone's copy when there is no network.
     var keep = function (promise) { event.waitUntil(promise); };
+    if (url.pathname === "/learn") {
+      // Learn opened online: every article it lists is kept too, so each opens offline.
+      var keepPage = keep;
+      keep = function (promise) { keepPage(promise.then(function () { return keepLearnArticles(false); })); };
+    }
     event.respondWith(pageFromNetwork(request, keep).catch(function () { return pageFromCache(request); }));
     return;
   }
@@ -114,7 +117,7 @@ self.addEventListener("sync", function (event) {
 
 // Pages a patient needs offline even if they have only opened Today so far. Refreshed each
 // time a patient page is opened online, so the check-in form carries the latest infusion time.
-var KEEP_FRESH = ["/today", "/check-in", "/help", "/learn"];
+var KEEP_FRESH = ["/today", "/check-in", "/help"];
 
 var REFRESH_EVERY_MS = 5 * 60 * 1000;
 var lastRefresh = 0;
@@ -151,7 +154,8 @@ function refreshPages(except, language) {
     var keep = function (promise) { stored.push(promise); };
     return Promise.all(KEEP_FRESH.filter(function (path) { return path !== except; }).map(function (path) {
       return pageFromNetwork(new Request(path, { credentials: "same-origin" }), keep).catch(function () {});
-    })).then(function () { return Promise.all(stored); }).then(keepLearnArticles);
+    })).then(function () { return Promise.all(stored); })
+      .then(function () { return refreshLearn(except); });
   });
 }
 
@@ -174,14 +178,36 @@ function listedLearnArticles() {
   });
 }
 
-/* Every article Learn lists is kept too, so that each opens offline. */
-function keepLearnArticles() {
-  return listedLearnArticles().then(function (paths) {
-    var stored = [];
-    var keep = function (promise) { stored.push(promise); };
-    return Promise.all(paths.map(function (path) {
-      return pageFromNetwork(new Request(path, { credentials: "same-origin" }), keep).catch(function () {});
-    })).then(function () { return Promise.all(stored); });
+/* Learn and its articles, once the patient has opened Learn (never before: see below). */
+function refreshLearn(except) {
+  return caches.open(PAGE_CACHE).then(function (cache) { return cache.match("/learn"); })
+    .then(function (kept) {
+      if (!kept) return;
+      var stored = [];
+      var keep = function (promise) { stored.push(promise); };
+      var page = except === "/learn" ? Promise.resolve() :
+        pageFromNetwork(new Request("/learn", { credentials: "same-origin" }), keep).catch(function () {});
+      return page.then(function () { return Promise.all(stored); })
+        .then(function () { return keepLearnArticles(true); });
+    });
+}
+
+/* Fetch and keep the articles the kept Learn page lists: all of them once the patient has opened
+ * Learn, or (onlyKept) just those already on the phone, to keep them fresh. A first visit to
+ * Today fetches none: every byte of it counts on a cheap phone. */
+function keepLearnArticles(onlyKept) {
+  return caches.open(PAGE_CACHE).then(function (cache) {
+    return listedLearnArticles().then(function (paths) {
+      return Promise.all(paths.map(function (path) {
+        return onlyKept ? cache.match(path).then(function (hit) { return hit ? path : null; }) : path;
+      }));
+    }).then(function (paths) {
+      var stored = [];
+      var keep = function (promise) { stored.push(promise); };
+      return Promise.all(paths.filter(Boolean).map(function (path) {
+        return pageFromNetwork(new Request(path, { credentials: "same-origin" }), keep).catch(function () {});
+      })).then(function () { return Promise.all(stored); });
+    });
   });
 }
 
