@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import pyotp
 import pytest
 from playwright.sync_api import BrowserContext, Page, expect
 
@@ -12,13 +13,19 @@ from aftercare.care.learn import built_in
 from aftercare.extensions import db
 from aftercare.models import Clinic
 from tests.browser.conftest import Demo, LiveServer, enroll
-from tests.browser.test_clinician import accessibility_violations, assert_no_violations
+from tests.browser.test_clinician import (
+    accessibility_violations,
+    add_admin_with_two_factor,
+    assert_no_violations,
+    sign_in,
+)
 from tests.browser.test_patient_journey import (
     expect_crisis_bar,
     go_offline,
     run_js,
     wait_for_pages_kept,
 )
+from tests.conftest import PASSWORD
 
 pytestmark = pytest.mark.browser
 
@@ -101,3 +108,44 @@ def test_learn_has_no_accessibility_violations_in_english_or_spanish(
         page.goto(path)
         violations += accessibility_violations(page)
     assert_no_violations(violations)
+
+
+def test_an_admin_edits_an_article_with_a_preview_and_the_phone_reads_it(
+    desktop: BrowserContext,
+    phone: Callable[[], BrowserContext],
+    live_server: LiveServer,
+    demo: Demo,
+) -> None:
+    _, email, secret = add_admin_with_two_factor(live_server, demo.patient_id)
+    page = desktop.new_page()  # 1366x900
+    sign_in(page, email, PASSWORD)
+    page.wait_for_url("**/clinic/login/verify")
+    page.get_by_label("Code from your authenticator app").fill(pyotp.TOTP(secret).now())
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url("**/clinic/")
+    violations: list[str] = []
+
+    page.get_by_role("navigation", name="Clinic").get_by_role("link", name="Learn").click()
+    page.wait_for_url("**/clinic/learn")
+    violations += accessibility_violations(page)
+    page.get_by_role("link", name="Is ketamine addictive?").click()
+    body = page.get_by_label("Article (English)")
+    body.fill("## Our promise\n\nWe watch you **the whole time**. <script>alert(1)</script>")
+    page.get_by_role("button", name="Preview").click()
+    preview = page.get_by_role("article", name="English preview")
+    expect(preview.get_by_role("heading", name="Our promise")).to_be_visible()
+    expect(preview).to_contain_text("<script>alert(1)</script>")  # shown as text
+    assert preview.locator("script").count() == 0
+    violations += accessibility_violations(page)
+
+    page.get_by_role("button", name="Save article").click()
+    expect(page.get_by_text("Article saved.")).to_be_visible()
+    expect(page.get_by_text("the Spanish was removed")).to_be_visible()
+    violations += accessibility_violations(page)
+    assert_no_violations(violations)
+
+    patient = phone().new_page()
+    enroll(patient, demo.enrollment_url)
+    patient.goto("/learn/addiction")
+    expect(patient.get_by_role("heading", name="Our promise")).to_be_visible()
+    expect(patient.locator("article strong")).to_have_text("the whole time")
