@@ -9,7 +9,7 @@ var PRECACHE = __PRECACHE__;
 var STATIC_CACHE = "static-" + VERSION;
 var PAGE_CACHE = "pages-v1";
 // Patient pages kept for offline use. Clinic pages are never kept on the device.
-var OFFLINE_PAGES = /^\/(today|check-in|help|check-ins\/\d+|questionnaires(\/[a-z0-9_-]+)?|learn(\/[a-z0-9-]+)?)?$/;
+var OFFLINE_PAGES = /^\/(today|check-in|help|check-ins\/\d+|questionnaires(\/[a-z0-9_-]+)?|learn(\/[a-z0-9-]+)?|journal)?$/;
 
 importScripts(PRECACHE.filter(function (url) { return url.indexOf("/static/js/outbox.js") === 0; })[0]);
 
