@@ -95,7 +95,9 @@ def register_blueprints(app: Flask) -> None:
     from .clinic.session_pages import bp as clinic_sessions_bp
     from .health import bp as health_bp
     from .patient.companion import bp as companion_bp
+    from .patient.journal import bp as journal_bp
     from .patient.language import bp as language_bp
+    from .patient.learn import bp as learn_bp
     from .patient.reminders import bp as patient_reminders_bp
     from .patient.views import bp as patient_bp
     from .pwa.views import bp as pwa_bp
@@ -106,6 +108,8 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(language_bp)
     app.register_blueprint(questionnaires_bp)
     app.register_blueprint(companion_bp)
+    app.register_blueprint(learn_bp)
+    app.register_blueprint(journal_bp)
     app.register_blueprint(clinic_auth_bp)
     app.register_blueprint(clinic_pages())
     app.register_blueprint(clinic_admin_bp)

@@ -10,6 +10,7 @@ import copy
 from collections.abc import Mapping
 from typing import Any
 
+from .learn import LearnError, check_learn
 from .translation import N_, Translate, untranslated
 
 # Hours after the end of the infusion that each instruction lasts.
@@ -264,6 +265,11 @@ def _split(overrides: Mapping[str, Any] | None) -> tuple[dict[str, Any], dict[st
     """A clinic's overrides in the base language, and its wording in each other language."""
     base = dict(overrides or {})
     translations = base.pop("translations", {})
+    # The clinic's Learn articles are kept beside its wording and read by care/learn.
+    try:
+        check_learn(base.pop("learn", {}))
+    except LearnError as error:
+        raise ContentError(str(error)) from error
     if not isinstance(translations, Mapping):
         raise ContentError("translations must be a set of named values")
     for language, words in translations.items():

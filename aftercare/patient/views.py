@@ -52,6 +52,7 @@ from .advice import advice_for, open_advice, reason_text
 from .checkins import CheckInData, save_check_in
 from .forms import URGENT_CODES, CheckInForm
 from .language import note_language
+from .learn import article_for_today
 
 bp = Blueprint("patient", __name__)
 
@@ -222,6 +223,7 @@ def today() -> ResponseReturnValue:
         vapid_key=vapid_public_key(current_app._get_current_object()),  # type: ignore[attr-defined]
         levels=content["levels"],
         tz=clinic.tz,
+        learn_now=article_for_today(patient, content),
     )
 
 

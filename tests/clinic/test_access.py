@@ -143,6 +143,11 @@ ADMIN_ROUTES = [
     ("POST", "/clinic/admin/clinicians/{colleague}/reset-password"),
     ("GET", "/clinic/admin/audit"),
     ("POST", "/clinic/admin/patients/{patient}/delete"),
+    ("GET", "/clinic/learn"),
+    ("GET", "/clinic/learn/new"),
+    ("POST", "/clinic/learn/new"),
+    ("GET", "/clinic/learn/{article}"),
+    ("POST", "/clinic/learn/{article}"),
 ]
 
 
@@ -150,7 +155,7 @@ ADMIN_ROUTES = [
 def test_admin_pages_are_403_for_a_clinician(clinician_client, colleague, patient, method, route):
     token = csrf_from(clinician_client.get("/clinic/patients/new").text)
     response = clinician_client.open(
-        route.format(colleague=colleague.id, patient=patient.id),
+        route.format(colleague=colleague.id, patient=patient.id, article="insurance"),
         method=method,
         data={"csrf_token": token},
     )
@@ -159,7 +164,9 @@ def test_admin_pages_are_403_for_a_clinician(clinician_client, colleague, patien
 
 @pytest.mark.parametrize(("method", "route"), ADMIN_ROUTES)
 def test_admin_pages_send_signed_out_visitors_to_sign_in(client, colleague, patient, method, route):
-    response = client.open(route.format(colleague=colleague.id, patient=patient.id), method=method)
+    response = client.open(
+        route.format(colleague=colleague.id, patient=patient.id, article="insurance"), method=method
+    )
     assert response.status_code in ((302,) if method == "GET" else (302, 400))
 
 
@@ -187,8 +194,9 @@ ID_NAMES = {
     "clinician_id": "colleague",
     "session_id": "session",
 }
-# Parts of an address that are not ids: an invitation's own link.
-NOT_IDS = {"token"}
+# Parts of an address that are not ids: an invitation's own link; a Learn article's name (the
+# clinic's own articles live in its content, so there is no other clinic's one to open).
+NOT_IDS = {"token", "slug"}
 NOT_FOUND = {"error": "not_found", "message": "There is nothing here."}
 
 

@@ -26,6 +26,9 @@ PAGES = {
     "clinic.device_revoke": "/clinic/patients/<int:patient_id>/devices/<int:device_id>/revoke",
     "clinic.alert_acknowledge": "/clinic/alerts/<int:alert_id>/acknowledge",
     "clinic.settings": "/clinic/settings",
+    "clinic.learn_articles": "/clinic/learn",
+    "clinic.learn_new": "/clinic/learn/new",
+    "clinic.learn_article": "/clinic/learn/<slug>",
 }
 
 

@@ -25,6 +25,8 @@ PATIENT_PAGES = {
     # The page's own words are Spanish; the validated items keep their English.
     "/questionnaires/phq9": ("Enviar respuestas", "Send answers"),
     "/companion": ("Compartir con la persona que le cuida", "Share with the person looking"),
+    "/learn": ("Aprenda sobre su tratamiento", "Learn about your treatment"),
+    "/learn/how-often": ("Los refuerzos", "Boosters"),
 }
 
 
