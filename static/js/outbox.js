@@ -157,8 +157,7 @@
    * shown in place of the form, holding the nodes options.show() returns. No storage on the
    * phone (none, or it fails): the form is posted the plain way, with its key, and the
    * server's page follows. Resolves to "sent", "waiting", "problem" or "posted". */
-  // options.submitter: the button tapped, when its name and value are part of the answer
-  // ("I feel fine"), sent with the fields as a plain form post would send them.
+  // options.submitter: a button whose name and value are part of the answers ("I feel fine").
   function submitForm(form, options) {
     var buttons = form.querySelectorAll("[type=submit]");
     var submitter = options.submitter || null;
@@ -177,11 +176,8 @@
       form.elements.idempotency_key.value = item.key;
       form.elements.filled_at.value = item.filled_at;
       if (submitter) {
-        var carried = form.ownerDocument.createElement("input");
-        carried.type = "hidden";
-        carried.name = submitter.name;
-        carried.value = submitter.value;
-        form.appendChild(carried);
+        form.appendChild(Object.assign(form.ownerDocument.createElement("input"),
+          { type: "hidden", name: submitter.name, value: submitter.value }));
       }
       form.submit();
       return "posted";

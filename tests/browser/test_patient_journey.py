@@ -297,6 +297,7 @@ def test_a_phone_that_cannot_store_the_check_in_sends_it_as_a_plain_form(
     page.goto("/check-in")
 
     page.get_by_role("group", name="Headache").get_by_label("A little").check()
+    page.get_by_label("None of these").check()  # the other questions: "No"
     page.get_by_role("button", name="Send check-in").tap()
 
     page.wait_for_url(re.compile(r"/check-ins/\d+$"))

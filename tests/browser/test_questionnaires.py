@@ -223,7 +223,8 @@ def test_phq9_item_9_shows_the_crisis_screen_and_tops_the_alert_queue(
     expect(alerts).to_have_count(2)
     expect(alerts.first.locator(".badge")).to_have_text("Crisis")
     expect(alerts.first).to_contain_text(demo.patient_name)
-    expect(alerts.first).to_contain_text("PHQ-9 item 9")
+    expect(alerts.first).to_contain_text("PHQ-9")
+    expect(alerts.first).to_contain_text("Item 9, “Thoughts that you would be better off dead")
 
 
 def open_gad7_offline(page: Page, live_server: LiveServer) -> None:
