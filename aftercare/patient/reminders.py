@@ -96,8 +96,11 @@ def unsubscribe() -> ResponseReturnValue:
     return jsonify(reminders="off", removed=removed)
 
 
-def appointment_calendar(appointment: Appointment, clinic_name: str) -> bytes:
-    """An .ics file with the appointment and an alarm before it."""
+def appointment_calendar(
+    appointment: Appointment, clinic_name: str, url: str | None = None
+) -> bytes:
+    """An .ics file with the appointment and an alarm before it (`url`: where it links; Today
+    by default, which needs a request to name)."""
     calendar = Calendar()
     calendar.add("prodid", "-//Aftercare//Appointments//EN")
     calendar.add("version", "2.0")
@@ -108,7 +111,7 @@ def appointment_calendar(appointment: Appointment, clinic_name: str) -> bytes:
     event.add("dtend", appointment.starts_at + timedelta(minutes=appointment.duration_minutes))
     kind = _(APPOINTMENT_KINDS[appointment.kind])
     event.add("summary", f"{kind}, {clinic_name}")
-    event.add("url", external_url_for("patient.today"))
+    event.add("url", url or external_url_for("patient.today"))
     if appointment.kind in SEDATING_KINDS:
         event.add("description", _("Arrange for someone to take you home afterwards."))
     alarm = Alarm()
