@@ -47,6 +47,11 @@ def normalize(address: str) -> str:
     return f"{local}@{domain.lower()}"
 
 
+def strip(value: object) -> object:
+    """A form filter: an address pasted with spaces around it is still the address."""
+    return value.strip() if isinstance(value, str) else value
+
+
 def _fingerprint(address: str) -> str:
     return hashlib.sha256(address.lower().encode()).hexdigest()[:16]
 

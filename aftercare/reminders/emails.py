@@ -22,6 +22,7 @@ from ..extensions import db
 from ..links import external_url
 from ..models import Appointment, Clinic, Patient, PatientEmail
 from ..patient_email import UNSUBSCRIBE_PATH, VERIFY_PATH, unsubscribe_token, verify_token
+from .calendar import appointment_calendar
 from .channels import Recipient
 from .smtp import EmailJob, EmailSender, SmtpSettings
 
@@ -98,8 +99,6 @@ class EmailChannel(EmailSender):
                 unsubscribe=external_url(UNSUBSCRIBE_PATH + recipient.token),
             )
             if appointment is not None:
-                from ..patient.reminders import appointment_calendar
-
                 message.add_attachment(
                     appointment_calendar(appointment, clinic_name, external_url("/today")),
                     maintype="text",
