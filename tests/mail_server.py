@@ -24,7 +24,7 @@ class Received:
     rcpt_tos: list[str]
     message: EmailMessage
     tls: bool
-    login: str | None
+    authenticated: bool
 
     @property
     def text(self) -> str:
@@ -53,29 +53,32 @@ class _Handler:
 
     async def handle_DATA(self, server, session, envelope):  # noqa: ANN001, ANN201, N802
         message = BytesParser(policy=policy.default).parsebytes(envelope.original_content)
-        login = session.login_data.decode() if isinstance(session.login_data, bytes) else None
+        # TLS from STARTTLS (session.ssl) or from the start (smtps: the transport's own).
+        tls = session.ssl is not None or server.transport.get_extra_info("ssl_object") is not None
         with self.server.lock:
             self.server.received.append(
                 Received(
                     envelope.mail_from,
                     list(envelope.rcpt_tos),
                     message,
-                    tls=session.ssl is not None,
-                    login=login,
+                    tls=tls,
+                    authenticated=bool(session.authenticated),
                 )
             )
         return "250 Message accepted"
 
 
-def _authenticate(expected: tuple[str, str] | None):  # noqa: ANN202
+def _authenticate(mail_server: MailServer, expected: tuple[str, str]):  # noqa: ANN202
     from aiosmtpd.smtp import AuthResult, LoginPassword
 
     def authenticator(server, session, envelope, mechanism, auth_data):  # noqa: ANN001, ANN202
         ok = (
-            expected is not None
-            and isinstance(auth_data, LoginPassword)
+            isinstance(auth_data, LoginPassword)
             and (auth_data.login.decode(), auth_data.password.decode()) == expected
         )
+        if ok:
+            with mail_server.lock:
+                mail_server.logins.append(expected[0])
         return AuthResult(success=ok)
 
     return authenticator
@@ -92,13 +95,14 @@ class MailServer:
         self.lock = threading.Lock()
         self.received: list[Received] = []
         self.scripts: dict[str, list[int]] = {}
+        self.logins: list[str] = []
         self.port = free_port()
         options: dict = {}
         if tls_context is not None:
             options.update(tls_context=tls_context, require_starttls=True)
         if credentials is not None:
             options.update(
-                authenticator=_authenticate(credentials),
+                authenticator=_authenticate(self, credentials),
                 auth_require_tls=tls_context is not None,
                 auth_required=True,
             )
