@@ -265,9 +265,12 @@ class EmailSender:
             except smtplib.SMTPResponseException as error:
                 self._drop_connection()
                 return result(error.smtp_code, f"SMTP {error.smtp_code}")
-            except (smtplib.SMTPException, OSError, ssl.SSLError) as error:
+            except (smtplib.SMTPException, OSError) as error:
                 self._drop_connection()
                 return result(None, f"connection: {type(error).__name__}")
+            except Exception as error:  # the last guard: every message gets a result
+                self._drop_connection()
+                return result(None, f"unexpected: {type(error).__name__}")
             if refused:
                 [(code, _)] = refused.values()
                 return result(code, f"recipient refused: {code}")

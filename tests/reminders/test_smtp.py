@@ -111,3 +111,16 @@ def test_only_a_relay_on_this_machine_may_go_without_starttls():
     assert settings.local
     assert not smtp_settings({"AFTERCARE_SMTP_URL": "smtp://mail.example.org"}, BASE).local
     assert isinstance(settings.tls_context(), ssl.SSLContext)
+
+
+def test_a_message_that_cannot_be_sent_gets_a_result_and_the_others_go(mail_server):
+    """Whatever goes wrong with one email, it gets a result: the pass never waits for it."""
+    settings = smtp_settings({"AFTERCARE_SMTP_URL": mail_server.url}, BASE)
+    broken = EmailJob("alex@example.org", None)  # type: ignore[arg-type]
+    with EmailSender(settings) as sender:
+        # Bounded: on a sender without the guard, this batch never finishes.
+        first, second = sender.submit([broken, a_message("blair@example.org")]).result(20)
+    assert (first.status, first.outcome) == (None, "retry")
+    assert first.error.startswith("unexpected: ")
+    assert second.status == 250
+    assert mail_server.wait_for(1)[0].rcpt_tos == ["blair@example.org"]
