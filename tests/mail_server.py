@@ -4,6 +4,7 @@ STARTTLS with a certificate of its own."""
 
 from __future__ import annotations
 
+import asyncio
 import ssl
 import threading
 import time
@@ -52,6 +53,8 @@ class _Handler:
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):  # noqa: ANN001, ANN201, N802
+        if self.server.delay > 0:
+            await asyncio.sleep(self.server.delay)
         message = BytesParser(policy=policy.default).parsebytes(envelope.original_content)
         # TLS from STARTTLS (session.ssl) or from the start (smtps: the transport's own).
         tls = session.ssl is not None or server.transport.get_extra_info("ssl_object") is not None
@@ -85,7 +88,8 @@ def _authenticate(mail_server: MailServer, expected: tuple[str, str]):  # noqa: 
 
 
 class MailServer:
-    """An aiosmtpd server on 127.0.0.1 until stop(); `received` holds what it took."""
+    """An aiosmtpd server on 127.0.0.1 until stop(); `received` holds what it took, each message
+    taken `delay` seconds after its data came."""
 
     def __init__(
         self,
@@ -96,6 +100,9 @@ class MailServer:
         self.received: list[Received] = []
         self.scripts: dict[str, list[int]] = {}
         self.logins: list[str] = []
+        # Seconds to wait before taking each message: a slow mail server. May be changed
+        # while it runs.
+        self.delay = 0.0
         self.port = free_port()
         options: dict = {}
         if tls_context is not None:
