@@ -112,6 +112,29 @@ class Failed:
         return PushOutcome.RETRY
 
 
+class Unfinished(Exception):
+    """A channel was closed before it had sent every message of a batch: the outcome of each
+    message it sent, and None for each it never began (so certainly not sent)."""
+
+    def __init__(self, answers: Sequence[Outcome | None]) -> None:
+        super().__init__(f"{sum(a is None for a in answers)} of {len(answers)} messages not sent")
+        self.answers = list(answers)
+
+
+class Sending(Future[list[Outcome]]):
+    """A batch out on the channels. Its result is every message's outcome, in order; if a
+    channel was closed mid-batch, it is cancelled, and `answered` and `not_sent` still say
+    what is known of each message."""
+
+    def __init__(self, size: int) -> None:
+        super().__init__()
+        # Each message's outcome once its channel answered; None while unknown.
+        self.answered: list[Outcome | None] = [None] * size
+        # Messages a closed channel never began. A push cut off mid-send is neither: it may
+        # have reached the push service.
+        self.not_sent: set[int] = set()
+
+
 class Channels:
     """Several channels behind the interface of one: submit a batch of `Outgoing` messages,
     wait for batches, close them all."""
@@ -128,10 +151,10 @@ class Channels:
     def unfinished(self) -> int:
         return sum(channel.unfinished for channel in self.channels.values())
 
-    def submit(self, outgoing: Sequence[Outgoing]) -> Future[list[Outcome]]:
-        """Start sending each message on its channel; the future's result is every message's
+    def submit(self, outgoing: Sequence[Outgoing]) -> Sending:
+        """Start sending each message on its channel; the batch's result is every message's
         outcome, in order."""
-        combined: Future[list[Outcome]] = Future()
+        combined = Sending(len(outgoing))
         by_channel: dict[str, list[int]] = {}
         for index, item in enumerate(outgoing):
             by_channel.setdefault(item.channel, []).append(index)
@@ -145,36 +168,36 @@ class Channels:
         lock = threading.Lock()
         left = [len(parts)]
 
-        def one_done(_: Future[list[Any]]) -> None:
+        def one_done(name: str, part: Future[list[Any]]) -> None:
+            indexes = by_channel[name]
+            # What is known of this channel's messages, as soon as it is known: a batch cut
+            # off by close() still tells which messages its other channels sent.
+            if part.cancelled():
+                answers: list[Outcome | None] = [None] * len(indexes)
+            elif isinstance(error := part.exception(), Unfinished):
+                answers = error.answers
+            elif error is not None:
+                answers = [Failed(f"{name} sender failed: {type(error).__name__}")] * len(indexes)
+            else:
+                answers = part.result()
             with lock:
+                for index, answer in zip(indexes, answers, strict=True):
+                    combined.answered[index] = answer
+                    if answer is None and not part.cancelled():
+                        combined.not_sent.add(index)
                 left[0] -= 1
                 if left[0]:
                     return
-            results: list[Outcome] = [Failed("not sent")] * len(outgoing)
-            cancelled = False
-            for name, part in parts.items():
-                if part.cancelled():
-                    cancelled = True
-                    continue
-                error = part.exception()
-                answers = (
-                    part.result()
-                    if error is None
-                    else [Failed(f"{name} sender failed: {type(error).__name__}")]
-                    * len(by_channel[name])
-                )
-                for index, answer in zip(by_channel[name], answers, strict=True):
-                    results[index] = answer
-            if cancelled:
-                # A cancelled part (close() mid-send) leaves its reminders to their lease.
+            if None in combined.answered:
+                # A channel closed mid-send: the batch's reminders are the pass's to sort out.
                 combined.cancel()
             else:
-                combined.set_result(results)
+                combined.set_result(list(combined.answered))  # type: ignore[arg-type]
             with self._changed:
                 self._changed.notify_all()
 
-        for part in parts.values():
-            part.add_done_callback(one_done)
+        for name, part in parts.items():
+            part.add_done_callback(lambda part, name=name: one_done(name, part))
         return combined
 
     def wait(

@@ -24,6 +24,7 @@ from email.utils import parseaddr
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+from .channels import Unfinished
 from .states import PushOutcome
 
 log = logging.getLogger(__name__)
@@ -157,7 +158,8 @@ class EmailSender:
             return self._unfinished
 
     def submit(self, messages: Sequence[EmailJob]) -> Future[list[EmailResult]]:
-        """Start sending; the future's result is every message's result, in order."""
+        """Start sending; the future's result is every message's result, in order. If close()
+        cancels some before they begin, it fails with `Unfinished`, naming those sent."""
         combined: Future[list[EmailResult]] = Future()
         if not messages:
             combined.set_result([])
@@ -178,7 +180,10 @@ class EmailSender:
             if not last:
                 return
             if any(part.cancelled() for part in parts):
-                combined.cancel()
+                # close() came first: the messages sent are known, the others never began.
+                combined.set_exception(
+                    Unfinished([None if part.cancelled() else part.result() for part in parts])
+                )
             else:
                 combined.set_result([part.result() for part in parts])
 
