@@ -27,7 +27,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Future
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Protocol
 
@@ -46,7 +46,15 @@ from ..care.reminder_sending import (
 from ..extensions import db
 from ..links import external_url
 from ..models import Delivery, Device, PushSubscription, Reminder, utcnow
-from .channels import Channels, Outcome, Outgoing, ReachChannel, Recipient, fallback_due
+from .channels import (
+    Channels,
+    Outcome,
+    Outgoing,
+    ReachChannel,
+    Recipient,
+    Sending,
+    fallback_due,
+)
 from .grouping import ClinicRules, clinic_rules, due_reminder, group_key, words_for
 from .states import FINISHED_OUTCOMES, PushOutcome, ReminderState
 from .webpush import PushMessage, PushResult, WebPushSender
@@ -76,7 +84,9 @@ class PassSummary:
     held: int = 0  # given back to wait for the end of quiet hours
     pushes: int = 0
     emails: int = 0  # messages on the reach channels (email)
-    abandoned: int = 0  # pushes still out when the pass reached its time limit
+    # Messages whose outcome is not on record when the pass reached its time limit: pushes
+    # still out (their reminders wait for their lease) and emails never begun (given back).
+    abandoned: int = 0
     outcomes: dict[str, int] = field(default_factory=lambda: defaultdict(int))
 
 
@@ -537,6 +547,40 @@ def _finish_batch(
     db.session.commit()
 
 
+def _finish_cut_off(
+    batch: _Batch, sending: Sending, worker: str, summary: PassSummary, retry_for: timedelta
+) -> None:
+    """A batch still out when the pass reached its time limit.
+
+    Every message a reach channel answered is recorded: an email the mail server took is
+    delivered, and is never sent again. A reminder whose messages are all on record is
+    settled; one whose messages were never begun is given back, to go on the next pass. A
+    reminder with a push on the batch waits for its lease, answered or not, as it always has.
+    """
+    jobs: list[Job] = []
+    results: list[Outcome] = []
+    open_ids: set[int] = set()  # reminders with a message not on record
+    uncertain: set[int] = set()  # ...and one of those may have gone (a push cut off)
+    for index, (job, answer) in enumerate(zip(batch.jobs, sending.answered, strict=True)):
+        carried, channel, _ = job
+        if channel != PUSH and answer is not None:
+            jobs.append(job)
+            results.append(answer)
+            continue
+        summary.abandoned += 1
+        open_ids.update(r.id for r in carried)
+        if index not in sending.not_sent:
+            uncertain.update(r.id for r in carried)
+    settled = replace(
+        batch, reminders=[r for r in batch.reminders if r.id not in open_ids], jobs=jobs
+    )
+    _finish_batch(settled, results, worker, summary, retry_for)
+    # Nothing left of theirs went: the claim did not lead to a send, and they go on the next
+    # pass rather than wait for the lease.
+    _give_back(dict.fromkeys(open_ids - uncertain, batch.moment), worker)
+    db.session.commit()
+
+
 def _record(jobs: list[Job], results: list[Outcome], now: datetime) -> None:
     """A Delivery row per reminder per message, on its channel; subscriptions the push
     service calls gone are switched off."""
@@ -714,7 +758,7 @@ def send_due_reminders(
     stop_waiting = started + lease.total_seconds() * 3 / 4
     summary = PassSummary()
     size = batch_size or config["PUSH_BATCH_SIZE"]
-    out: dict[Future[list[Outcome]], _Batch] = {}
+    out: dict[Sending, _Batch] = {}
     batches_left = max_batches
     try:
         summary.expired = expire_useless(now or utcnow())
@@ -738,10 +782,14 @@ def send_due_reminders(
                 break
             left = stop_waiting - time.monotonic()
             if left <= 0:
-                summary.abandoned = sum(len(batch.messages) for batch in out.values())
+                # Closing cancels what has not begun and waits for the emails being handed
+                # to the mail server: after it, every message's fate is as known as it gets.
+                channels.close()
+                for sending, batch in out.items():
+                    _finish_cut_off(batch, sending, worker, summary, retry_for)
                 log.warning(
                     "reminders: the pass reached its time limit with %d messages unanswered; "
-                    "their reminders are sent again once their lease runs out",
+                    "pushes still out are sent again once their lease runs out",
                     summary.abandoned,
                 )
                 break
