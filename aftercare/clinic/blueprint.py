@@ -22,6 +22,7 @@ def clinic_pages() -> Blueprint:
         devices,
         infusions,
         learn_page,
+        patient_email,
         patients,
         settings_page,
     )

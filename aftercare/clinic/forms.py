@@ -6,6 +6,7 @@ from datetime import date, datetime, time
 from zoneinfo import ZoneInfo, available_timezones
 
 from wtforms import (
+    BooleanField,
     DateField,
     EmailField,
     PasswordField,
@@ -29,6 +30,7 @@ from wtforms.validators import (
 from ..care.quiet_hours import QuietHours
 from ..care.reminder_rules import APPOINTMENT_KINDS
 from ..fields import Form, SmallIntegerField
+from ..patient_email import strip
 from .phones import PhoneNumberError, to_e164
 
 PHONE = Regexp(r"^[0-9+()\-. ]{3,40}$", message="Use digits, spaces and + ( ) - . only.")
@@ -130,6 +132,25 @@ class AcknowledgeForm(Form):
 
 class RevokeForm(Form):
     """A button with a CSRF token."""
+
+
+class ClinicEmailForm(Form):
+    """A patient's email for reminders, with their consent noted."""
+
+    address = EmailField(
+        "Patient's email",
+        filters=[strip],
+        validators=[
+            InputRequired("Enter the patient's email."),
+            Length(max=254),
+            Email("Enter an email address like name@example.com.", granular_message=False),
+        ],
+    )
+    always = BooleanField("Send every reminder by email too, not only when push cannot reach")
+    consent = BooleanField(
+        "The patient agreed to get reminders at this email",
+        validators=[InputRequired("Note the patient's consent before adding an email.")],
+    )
 
 
 def _hours(label: str) -> SmallIntegerField:

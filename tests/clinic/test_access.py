@@ -32,6 +32,7 @@ PATIENT_ROUTES = [
     ("POST", "/clinic/patients/{patient}/infusions"),
     ("POST", "/clinic/patients/{patient}/enrollment-link"),
     ("POST", "/clinic/patients/{patient}/devices/{device}/revoke"),
+    ("POST", "/clinic/patients/{patient}/email"),
     ("POST", "/clinic/alerts/{alert}/acknowledge"),
     ("POST", "/clinic/patients/{patient}/appointments"),
     ("GET", "/clinic/appointments/{appointment}/edit"),
@@ -286,6 +287,7 @@ def test_each_page_module_is_404_for_another_clinics_admin_over_http(
         "/clinic/patients/{patient}/infusions",  # infusions.py
         "/clinic/patients/{patient}/enrollment-link",  # devices.py
         "/clinic/patients/{patient}/devices/{device}/revoke",  # devices.py
+        "/clinic/patients/{patient}/email",  # patient_email.py
         "/clinic/alerts/{alert}/acknowledge",  # alerts.py
         "/clinic/admin/clinicians/{colleague}/disable",  # admin.py
         "/clinic/admin/patients/{patient}/delete",  # admin.py

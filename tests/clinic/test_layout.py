@@ -24,6 +24,7 @@ PAGES = {
     "clinic.infusion_create": "/clinic/patients/<int:patient_id>/infusions",
     "clinic.enrollment_link": "/clinic/patients/<int:patient_id>/enrollment-link",
     "clinic.device_revoke": "/clinic/patients/<int:patient_id>/devices/<int:device_id>/revoke",
+    "clinic.patient_email": "/clinic/patients/<int:patient_id>/email",
     "clinic.alert_acknowledge": "/clinic/alerts/<int:alert_id>/acknowledge",
     "clinic.settings": "/clinic/settings",
     "clinic.learn_articles": "/clinic/learn",
