@@ -42,12 +42,13 @@ PHONE = {"width": 390, "height": 844}
 LAPTOP = {"width": 1366, "height": 900}
 LOCALES = {"en": "en-US", "es": "es-US"}
 WAIT_MS = 15_000
-# One answer that gives each triage level (see aftercare/care/triage.py); the rest are "none".
+# One answer that gives each triage level (see aftercare/care/triage.py), with the level's name
+# as the result page shows it (action--<level>); the other questions are answered "none".
 CHECK_INS = {
-    "expected": {},
-    "call-the-clinic": {"cannot_keep_fluids": "1"},
-    "emergency": {"chest_pain": "1"},
-    "crisis": {"suicidal_thoughts": "1"},
+    "expected": ({}, "expected"),
+    "call-the-clinic": ({"cannot_keep_fluids": "y"}, "call_clinic"),
+    "emergency": ({"chest_pain": "y"}, "emergency"),
+    "crisis": ({"suicidal_thoughts": "y"}, "crisis"),
 }
 
 
@@ -180,24 +181,29 @@ def submit(page: Page) -> None:
         page.locator("main form[method=post] button[type=submit]").first.click()
 
 
-def check_in(page: Page, answers: dict[str, str]) -> None:
-    """Answer every question "none" or "no", but for the answers given, and send the check-in."""
+def check_in(page: Page, answers: dict[str, str], level: str) -> None:
+    """Tick the red flags given, answer every other question "none", send the check-in, and
+    check that the result is the level they call for."""
     page.goto("/check-in")
     page.evaluate(
         """(answers) => {
           const form = document.querySelector("main form[method=post]");
+          for (const box of form.querySelectorAll("input[type=checkbox]")) {
+            box.checked = box.name in answers;
+          }
           const names = new Set([...form.querySelectorAll("input[type=radio]")].map((i) => i.name));
           for (const name of names) {
-            const wanted = answers[name] ?? "0";
-            const input = form.querySelector(`input[name="${name}"][value="${wanted}"]`)
+            const input = form.querySelector(`input[name="${name}"][value="0"]`)
               || form.querySelector(`input[name="${name}"]`);
             input.checked = true;
           }
         }""",
         answers,
     )
-    page.locator("main form[method=post] button[type=submit]").last.click()
+    page.locator("main form[method=post] button[type=submit]:visible").last.click()
     page.wait_for_url("**/check-ins/*")
+    if page.locator(f".action--{level}").count() != 1:
+        raise SystemExit(f"the {level} check-in gave another result: {page.url}")
 
 
 def answer_questionnaire(page: Page, instrument: str, shots: Shots, who: str, sizes) -> None:
@@ -235,11 +241,11 @@ def patient_pages(browser: Browser, demo: Demo, language: str, shots: Shots) -> 
     shots.take(page, language, "today", sizes)
     page.goto("/check-in")
     shots.take(page, language, "check-in", sizes)
-    for level, answers in CHECK_INS.items():
-        check_in(page, answers)
-        shots.take(page, language, f"result-{level}", sizes)
+    for name, (answers, level) in CHECK_INS.items():
+        check_in(page, answers, level)
+        shots.take(page, language, f"result-{name}", sizes)
         page.goto("/today")
-        shots.take(page, language, f"today-after-{level}", sizes)
+        shots.take(page, language, f"today-after-{name}", sizes)
     page.goto("/help")
     shots.take(page, language, "help", sizes)
     page.goto("/questionnaires")
