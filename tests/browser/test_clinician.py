@@ -204,7 +204,7 @@ def test_the_dashboard_patient_list_and_patient_page_have_no_accessibility_viola
             page.get_by_role("region", name=section).locator("li, tbody tr").first
         ).to_be_visible()
     # Reminders are summed up, the full log one tap away.
-    reminders = page.get_by_role("region", name="Reminders")
+    reminders = page.get_by_role("region", name="Reminders", exact=True)
     expect(reminders).to_contain_text("Not delivered: 1")
     expect(reminders.locator("tbody tr").first).to_be_hidden()
     expect(page.get_by_role("region", name="Questionnaires across the course")).to_contain_text(

@@ -199,7 +199,7 @@ def test_the_patient_page_leads_with_what_needs_action_and_keeps_the_reminder_lo
     expect(action.get_by_role("link", name="Call Patient 00 at (202) 555-0143")).to_have_attribute(
         "href", "tel:+12025550143"
     )
-    reminders = page.get_by_role("region", name="Reminders")
+    reminders = page.get_by_role("region", name="Reminders", exact=True)
     expect(reminders).to_contain_text("Next: ")
     log = reminders.get_by_role("table")
     expect(log).to_be_hidden()  # one tap away
