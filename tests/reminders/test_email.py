@@ -52,6 +52,16 @@ def booked(db, patient, days: float = 2) -> Appointment:  # noqa: ANN001
     return appointment
 
 
+def quiet_hours_away_from_now(patient) -> None:  # noqa: ANN001
+    """Quiet hours elsewhere in the clinic's day, so a test sends whatever the time of its run."""
+    from zoneinfo import ZoneInfo
+
+    hour = utcnow().astimezone(ZoneInfo(patient.clinic.timezone)).hour
+    patient.clinic.content = {
+        "reminders": {"quiet_start": (hour + 2) % 24, "quiet_end": (hour + 3) % 24}
+    }
+
+
 def test_an_email_only_patient_gets_one_email_in_spanish_with_the_appointment(
     email_app, db, patient, mail_server
 ):
@@ -152,6 +162,7 @@ def test_push_gone_410_falls_back_to_email(email_app, db, patient, receiver, mai
 def test_push_not_through_within_its_grace_goes_by_email_too(
     email_app, db, patient, receiver, mail_server
 ):
+    quiet_hours_away_from_now(patient)
     subscription = subscribe(db, patient, receiver)
     receiver.script(subscription.endpoint, [503, 503, 503])
     add_email(db, patient)
@@ -171,6 +182,7 @@ def test_push_not_through_within_its_grace_goes_by_email_too(
 
 def test_reminders_due_together_are_one_email(email_app, db, patient, mail_server):
     patient.language = "es"
+    quiet_hours_away_from_now(patient)
     add_email(db, patient)
     due = utcnow() - timedelta(minutes=1)
     first = add_reminder(db, patient, due=due, expires=due + WEEK, kind="questionnaire_phq9")
