@@ -6,12 +6,12 @@ from __future__ import annotations
 from flask import Blueprint, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField
 from wtforms.validators import Email, InputRequired, Length
 
 from .. import audit
 from ..extensions import csrf, db, limiter
+from ..fields import Form
 from ..i18n import set_patient_language
 from ..models import PatientEmail
 from ..patient_access import current_patient, patient_required
@@ -35,7 +35,7 @@ from ..reminders.emails import send_verification
 bp = Blueprint("patient_email", __name__)
 
 
-class EmailForm(FlaskForm):
+class EmailForm(Form):
     address = EmailField(
         _l("Email address"),
         filters=[strip],
@@ -48,7 +48,7 @@ class EmailForm(FlaskForm):
     always = BooleanField(_l("Send every reminder by email too"))
 
 
-class PlainForm(FlaskForm):
+class PlainForm(Form):
     """A button with nothing but its CSRF token."""
 
 
