@@ -20,18 +20,17 @@ import html
 import json
 import os
 import secrets
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pyotp
+from lighthouse import free_port, wait_until_serving  # bench/, beside this script
 from playwright.sync_api import Browser, Page, sync_playwright
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -101,26 +100,6 @@ class Shots:
         index = self.out / "index.html"
         index.write_text("\n".join(parts), encoding="utf-8")
         return index
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def wait_until_serving(base: str, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            with urllib.request.urlopen(f"{base}/healthz", timeout=2):  # noqa: S310 (our own)
-                return
-        except OSError:
-            if time.monotonic() > deadline:
-                raise SystemExit(
-                    f"the app did not answer on {base} within {timeout:.0f} s"
-                ) from None
-            time.sleep(0.2)
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import ssl
 import threading
-import time
 from dataclasses import dataclass
 from email import policy
 from email.message import EmailMessage
@@ -68,6 +67,7 @@ class _Handler:
                     authenticated=bool(session.authenticated),
                 )
             )
+            self.server.lock.notify_all()
         return "250 Message accepted"
 
 
@@ -96,7 +96,7 @@ class MailServer:
         tls_context: ssl.SSLContext | None = None,
         credentials: tuple[str, str] | None = None,
     ) -> None:
-        self.lock = threading.Lock()
+        self.lock = threading.Condition()  # a message arriving wakes wait_for()
         self.received: list[Received] = []
         self.scripts: dict[str, list[int]] = {}
         self.logins: list[str] = []
@@ -138,12 +138,10 @@ class MailServer:
             return [m for m in self.received if to is None or to in m.rcpt_tos]
 
     def wait_for(self, count: int, timeout: float = 10) -> list[Received]:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if len(found := self.messages()) >= count:
-                return found
-            time.sleep(0.05)
-        raise AssertionError(f"expected {count} messages, got {len(self.messages())}")
+        with self.lock:
+            if self.lock.wait_for(lambda: len(self.received) >= count, timeout):
+                return list(self.received)
+            raise AssertionError(f"expected {count} messages, got {len(self.received)}")
 
 
 def self_signed(folder: Path) -> tuple[ssl.SSLContext, Path]:
