@@ -161,12 +161,11 @@ TEXT_GROUPS: dict[str, tuple[str, ...]] = {
         "reminders_off",
         "turn_on",
         "turn_off",
-        "ios_install",
         "no_push",
-        "push_blocked",
-        "push_failed",
-        "push_permission",
-        "push_error",
+        "email_instead",
+        "blocked",
+        "blocked_app",
+        "push_try_again",
     ),
     "checkin": (
         "call",
@@ -200,6 +199,12 @@ def all_page_text() -> dict[str, Any]:
 
     def both(singular: str, plural_form: str) -> list[str]:
         return [plural(singular, plural_form, n).replace("%(num)d", "{n}") for n in (1, 2)]
+
+    # How to allow blocked notifications, on a computer; Today puts in a phone's own way.
+    blocked = _(
+        "Notifications are blocked for this site. To allow them, click the lock icon left of"
+        " the web address and set Notifications to Allow. Then reload this page."
+    )
 
     return {
         "done": _("Done"),
@@ -249,23 +254,13 @@ def all_page_text() -> dict[str, Any]:
         "reminders_off": _("Reminders are off for this phone."),
         "turn_on": _("Turn on reminders"),
         "turn_off": _("Turn off reminders"),
-        "ios_install": _(
-            "On iPhone or iPad: tap the Share button, then “Add to Home Screen”. Open Aftercare"
-            " from your Home Screen, then turn reminders on here."
+        "no_push": _("This browser cannot get reminders. You can get them by email instead."),
+        "email_instead": _("Get reminders by email instead"),
+        "blocked": blocked,  # in the browser
+        "blocked_app": blocked,  # in the app installed from the browser
+        "push_try_again": _(
+            "Reminders could not be changed. Check that you are online, then try again."
         ),
-        "no_push": _(
-            "This browser cannot show reminders. Your clinic will still remind you of appointments."
-        ),
-        "push_blocked": _(
-            "Notifications are blocked for this site. Allow them in your browser's settings to"
-            " get reminders."
-        ),
-        "push_failed": _("Reminders could not be set up on this phone."),
-        "push_permission": _(
-            "Reminders need your permission. If you said no by mistake, allow notifications for"
-            " this site in your browser's settings."
-        ),
-        "push_error": _("That did not work. Please try again."),
     }
 
 

@@ -67,8 +67,11 @@ def init_security(app: Flask) -> None:
     def add_security_headers(response: Response) -> Response:
         headers = response.headers
         headers.setdefault("X-Content-Type-Options", "nosniff")
-        # Also on stylesheets: it governs the requests a stylesheet makes.
-        headers.setdefault("Referrer-Policy", "no-referrer")
+        # Also on stylesheets: it governs the requests a stylesheet makes. Not on the static
+        # scripts: what a page's script fetches follows the page's policy, so there it would
+        # only add bytes to a patient's first visit.
+        if not (request.endpoint == "static" and response.mimetype in STATIC_SCRIPTS):
+            headers.setdefault("Referrer-Policy", "no-referrer")
         if app.config["HTTPS"]:
             headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
         # Pages about a patient must not linger in shared caches; the service worker keeps

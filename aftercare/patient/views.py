@@ -32,6 +32,7 @@ from ..i18n import (
     LANGUAGE_COOKIE,
     content_for,
     current_language,
+    page_text,
     sentence,
     supported,
     translator,
@@ -51,6 +52,7 @@ from ..templating import tel, worded
 from .advice import advice_for, open_advice, reason_text
 from .checkins import CheckInData, save_check_in
 from .forms import URGENT_CODES, CheckInForm
+from .install import device_kind, how_to_allow_notifications
 from .language import note_language
 from .learn import article_for_today
 
@@ -204,8 +206,13 @@ def today() -> ResponseReturnValue:
         .limit(UPCOMING_APPOINTMENTS)
     ).all()
     open_check_in = open_advice(recent[0] if recent else None)
+    # The install steps and notification help of the phone that asks (Today is no-store: no
+    # cache hands one phone's page to another).
+    device = device_kind(request.user_agent.string)
     return render_template(
         "patient/today.html",
+        device=device,
+        page_words=page_text("countdown", "outbox", "push") | how_to_allow_notifications(device),
         patient=patient,
         timed=_instructions(clinic, content),
         advice=advice_for(open_check_in, content) if open_check_in else None,
