@@ -96,6 +96,13 @@ def test_a_new_patient_lands_on_the_qr_code_in_the_first_screen(screen: BrowserC
 
     steps.get_by_role("link", name="Open Ivan R.'s page").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Ivan R.")
+    # The side-effect chart says what it plots, in words a person sees above and below it.
+    chart = page.locator("figure.chart-figure").first
+    expect(chart.locator("figcaption")).to_have_text("Worst side effect at each check-in")
+    expect(chart.locator("figcaption")).to_be_visible()
+    note = chart.locator("p")  # the SVG's own description says it too, to screen readers
+    expect(note).to_contain_text("Each dot is the worst of the 8 graded side effects")
+    expect(note).to_be_visible()
     assert_no_violations(accessibility_violations(page))
 
 
