@@ -80,13 +80,15 @@ def _base_url(host: str, port: int) -> str:
 )
 @with_appcontext
 def run_command(host: str, port: int, threads: int, scheduler: bool) -> None:
-    """Serve the app: migrate the database, add demo data on first start, then listen."""
+    """Serve the app: migrate the database, add demo data on first start, say how to sign in,
+    then listen."""
     from waitress import serve
 
     from .demo import create_demo
     from .keys import prepare
     from .reminders.push_subscriptions import vapid_for
     from .reminders.scheduler import start_background
+    from .run_text import sign_in_text
     from .safeguards import allow_local_trial
 
     app = current_app._get_current_object()  # type: ignore[attr-defined]
@@ -96,16 +98,13 @@ def run_command(host: str, port: int, threads: int, scheduler: bool) -> None:
         click.echo(f"Made a new {made.kind.label}: {made.where}")
     vapid_for(app)
     base = _base_url(host, port)
+    demo, link = None, None
     if current_app.config["DEMO"] and not db.session.scalar(select(func.count(Clinic.id))):
         demo = create_demo(current_app.config["ENROLLMENT_DAYS"])
-        click.echo("Demo data created (set AFTERCARE_DEMO=0 to skip this):")
-        click.echo(f"  Clinician sign-in: {base}/clinic/login")
-        click.echo(f"    email:    {demo.clinician_email}")
-        click.echo(f"    password: {demo.clinician_password}")
-        click.echo(
-            f"  Patient enrollment link (open it on a phone, once): "
-            f"{enrollment_url(demo.enrollment_token, base)}"
-        )
+        link = enrollment_url(demo.enrollment_token, base)
+    # On every start, not only the first: how to sign in, or how to get a way in.
+    for line in sign_in_text(base, made=demo, link=link, production=app.config["PRODUCTION"]):
+        click.echo(line)
     if scheduler:
         start_background(current_app._get_current_object())  # type: ignore[attr-defined]
         click.echo("Reminders: the scheduler runs in this process.")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -71,24 +72,43 @@ class Admin:
         )
         assert verified.url == f"{self.base}/clinic/", verified.text[:300]
 
-    def new_patient(self, name: str) -> requests.Response:
-        """The new patient's page."""
+    def new_patient(self, name: str, lands_on_link: bool = True) -> NewPatient:
+        """Add a patient. This version lands on a page that says so and shows their enrollment
+        link; an older one (`lands_on_link=False`) on their page, where a link is asked for."""
         page = self.http.get(f"{self.base}/clinic/patients/new", timeout=HTTP_TIMEOUT_S)
         created = self.http.post(
             f"{self.base}/clinic/patients/new",
             data={"csrf_token": csrf_from(page.text), "display_name": name},
             timeout=HTTP_TIMEOUT_S,
         )
-        assert created.status_code == 200 and "/clinic/patients/" in created.url, created.text
-        return created
-
-    def enrollment_link(self, patient_page: requests.Response) -> str:
+        assert created.status_code == 200, created.text
+        patient_url = re.match(rf"{re.escape(self.base)}/clinic/patients/\d+", created.url)
+        assert patient_url, created.url
+        patient = patient_url.group(0)
+        if lands_on_link:
+            assert created.url == f"{patient}/added", created.url
+            assert f"Patient {html.escape(name)} added" in created.text, created.text
+            return NewPatient(patient, enrollment_link_on(created.text))
+        assert created.url == patient, created.url
         shown = self.http.post(
-            f"{patient_page.url}/enrollment-link",
-            data={"csrf_token": csrf_from(patient_page.text)},
+            f"{patient}/enrollment-link",
+            data={"csrf_token": csrf_from(created.text)},
             timeout=HTTP_TIMEOUT_S,
         )
-        return re.search(r'<a href="([^"]+/enroll/[^"]+)"', shown.text).group(1)
+        return NewPatient(patient, enrollment_link_on(shown.text))
+
+
+def enrollment_link_on(page: str) -> str:
+    """The one-time enrollment link a clinician's page shows."""
+    return re.search(r'<a [^>]*href="([^"]+/enroll/[^"]+)"', page).group(1)
+
+
+@dataclass(frozen=True)
+class NewPatient:
+    """A patient just added: their page, and the enrollment link the clinician was shown."""
+
+    url: str
+    enrollment_link: str
 
 
 class Phone:

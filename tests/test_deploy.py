@@ -200,8 +200,8 @@ def check_the_clinic_over_https(caddy, database_url: str) -> dict[str, str]:  # 
     seen["clinician session cookie"] = admin.http.cookies.get("aftercare_session")
 
     # A patient, and an enrollment link on the public address.
-    patient_page = admin.new_patient("Alex")
-    link = admin.enrollment_link(patient_page)
+    patient = admin.new_patient("Alex")  # lands on their QR code and link
+    link = patient.enrollment_link
     assert link.startswith(f"{base}/enroll/"), link
     seen["enrollment token"] = link.rsplit("/", 1)[1]
 
@@ -221,7 +221,7 @@ def check_the_clinic_over_https(caddy, database_url: str) -> dict[str, str]:  # 
             assert connection.execute(select(Clinic.name)).scalars().all() == ["Riverside"]
     finally:
         engine.dispose()
-    assert admin.http.get(patient_page.url, timeout=HTTP_TIMEOUT_S).status_code == 200
+    assert admin.http.get(patient.url, timeout=HTTP_TIMEOUT_S).status_code == 200
 
     # Too large a body: 413 from Caddy, whether its size is declared or not.
     large = b"note=" + b"x" * (70 * 1024)

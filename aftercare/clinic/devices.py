@@ -3,7 +3,15 @@
 from __future__ import annotations
 
 import segno
-from flask import current_app, flash, make_response, redirect, render_template, url_for
+from flask import (
+    Response,
+    current_app,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    url_for,
+)
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 from markupsafe import Markup
@@ -34,6 +42,12 @@ def enrollment_link(patient_id: int) -> ResponseReturnValue:
             "Unlink one they no longer use, then make a new link."
         )
         return redirect(url_for("clinic.patient_detail", patient_id=patient.id), code=303)
+    shown = new_link(patient)
+    return show_once(render_template("clinic/enrollment.html", patient=patient, **shown))
+
+
+def new_link(patient: Patient) -> dict[str, object]:
+    """Make, audit and commit a one-time enrollment link: the link, its URL and its QR code."""
     link, token = create_link(patient, current_user.id, days=current_app.config["ENROLLMENT_DAYS"])
     audit.record("enrollment_link.create", clinic_id=patient.clinic_id, patient_id=patient.id)
     db.session.commit()
@@ -42,11 +56,12 @@ def enrollment_link(patient_id: int) -> ResponseReturnValue:
     qr_svg = Markup(  # noqa: S704
         segno.make(url, error="m").svg_inline(scale=6, border=2, title="Enrollment QR code")
     )
-    response = make_response(
-        render_template(
-            "clinic/enrollment.html", patient=patient, url=url, qr_svg=qr_svg, link=link
-        )
-    )
+    return {"link": link, "url": url, "qr_svg": qr_svg}
+
+
+def show_once(page: str) -> Response:
+    """A page that holds a one-time link: no cache keeps a copy of it."""
+    response = make_response(page)
     response.headers["Cache-Control"] = "no-store"
     return response
 

@@ -1,9 +1,9 @@
-"""A clinician's pages for patients: adding one, changing their name or phone number, and each
-patient's page (see patient_page.py)."""
+"""A clinician's pages for patients: adding one (and linking their phone at once), changing their
+name or phone number, and each patient's page (see patient_page.py)."""
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, url_for
+from flask import flash, redirect, render_template, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 
@@ -12,9 +12,15 @@ from ..extensions import db
 from ..models import Patient
 from .access import get_for_clinic
 from .blueprint import bp
-from .forms import PatientForm
+from .devices import new_link, show_once
+from .forms import PatientForm, RevokeForm
 from .patient_page import render_patient
 from .phones import phone_display
+
+# Set by adding a patient, taken by the page it leads to: that page, shown once after the add,
+# makes the patient's first enrollment link. Only the patient's id is kept in the session, never
+# a token, and a reload finds it gone, so it never makes a second link unasked.
+JUST_ADDED = "just_added_patient"
 
 
 @bp.route("/patients/new", methods=["GET", "POST"])
@@ -31,8 +37,22 @@ def patient_new() -> ResponseReturnValue:
         db.session.flush()
         audit.record("patient.create", clinic_id=patient.clinic_id, patient_id=patient.id)
         db.session.commit()
-        return redirect(url_for("clinic.patient_detail", patient_id=patient.id), code=303)
+        session[JUST_ADDED] = patient.id
+        return redirect(url_for("clinic.patient_added", patient_id=patient.id), code=303)
     return render_template("clinic/patient_new.html", form=form), (422 if form.errors else 200)
+
+
+@bp.get("/patients/<int:patient_id>/added")
+@login_required
+def patient_added(patient_id: int) -> ResponseReturnValue:
+    """A new patient's first page: it says they were added and leads with their QR code."""
+    patient = get_for_clinic(Patient, patient_id)
+    first_visit = session.pop(JUST_ADDED, None) == patient.id
+    shown = new_link(patient) if first_visit else {}
+    page = render_template(
+        "clinic/patient_added.html", patient=patient, button_form=RevokeForm(), **shown
+    )
+    return show_once(page)
 
 
 @bp.route("/patients/<int:patient_id>/edit", methods=["GET", "POST"])

@@ -14,7 +14,14 @@ pytestmark = pytest.mark.browser
 ROOT = Path(__file__).resolve().parents[2]
 PATIENT_PAGES = {"enroll", "today", "check-in", "result-emergency", "result-crisis", "help"}
 PATIENT_PAGES |= {"questionnaire-phq9-crisis-help", "progress", "companion-link", "companion-view"}
-CLINIC_PAGES = {"dashboard", "patient", "appointment-edit", "enrollment-qr", "sessions"}
+CLINIC_PAGES = {
+    "dashboard",
+    "patient",
+    "appointment-edit",
+    "enrollment-qr",
+    "patient-added",
+    "sessions",
+}
 ADMIN_PAGES = {"two-factor-set-up", "settings", "clinicians", "audit-trail", "two-factor-code"}
 
 

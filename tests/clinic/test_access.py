@@ -27,6 +27,7 @@ from tests.conftest import add_admin, csrf_from, sign_in_with_code, statements
 # Every clinician route that names a patient or alert, with its method.
 PATIENT_ROUTES = [
     ("GET", "/clinic/patients/{patient}"),
+    ("GET", "/clinic/patients/{patient}/added"),
     ("GET", "/clinic/patients/{patient}/edit"),
     ("POST", "/clinic/patients/{patient}/edit"),
     ("POST", "/clinic/patients/{patient}/infusions"),

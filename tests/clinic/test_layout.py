@@ -19,6 +19,7 @@ APP_WIDE = re.compile(
 PAGES = {
     "clinic.dashboard": "/clinic/",
     "clinic.patient_new": "/clinic/patients/new",
+    "clinic.patient_added": "/clinic/patients/<int:patient_id>/added",
     "clinic.patient_detail": "/clinic/patients/<int:patient_id>",
     "clinic.patient_edit": "/clinic/patients/<int:patient_id>/edit",
     "clinic.infusion_create": "/clinic/patients/<int:patient_id>/infusions",
