@@ -111,7 +111,8 @@ def test_a_shared_entry_is_stored_once_however_often_it_is_sent(journal_phone, p
 
 
 def test_unsharing_deletes_the_entry_on_the_server_and_can_be_sent_twice(
-    journal_phone, patient  # noqa: ANN001
+    journal_phone,
+    patient,  # noqa: ANN001
 ) -> None:
     kept, taken_back = entry(), entry()
     for fields in (kept, taken_back):
@@ -124,7 +125,9 @@ def test_unsharing_deletes_the_entry_on_the_server_and_can_be_sent_twice(
     assert audit_actions(patient.id).count("journal.unshare") == 1
 
 
-def test_a_phone_cannot_unshare_another_patients_entry(waitress, db, patient, journal_phone) -> None:  # noqa: ANN001
+def test_a_phone_cannot_unshare_another_patients_entry(
+    waitress, db, patient, journal_phone
+) -> None:  # noqa: ANN001
     fields = entry()
     assert journal_phone.share(fields).status_code == 201
     other = add_patient(db, patient.clinic, "Robin")
@@ -193,10 +196,15 @@ def clinic_export(session: requests.Session, url: str) -> list[dict[str, str]]:
 
 
 def test_the_clinic_sees_exports_and_audits_shared_entries_of_its_own_patients_only(
-    real_server, db, patient, clinician, other_clinician, other_clinic_patient  # noqa: ANN001
+    real_server,
+    db,
+    patient,
+    clinician,
+    other_clinician,
+    other_clinic_patient,  # noqa: ANN001
 ) -> None:
     phone = Phone(real_server, linked_phone(real_server, enrollment_token(db, patient)))
-    fields = entry(text="=HYPERLINK(\"x\")\nsecond line", answer_1="Calmer, then tired")
+    fields = entry(text='=HYPERLINK("x")\nsecond line', answer_1="Calmer, then tired")
     assert phone.share(fields).status_code == 201
     stranger = Phone(
         real_server, linked_phone(real_server, enrollment_token(db, other_clinic_patient))
@@ -213,7 +221,9 @@ def test_the_clinic_sees_exports_and_audits_shared_entries_of_its_own_patients_o
     assert "Another clinic" not in page.text
     [viewed] = [
         event
-        for event in db.session.scalars(select(AuditEvent).where(AuditEvent.action == "journal.view"))
+        for event in db.session.scalars(
+            select(AuditEvent).where(AuditEvent.action == "journal.view")
+        )
     ]
     [row] = shared_rows(patient.id)
     assert viewed.patient_id == patient.id and viewed.detail == {"entry_ids": [row.id]}
@@ -226,7 +236,7 @@ def test_the_clinic_sees_exports_and_audits_shared_entries_of_its_own_patients_o
     assert exported["Questions and answers"] == (
         "What stood out during the session?: Calmer, then tired"
     )
-    assert exported["Text"] == "'=HYPERLINK(\"x\")\nsecond line"  # kept from running as a formula
+    assert exported["Text"] == '\'=HYPERLINK("x")\nsecond line'  # kept from running as a formula
     assert exported["Patient"] == patient.display_name
     own = clinic_export(team, f"{real_server.url}/clinic/patients/{patient.id}/journal-entries.csv")
     assert own == rows
@@ -238,14 +248,20 @@ def test_the_clinic_sees_exports_and_audits_shared_entries_of_its_own_patients_o
 
     # Another clinic's clinician: the patient, their page and their entries do not exist.
     outsider = signed_in(real_server, other_clinician.email)
-    for path in (f"/clinic/patients/{patient.id}", f"/clinic/patients/{patient.id}/journal-entries.csv"):
+    for path in (
+        f"/clinic/patients/{patient.id}",
+        f"/clinic/patients/{patient.id}/journal-entries.csv",
+    ):
         assert outsider.get(f"{real_server.url}{path}", timeout=TIMEOUT_S).status_code == 404
     theirs = clinic_export(outsider, f"{real_server.url}/clinic/export/journal-entries.csv")
     assert [r["Text"] for r in theirs] == ["Another clinic's words"]
 
 
 def test_deleting_a_patient_deletes_their_shared_entries(
-    db, patient, phone, admin_client  # noqa: ANN001
+    db,
+    patient,
+    phone,
+    admin_client,  # noqa: ANN001
 ) -> None:
     page = phone.client.get("/journal")
     fields = {**entry(), "csrf_token": csrf_from(page.text), "idempotency_key": uuid.uuid4().hex}
