@@ -275,3 +275,29 @@ def test_deleting_a_patient_deletes_their_shared_entries(
     )
     assert response.status_code == 303
     assert db.session.scalar(select(func.count(SharedJournalEntry.id))) == 0
+
+
+def test_the_journal_export_takes_dates_as_the_check_in_export_does(
+    phone,
+    db,
+    patient,
+    clinician_client,  # noqa: ANN001
+) -> None:
+    page = phone.client.get("/journal")
+    for days_ago, text in ((3, "three days ago"), (0, "today")):
+        written = (datetime.now(UTC) - timedelta(days=days_ago)).isoformat()
+        fields = {
+            **entry(written_at=written, text=text),
+            "csrf_token": csrf_from(page.text),
+            "idempotency_key": uuid.uuid4().hex,
+        }
+        assert phone.client.post("/journal/shared", data=fields, headers=OUTBOX).status_code == 201
+    today = datetime.now(patient.clinic.tz).date()
+    since = clinician_client.get(f"/clinic/export/journal-entries.csv?from={today}")
+    assert since.status_code == 200
+    rows = list(csv.DictReader(io.StringIO(since.get_data(as_text=True).lstrip("\ufeff"))))
+    assert [row["Text"] for row in rows] == ["today"]
+    for junk in ("from=yesterday", "page=2", f"from={today}&from={today}"):
+        refused = clinician_client.get(f"/clinic/export/journal-entries.csv?{junk}")
+        assert refused.status_code == 400, junk
+        assert refused.mimetype == "text/plain"
