@@ -53,5 +53,7 @@ def upgrade():
 def downgrade():
     with op.batch_alter_table("clinic", schema=None) as batch_op:
         batch_op.drop_column("journal_prompts")
-    op.drop_index("ix_shared_journal_entry_patient_id_written_at", table_name="shared_journal_entry")
+    op.drop_index(
+        "ix_shared_journal_entry_patient_id_written_at", table_name="shared_journal_entry"
+    )
     op.drop_table("shared_journal_entry")

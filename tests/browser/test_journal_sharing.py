@@ -13,8 +13,8 @@ from playwright.sync_api import Browser, BrowserContext, Page, Request, expect
 from sqlalchemy import func, select
 
 from aftercare.extensions import db
-from aftercare.models import SharedJournalEntry
-from tests.browser.conftest import WAIT_MS, Demo, LiveServer, wait_until
+from aftercare.models import Patient, SharedJournalEntry
+from tests.browser.conftest import WAIT_MS, Demo, LiveServer, enroll, wait_until
 from tests.browser.test_clinician import accessibility_violations, assert_no_violations
 from tests.browser.test_journal import rows_containing, what_was_sent, write_entry
 from tests.browser.test_patient_journey import go_offline, run_js, wait_for_pages_kept
@@ -183,3 +183,25 @@ def test_a_private_entry_is_in_no_request_and_nowhere_on_the_server(
     log = caplog.text + "".join(capfd.readouterr())
     assert "/journal/shared" in log  # the server's log of the requests is here
     assert PRIVATE not in log and PRIVATE_ANSWER not in log
+
+
+def test_the_clinics_own_questions_open_offline_in_spanish(
+    phone, demo: Demo, live_server: LiveServer
+) -> None:  # noqa: ANN001
+    with live_server.app.app_context():
+        patient = db.session.get(Patient, demo.patient_id)
+        patient.clinic.journal_prompts = {
+            "en": ["What helped you this week?"],
+            "es": ["¿Qué le ayudó esta semana?"],
+        }
+        db.session.commit()
+    page = phone(locale="es-US").new_page()
+    enroll(page, demo.enrollment_url)
+    open_journal(page)
+    go_offline(page, live_server)
+    page.reload()
+    question = page.get_by_label(re.compile("¿Qué le ayudó esta semana?"))
+    expect(question).to_be_visible()
+    expect(page.get_by_text("What helped you this week?")).to_have_count(0)
+    expect(page.get_by_text("¿Qué le llamó la atención durante la sesión?")).to_have_count(0)
+    assert_no_violations(accessibility_violations(page))
