@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 
 from aftercare.extensions import db
 from aftercare.models import Patient, SharedJournalEntry
-from tests.browser.conftest import WAIT_MS, Demo, LiveServer, enroll, wait_until
+from tests.browser.conftest import WAIT_MS, Demo, LiveServer, wait_until
 from tests.browser.test_clinician import accessibility_violations, assert_no_violations
 from tests.browser.test_journal import rows_containing, what_was_sent, write_entry
 from tests.browser.test_patient_journey import go_offline, run_js, wait_for_pages_kept
@@ -196,7 +196,9 @@ def test_the_clinics_own_questions_open_offline_in_spanish(
         }
         db.session.commit()
     page = phone(locale="es-US").new_page()
-    enroll(page, demo.enrollment_url)
+    page.goto(demo.enrollment_url)
+    page.get_by_role("button", name="Conectar este teléfono").tap()
+    page.wait_for_url("**/today")
     open_journal(page)
     go_offline(page, live_server)
     page.reload()
