@@ -85,7 +85,7 @@ def test_an_entry_shared_offline_reaches_the_clinician_and_is_taken_back(
     page.reload()
     write_entry(page, "4", SHARED_ANSWER, SHARED)
     entry = page.locator(".journal__entry").first
-    tap_with_yes(page, entry.get_by_role("button", name=re.compile("^Share the entry of")))
+    tap_with_yes(page, entry.get_by_role("button", name=re.compile("^Share with my care team: the entry of")))
     sharing = page.locator(".journal__sharing")
     expect(sharing).to_have_text("Saved on this phone. It will be sent when you are back online.")
     expect(entry).to_contain_text("Waiting for a signal to be shared with your care team.")
@@ -98,7 +98,7 @@ def test_an_entry_shared_offline_reaches_the_clinician_and_is_taken_back(
     page.reload()
     expect(entry).to_contain_text("Shared with your care team.")
     expect(
-        entry.get_by_role("button", name=re.compile("^Stop sharing the entry of"))
+        entry.get_by_role("button", name=re.compile("^Stop sharing: the entry of"))
     ).to_be_visible()
     assert page.evaluate("() => document.scrollingElement.scrollWidth <= window.innerWidth")
     assert_no_violations(accessibility_violations(page))
@@ -113,7 +113,7 @@ def test_an_entry_shared_offline_reaches_the_clinician_and_is_taken_back(
     assert_no_violations(accessibility_violations(desk))
 
     # Taken back, with the signal on: sent at once, and the page says so.
-    entry.get_by_role("button", name=re.compile("^Stop sharing the entry of")).tap()
+    entry.get_by_role("button", name=re.compile("^Stop sharing: the entry of")).tap()
     page.wait_for_url("**/journal?unshared=1")
     expect(page.locator(".journal__sharing")).to_have_text(
         "No longer shared. Your care team cannot see it now."
@@ -145,7 +145,7 @@ def test_a_private_entry_is_in_no_request_and_nowhere_on_the_server(
     write_entry(page, "6", SHARED_ANSWER, SHARED)
     shared_entry = page.locator(".journal__entry").first
     expect(shared_entry).to_contain_text(SHARED)
-    tap_with_yes(page, shared_entry.get_by_role("button", name=re.compile("^Share the entry of")))
+    tap_with_yes(page, shared_entry.get_by_role("button", name=re.compile("^Share with my care team: the entry of")))
     page.wait_for_url("**/journal?shared=1")
     expect(page.locator(".journal__sharing")).to_have_text("Shared with your care team.")
     assert shared_count(live_server, demo.patient_id) == 1
