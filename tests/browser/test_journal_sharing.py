@@ -85,7 +85,9 @@ def test_an_entry_shared_offline_reaches_the_clinician_and_is_taken_back(
     page.reload()
     write_entry(page, "4", SHARED_ANSWER, SHARED)
     entry = page.locator(".journal__entry").first
-    tap_with_yes(page, entry.get_by_role("button", name=re.compile("^Share with my care team: the entry of")))
+    tap_with_yes(
+        page, entry.get_by_role("button", name=re.compile("^Share with my care team: the entry of"))
+    )
     sharing = page.locator(".journal__sharing")
     expect(sharing).to_have_text("Saved on this phone. It will be sent when you are back online.")
     expect(entry).to_contain_text("Waiting for a signal to be shared with your care team.")
@@ -145,7 +147,12 @@ def test_a_private_entry_is_in_no_request_and_nowhere_on_the_server(
     write_entry(page, "6", SHARED_ANSWER, SHARED)
     shared_entry = page.locator(".journal__entry").first
     expect(shared_entry).to_contain_text(SHARED)
-    tap_with_yes(page, shared_entry.get_by_role("button", name=re.compile("^Share with my care team: the entry of")))
+    tap_with_yes(
+        page,
+        shared_entry.get_by_role(
+            "button", name=re.compile("^Share with my care team: the entry of")
+        ),
+    )
     page.wait_for_url("**/journal?shared=1")
     expect(page.locator(".journal__sharing")).to_have_text("Shared with your care team.")
     assert shared_count(live_server, demo.patient_id) == 1
