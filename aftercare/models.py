@@ -58,6 +58,9 @@ class Clinic(db.Model):
     # The clinic's own wording and time windows, over the defaults in care/content.py.
     content: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The journal's questions, {"en": [...], "es": [...]}; None for the defaults
+    # (care/journal.py). Kept apart from `content`, which the settings page rewrites whole.
+    journal_prompts: Mapped[dict[str, list[str]] | None] = mapped_column(JSON)
 
     @property
     def tz(self) -> ZoneInfo:
@@ -294,6 +297,31 @@ class CheckIn(db.Model):
 
     patient: Mapped[Patient] = relationship()
     infusion: Mapped[Infusion | None] = relationship()
+
+
+class SharedJournalEntry(db.Model):
+    """A journal entry the patient chose to share with the care team, until they unshare it.
+
+    Private entries never reach the server; this holds only what was shared, as it was sent.
+    """
+
+    __table_args__ = (
+        # Made on the phone when the entry was written: sharing it again stores it once.
+        UniqueConstraint("patient_id", "client_id"),
+        Index("ix_shared_journal_entry_patient_id_written_at", "patient_id", "written_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patient.id", ondelete="CASCADE"))
+    client_id: Mapped[str] = mapped_column(String(64))
+    mood: Mapped[int | None]
+    # [{"prompt": the question as the patient saw it, "text": their answer}, ...]
+    answers: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)
+    text: Mapped[str] = mapped_column(Text, default="")
+    written_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    shared_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    patient: Mapped[Patient] = relationship()
 
 
 class QuestionnaireResponse(db.Model):

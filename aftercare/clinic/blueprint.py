@@ -21,6 +21,8 @@ def clinic_pages() -> Blueprint:
         dashboard,
         devices,
         infusions,
+        journal_entries,
+        journal_prompts,
         learn_page,
         patient_email,
         patients,

@@ -21,6 +21,7 @@ from .access import current_clinic
 from .alert_details import alert_details
 from .charts import questionnaire_charts, side_effect_chart
 from .forms import AppointmentForm, ClinicEmailForm, InfusionForm, RevokeForm
+from .journal_entries import record_viewed, shared_entries
 from .labels import REMINDER_WORDS
 from .queries import patient_record
 from .timeline import timeline
@@ -54,8 +55,10 @@ def render_patient(
         record.reminders,
         record.responses,
     )
+    journal_entries = shared_entries(patient)
     page = render_template(
         "clinic/patient.html",
+        journal_entries=journal_entries,
         side_effects=side_effects,
         timeline_entries=timeline_entries,
         score_charts=score_charts,
@@ -82,5 +85,6 @@ def render_patient(
     # Recorded once the page is made, and committed before it is shown: committing first would
     # expire every record on the page, to be read again one by one while rendering.
     audit.record("patient.view", clinic_id=clinic.id, patient_id=patient.id)
+    record_viewed(patient, journal_entries)
     db.session.commit()
     return page, status

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from urllib.parse import unquote, unquote_plus
 
 import pytest
 from playwright.sync_api import Page, Request, expect
@@ -25,9 +26,14 @@ ANSWER = "the violet ceiling 9182"
 
 
 def what_was_sent(request: Request) -> str:
-    """Everything a request carries that could hold an entry's words."""
-    body = request.post_data_buffer or b""
-    return " ".join([request.url, str(request.all_headers()), body.decode("utf-8", "replace")])
+    """Everything a request carries that could hold an entry's words, as sent and decoded.
+
+    Decoded too: a form body or an address carries "a b" as "a+b" or "a%20b", where the words
+    as written would never be found.
+    """
+    body = (request.post_data_buffer or b"").decode("utf-8", "replace")
+    sent = " ".join([request.url, str(request.all_headers()), body])
+    return f"{sent} {unquote_plus(sent)} {unquote(sent)}"
 
 
 def rows_containing(live_server: LiveServer, words: list[str]) -> list[str]:

@@ -41,6 +41,7 @@ PATIENT_ROUTES = [
     ("POST", "/clinic/appointments/{appointment}/cancel"),
     ("GET", "/clinic/patients/{patient}/check-ins.csv"),
     ("GET", "/clinic/patients/{patient}/fhir.json"),
+    ("GET", "/clinic/patients/{patient}/journal-entries.csv"),
     ("POST", "/clinic/security/sessions/{session}/end"),
 ]
 CLINIC_ROUTES = [
@@ -48,6 +49,7 @@ CLINIC_ROUTES = [
     ("GET", "/clinic/patients/new"),
     ("GET", "/clinic/settings"),
     ("GET", "/clinic/export/check-ins.csv"),
+    ("GET", "/clinic/export/journal-entries.csv"),
     ("GET", "/clinic/security/two-factor"),
     ("GET", "/clinic/security/sessions"),
     ("POST", "/clinic/security/sessions/end-others"),
@@ -150,6 +152,8 @@ ADMIN_ROUTES = [
     ("POST", "/clinic/learn/new"),
     ("GET", "/clinic/learn/{article}"),
     ("POST", "/clinic/learn/{article}"),
+    ("GET", "/clinic/journal-prompts"),
+    ("POST", "/clinic/journal-prompts"),
 ]
 
 
@@ -283,6 +287,7 @@ def test_each_page_module_is_404_for_another_clinics_admin_over_http(
         "/clinic/patients/{patient}",  # patients.py
         "/clinic/appointments/{appointment}/edit",  # appointments.py
         "/clinic/patients/{patient}/fhir.json",  # export_views.py
+        "/clinic/patients/{patient}/journal-entries.csv",  # journal_entries.py
     ]
     posts = [
         "/clinic/patients/{patient}/infusions",  # infusions.py

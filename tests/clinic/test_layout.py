@@ -31,6 +31,9 @@ PAGES = {
     "clinic.learn_articles": "/clinic/learn",
     "clinic.learn_new": "/clinic/learn/new",
     "clinic.learn_article": "/clinic/learn/<slug>",
+    "clinic.journal_prompts": "/clinic/journal-prompts",
+    "clinic.clinic_journal_csv": "/clinic/export/journal-entries.csv",
+    "clinic.patient_journal_csv": "/clinic/patients/<int:patient_id>/journal-entries.csv",
 }
 
 

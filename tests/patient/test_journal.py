@@ -18,14 +18,32 @@ def test_the_journal_says_plainly_that_entries_stay_on_this_phone(phone):
     assert 'href="tel:988"' in page.text  # the crisis bar
 
 
-def test_the_journal_has_no_form_that_could_post_an_entry(phone):
+def test_what_is_written_is_in_no_form_until_one_entry_is_shared(phone):
     page = phone.client.get("/journal").text
     main = page.split("<main", 1)[1]
-    # The language switch in the bar is the page's only form, outside the journal.
-    assert "<form" not in main
-    names = set(re.findall(r'\sname="([^"]+)"', main))
-    assert names == {"journal-mood"}  # grouping the radio buttons, posted nowhere
+    forms = re.findall(r"<form\b.*?</form>", main, flags=re.S)
+    # The two forms journal.js fills with one entry when it is shared or taken back: empty of
+    # any entry until then, and with no button that could post them.
+    assert [re.search(r'action="([^"]+)"', form).group(1) for form in forms] == [
+        "/journal/shared",
+        "/journal/unshared",
+    ]
+    for form in forms:
+        assert set(re.findall(r'\sname="([^"]+)"', form)) == {
+            "csrf_token",
+            "idempotency_key",
+            "filled_at",
+        }
+    outside = re.sub(r"<form\b.*?</form>", "", main, flags=re.S)
+    assert set(re.findall(r'\sname="([^"]+)"', outside)) == {"journal-mood"}
     assert 'type="submit"' not in main
+    assert "<textarea" in outside
+
+
+def test_the_journal_says_shared_entries_are_not_read_around_the_clock(phone):
+    page = phone.client.get("/journal").text
+    assert "Your care team does not read shared entries around the clock." in page
+    assert 'href="tel:988"' in page and 'href="tel:911"' in page  # the crisis bar
 
 
 @pytest.mark.parametrize("method", ["POST", "PUT", "DELETE"])
