@@ -215,7 +215,6 @@ def _translated(form: type[SectionForm], name: str, language: str) -> TextAreaFi
         validators.append(UNTIL)
     return TextAreaField(
         f"{english.args[0]} ({OTHER_LANGUAGES[language]})",
-        description="Leave empty to use the built-in text, shown greyed in the box.",
         validators=validators,
         render_kw=english.kwargs.get("render_kw"),
     )

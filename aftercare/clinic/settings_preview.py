@@ -102,6 +102,14 @@ def _questionnaires(content: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _opened_crisis_bar(clinic: PreviewClinic, content: dict[str, Any]) -> Markup:
+    """The crisis bar of every patient page, its "more help" part open."""
+    bar = render_template("_crisis_bar.html", clinic=clinic, content=content)
+    closed = '<details class="crisis__more">'
+    # The bar's own template escaped what it shows; only the state of its <details> changes.
+    return Markup(bar.replace(closed, '<details class="crisis__more" open>', 1))  # noqa: S704
+
+
 def candidate(section: Section, clinic: Clinic, form: SectionForm | None) -> PreviewClinic:
     """The clinic as it would be with the form's values (or as saved, without a form)."""
     stand_in = PreviewClinic.of(clinic)
@@ -134,6 +142,8 @@ def patient_views(section: Section, clinic: PreviewClinic) -> list[tuple[str, st
                 extra["quiet"] = QuietHours(
                     content["reminders"]["quiet_start"], content["reminders"]["quiet_end"]
                 )
+            elif section.slug in ("clinic", "crisis"):
+                extra["crisis_bar"] = _opened_crisis_bar(clinic, content)
             elif section.slug == "questionnaires":
                 extra.update(_questionnaires(content))
             html = render_template(

@@ -12,7 +12,8 @@
     var mine = ++asked;
     var body = new FormData(form);
     body.set("action", "preview");
-    fetch(form.action || location.href, { method: "POST", body: body, credentials: "same-origin" })
+    // form.action would be the buttons named "action", not the address.
+    fetch(form.getAttribute("action") || location.href, { method: "POST", body: body, credentials: "same-origin" })
       .then(function (response) { return response.text(); })
       .then(function (html) {
         // Only the latest answer counts: an earlier, slower one must not overwrite it.

@@ -16,6 +16,8 @@ PATIENT_PAGES = {"enroll", "today", "check-in", "result-emergency", "result-cris
 PATIENT_PAGES |= {"questionnaire-phq9-crisis-help", "progress", "companion-link", "companion-view"}
 CLINIC_PAGES = {"dashboard", "patient", "appointment-edit", "enrollment-qr", "sessions"}
 ADMIN_PAGES = {"two-factor-set-up", "settings", "clinicians", "audit-trail", "two-factor-code"}
+ADMIN_PAGES |= {f"settings-{slug}" for slug in ("clinic", "crisis", "rules", "lists")}
+ADMIN_PAGES |= {"settings-reminders", "settings-questionnaires"}
 
 
 def png_size(file: Path) -> tuple[int, int]:

@@ -122,7 +122,7 @@ def test_empty_spanish_boxes_show_the_built_in_spanish_and_say_so(admin_client):
     page = admin_client.get(section_url("rules")).text
     box = re.search(r'<textarea[^>]*name="es_alcohol_text"[^>]*>', page)[0]
     assert 'placeholder="No tome alcohol ni use cannabis (marihuana) hasta {until}."' in box
-    assert "Leave it empty to use the built-in text" in page
+    assert "empty to use the built-in text" in page
 
 
 def test_the_reminders_preview_lists_the_notifications_of_an_infusion(admin_client):
