@@ -33,6 +33,11 @@ import pyotp
 from lighthouse import free_port, wait_until_serving  # bench/, beside this script
 from playwright.sync_api import Browser, Page, sync_playwright
 
+from aftercare.clinic.settings_sections import SECTIONS, Section
+
+# Each settings section is a page of its own.
+SETTINGS_SECTIONS = [section.slug for section in SECTIONS if isinstance(section, Section)]
+
 ROOT = Path(__file__).resolve().parent.parent
 AFTERCARE = Path(sys.executable).with_name("aftercare")
 CHROMIUM = os.environ.get("CHROME_PATH", "/usr/bin/chromium")
@@ -304,8 +309,10 @@ def clinician_pages(browser: Browser, demo: Demo, shots: Shots) -> None:
     page.get_by_label("Code").fill(pyotp.TOTP(secret).now())
     submit(page)
     shots.take(page, "admin", "recovery-codes", sizes)
+    settings = [(f"/clinic/settings/{slug}", f"settings-{slug}") for slug in SETTINGS_SECTIONS]
     for path, name in (
         ("/clinic/settings", "settings"),
+        *settings,
         ("/clinic/admin/clinicians", "clinicians"),
         ("/clinic/admin/audit", "audit-trail"),
     ):

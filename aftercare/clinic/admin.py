@@ -17,7 +17,8 @@ from ..models import AuditEvent, Clinician, Patient, utcnow
 from ..request_input import query_number
 from ..tokens import hash_token, new_token
 from . import sessions, twofactor
-from .access import get_for_clinic
+from .access import current_clinic, get_for_clinic
+from .audit_words import day_heading, in_words
 from .auth import admin_required
 from .forms import DeletePatientForm, InviteForm, RevokeForm
 
@@ -182,9 +183,12 @@ def audit_trail() -> ResponseReturnValue:
     events = db.session.scalars(
         query.order_by(AuditEvent.id.desc()).offset((page - 1) * AUDIT_PAGE).limit(AUDIT_PAGE + 1)
     ).all()
+    tz = current_clinic().tz
     return render_template(
         "clinic/admin/audit.html",
-        events=events[:AUDIT_PAGE],
+        lines=in_words(current_user.clinic_id, events[:AUDIT_PAGE], tz),
+        today=utcnow().astimezone(tz).date(),
+        day_heading=day_heading,
         more=len(events) > AUDIT_PAGE,
         page=page,
         filters={

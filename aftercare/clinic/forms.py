@@ -1,9 +1,9 @@
-"""Clinician forms: sign-in, patients, infusions, clinic settings."""
+"""Clinician forms: sign-in, patients, infusions, alerts, clinicians (settings: settings_forms)."""
 
 from __future__ import annotations
 
 from datetime import date, datetime, time
-from zoneinfo import ZoneInfo, available_timezones
+from zoneinfo import ZoneInfo
 
 from wtforms import (
     BooleanField,
@@ -13,7 +13,6 @@ from wtforms import (
     SelectField,
     StringField,
     TelField,
-    TextAreaField,
     TimeField,
 )
 from wtforms.fields.choices import SelectChoice
@@ -27,7 +26,6 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from ..care.quiet_hours import QuietHours
 from ..care.reminder_rules import APPOINTMENT_KINDS
 from ..fields import Form, SmallIntegerField
 from ..patient_email import strip
@@ -151,181 +149,6 @@ class ClinicEmailForm(Form):
         "The patient agreed to get reminders at this email",
         validators=[InputRequired("Note the patient's consent before adding an email.")],
     )
-
-
-def _hours(label: str) -> SmallIntegerField:
-    return SmallIntegerField(
-        label,
-        validators=[
-            InputRequired(message="Enter a number of hours."),
-            NumberRange(0, 168, message="Enter from 0 to 168 hours."),
-        ],
-    )
-
-
-def _clock_hour(label: str, description: str = "") -> SmallIntegerField:
-    return SmallIntegerField(
-        label,
-        description=description,
-        validators=[InputRequired(), NumberRange(0, 23, message="Enter an hour from 0 to 23.")],
-    )
-
-
-def _days(label: str, most: int) -> SmallIntegerField:
-    return SmallIntegerField(
-        label,
-        validators=[InputRequired(), NumberRange(0, most, message=f"Enter from 0 to {most} days.")],
-    )
-
-
-def _until_text(label: str) -> TextAreaField:
-    return TextAreaField(
-        label,
-        validators=[
-            InputRequired(),
-            Length(max=400),
-            Regexp(r"(?s).*\{until\}", message="Keep {until} where the time goes."),
-        ],
-    )
-
-
-def _lines(label: str) -> TextAreaField:
-    return TextAreaField(
-        label, description="One per line.", validators=[InputRequired(), Length(max=3000)]
-    )
-
-
-class SettingsForm(Form):
-    name = StringField("Clinic name", validators=[InputRequired(), Length(max=120)])
-    timezone = StringField(
-        "Time zone",
-        description="For example America/New_York.",
-        validators=[InputRequired(), Length(max=64)],
-    )
-    phone = StringField("Clinic phone", validators=[Optional(), PHONE])
-    after_hours_phone = StringField("After-hours phone", validators=[Optional(), PHONE])
-
-    driving_hours = _hours("No driving or machinery (hours)")
-    decisions_hours = _hours("No big decisions (hours)")
-    alcohol_hours = _hours("No alcohol or cannabis (hours)")
-    sedatives_hours = _hours("No opioids or benzodiazepines (hours)")
-    companion_hours = _hours("Someone stays with the patient (hours)")
-
-    driving_text = _until_text("Driving")
-    decisions_text = _until_text("Decisions")
-    alcohol_text = _until_text("Alcohol and cannabis")
-    sedatives_text = _until_text("Opioids and benzodiazepines")
-    companion_text = _until_text("Companion")
-
-    normal = _lines("What is normal and will pass")
-    self_care = _lines("Self-care")
-    call_clinic = _lines("When to call the clinic")
-    call_911 = _lines("When to call 911")
-
-    crisis_line = StringField("Crisis line", validators=[InputRequired(), PHONE])
-    crisis_line_name = StringField(
-        "Crisis line name", validators=[InputRequired(), Length(max=120)]
-    )
-    crisis_options = StringField("Crisis line options", validators=[Optional(), Length(max=200)])
-    crisis_prompt = StringField(
-        "Crisis bar, first line",
-        description="{line} is replaced by the crisis line. Leave empty for the default.",
-        validators=[Optional(), Length(max=200)],
-    )
-    emergency_number = StringField("Emergency number", validators=[InputRequired(), PHONE])
-    not_monitored = TextAreaField(
-        "Not monitored around the clock", validators=[InputRequired(), Length(max=400)]
-    )
-
-    appointment_hours = StringField(
-        "Appointment reminders (hours before)",
-        description="Whole hours, separated by commas, for example 24, 2.",
-        validators=[InputRequired(), Length(max=60)],
-    )
-    driver_hour = _clock_hour("Ride-home reminder, the day before an infusion (hour, 0-23)")
-    evening_hour = _clock_hour("Evening check-in after an infusion (hour, 0-23)")
-    morning_hour = _clock_hour("Next-morning check-in (hour, 0-23)")
-    quiet_start = _clock_hour(
-        "Quiet hours begin (hour, 0-23)",
-        "No reminder is sent from this hour until quiet hours end, except one for an "
-        "appointment less than two hours away. Reminders due meanwhile go out when they end.",
-    )
-    quiet_end = _clock_hour("Quiet hours end (hour, 0-23)")
-
-    pcl5_days = _days("PCL-5 every (days, 0 for never)", 90)
-    phq9_days = _days("PHQ-9 every (days, 0 for never)", 90)
-    gad7_days = _days("GAD-7 every (days, 0 for never)", 90)
-    days_before_booster = _days(
-        "PHQ-9 and GAD-7 again this many days before a booster (0 for never)", 14
-    )
-    questionnaire_hour = _clock_hour("Questionnaires fall due at (hour, 0-23)")
-
-    def reminder_offsets(self) -> list[int]:
-        return [int(part) for part in self.appointment_hours.data.replace(" ", "").split(",")]
-
-    def validate_appointment_hours(self, field: StringField) -> None:
-        try:
-            hours = self.reminder_offsets()
-        except ValueError:
-            raise ValidationError("Use whole hours separated by commas, like 24, 2.") from None
-        if not hours or any(not 1 <= h <= 336 for h in hours) or len(hours) > 6:
-            raise ValidationError("Give one to six offsets, each from 1 to 336 hours.")
-
-    def validate_timezone(self, field: StringField) -> None:
-        if field.data not in available_timezones():
-            raise ValidationError("Not a time zone name. Use one like America/New_York.")
-
-    def validate_quiet_end(self, field: SmallIntegerField) -> None:
-        if field.data is not None and field.data == self.quiet_start.data:
-            raise ValidationError("Quiet hours must end at another hour than they begin.")
-
-    def validate(self, extra_validators: dict | None = None) -> bool:
-        valid = super().validate(extra_validators)
-        if self.quiet_start.errors or self.quiet_end.errors:
-            return valid
-        # A reminder set for an hour inside quiet hours would always be late, or not sent.
-        quiet = QuietHours(self.quiet_start.data, self.quiet_end.data)
-        for field in (
-            self.driver_hour,
-            self.evening_hour,
-            self.morning_hour,
-            self.questionnaire_hour,
-        ):
-            if field.data is not None and not field.errors and quiet.covers_hour(field.data):
-                field.errors.append(
-                    f"{field.data}:00 is inside the quiet hours ({quiet.describe()}), when no"
-                    " reminder is sent. Choose an hour outside them, or change the quiet hours."
-                )
-                valid = False
-        return valid
-
-
-WINDOW_KEYS = ("driving", "decisions", "alcohol", "sedatives", "companion")
-LIST_KEYS = ("normal", "self_care", "call_clinic", "call_911")
-# The settings that are words patients read, and where each is kept in the clinic's content.
-WORD_FIELDS: dict[str, str] = {
-    **{f"{key}_text": f"timed.{key}" for key in WINDOW_KEYS},
-    **{key: key for key in LIST_KEYS},
-    "crisis_prompt": "crisis.prompt",
-    "crisis_line_name": "crisis.line_name",
-    "crisis_options": "crisis.options",
-    "not_monitored": "not_monitored",
-}
-# Other languages patients can read, each with its own wording boxes ("es_driving_text"...).
-OTHER_LANGUAGES = {"es": "Spanish"}
-
-
-def _translated(name: str, language: str, label: str) -> TextAreaField:
-    validators = [Optional(), Length(max=3000 if name in LIST_KEYS else 400)]
-    if name.endswith("_text"):
-        validators.append(Regexp(r"(?s).*\{until\}", message="Keep {until} where the time goes."))
-    return TextAreaField(f"{label} ({OTHER_LANGUAGES[language]})", validators=validators)
-
-
-for _language in OTHER_LANGUAGES:
-    for _name in WORD_FIELDS:
-        _label = str(getattr(SettingsForm, _name).args[0])
-        setattr(SettingsForm, f"{_language}_{_name}", _translated(_name, _language, _label))
 
 
 class CodeForm(Form):

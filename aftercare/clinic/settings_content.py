@@ -1,155 +1,158 @@
-"""Turning a clinic's content into the settings form and back, keeping only real changes."""
+"""A settings section's values: read from a clinic's content, and laid back over it.
+
+Only what differs from the defaults is kept, so that a clinic benefits when a default is
+improved. Saving one section changes only that section's settings: everything else in the
+clinic's content (other sections, Learn articles, reason wording, translations) is carried over
+exactly as it was.
+"""
 
 from __future__ import annotations
 
+import copy
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from ..care.content import DEFAULT_CONTENT, clinic_content, kept_in_base_language
-from ..models import Clinic
-from .forms import LIST_KEYS, OTHER_LANGUAGES, WINDOW_KEYS, WORD_FIELDS, SettingsForm
+from .settings_forms import LIST_KEYS, OTHER_LANGUAGES, SectionForm
+
+# How a form value becomes a content value, by field name (default: stripped text).
+Reader = Callable[[SectionForm, str], Any]
 
 
-def _get(tree: dict[str, Any], path: str) -> Any:
+def get_path(tree: Mapping[str, Any] | None, path: str) -> Any:
+    node: Any = tree or {}
     for part in path.split("."):
-        if not isinstance(tree, dict) or part not in tree:
+        if not isinstance(node, Mapping) or part not in node:
             return None
-        tree = tree[part]
-    return tree
+        node = node[part]
+    return node
 
 
-def _set(tree: dict[str, Any], path: str, value: Any) -> None:
+def set_path(tree: dict[str, Any], path: str, value: Any) -> None:
     *parents, last = path.split(".")
     for part in parents:
         tree = tree.setdefault(part, {})
     tree[last] = value
 
 
-def form_data(clinic: Clinic) -> dict[str, Any]:
-    """The values the settings form starts with."""
-    content = clinic_content(clinic.content)
-    data: dict[str, Any] = {
-        "name": clinic.name,
-        "timezone": clinic.timezone,
-        "phone": clinic.phone,
-        "after_hours_phone": clinic.after_hours_phone,
-        "crisis_line": content["crisis"]["line"],
-        "crisis_line_name": content["crisis"]["line_name"],
-        "crisis_options": content["crisis"]["options"],
-        "crisis_prompt": content["crisis"]["prompt"],
-        "emergency_number": content["crisis"]["emergency"],
-        "not_monitored": content["not_monitored"],
-    }
-    for key in WINDOW_KEYS:
-        data[f"{key}_hours"] = content["windows"][key]
-        data[f"{key}_text"] = content["timed"][key]
-    for key in LIST_KEYS:
-        data[key] = "\n".join(content[key])
-    questionnaires = content["questionnaires"]
-    for key in ("pcl5_days", "phq9_days", "gad7_days", "days_before_booster"):
-        data[key] = questionnaires[key]
-    data["questionnaire_hour"] = questionnaires["hour"]
-    reminders = content["reminders"]
-    data["appointment_hours"] = ", ".join(str(h) for h in reminders["appointment_hours"])
-    for key in ("driver_hour", "evening_hour", "morning_hour", "quiet_start", "quiet_end"):
-        data[key] = reminders[key]
-    # Other languages: only the clinic's own wording; an empty box means "not written".
+def remove_path(tree: dict[str, Any], path: str) -> None:
+    """Remove the value at `path`, and each parent it leaves empty."""
+    *parents, last = path.split(".")
+    chain = [tree]
+    for part in parents:
+        node = chain[-1].get(part)
+        if not isinstance(node, dict):
+            return
+        chain.append(node)
+    chain[-1].pop(last, None)
+    for node, part in zip(reversed(chain[:-1]), reversed(parents), strict=True):
+        if node.get(part) == {}:
+            node.pop(part)
+
+
+def lines(text: str | None) -> list[str]:
+    return [line.strip() for line in (text or "").splitlines() if line.strip()]
+
+
+def shown(value: Any) -> Any:
+    """A content value as a form box shows it: a list of lines one per line."""
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return "\n".join(value)
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value)
+    return value
+
+
+def read(form: SectionForm, name: str) -> Any:
+    """A field's value as content keeps it."""
+    value = form[name].data
+    if name in LIST_KEYS:
+        return lines(value)
+    if isinstance(value, str):
+        return value.strip()
+    return value
+
+
+def form_values(content: Mapping[str, Any], fields: Mapping[str, str]) -> dict[str, Any]:
+    """A section's English values, from merged content."""
+    return {name: shown(get_path(content, path)) for name, path in fields.items()}
+
+
+def translation_values(
+    overrides: Mapping[str, Any] | None, words: Mapping[str, str]
+) -> dict[str, Any]:
+    """The clinic's own wording in each other language; an empty box means "not written"."""
+    values = {}
     for language in OTHER_LANGUAGES:
-        words = (clinic.content or {}).get("translations", {}).get(language, {})
-        for name, path in WORD_FIELDS.items():
-            value = _get(words, path)
-            data[f"{language}_{name}"] = "\n".join(value) if isinstance(value, list) else value
-    return data
+        own = get_path(overrides, f"translations.{language}") or {}
+        for name, path in words.items():
+            values[f"{language}_{name}"] = shown(get_path(own, path)) or ""
+    return values
 
 
-def english_shown(clinic: Clinic) -> dict[str, set[str]]:
-    """Per language, the wording boxes whose patients see the clinic's English for now."""
-    paths = {path: name for name, path in WORD_FIELDS.items()}
-    return {
-        language: {paths[p] for p in kept_in_base_language(clinic.content, language) if p in paths}
-        for language in OTHER_LANGUAGES
-    }
+def built_in_wording(
+    overrides: Mapping[str, Any] | None,
+    words: Mapping[str, str],
+    translators: Mapping[str, Callable[[str], str]],
+) -> dict[str, str]:
+    """For each translation box, what its readers see while it is empty: the app's own
+    translation, or the clinic's English where it changed the default."""
+    without = {k: v for k, v in (overrides or {}).items() if k != "translations"}
+    result = {}
+    for language, translate in translators.items():
+        content = clinic_content(without, language, translate)
+        for name, path in words.items():
+            result[f"{language}_{name}"] = shown(get_path(content, path))
+    return result
 
 
-def _lines(text: str) -> list[str]:
-    return [line.strip() for line in text.splitlines() if line.strip()]
+def english_shown(overrides: Mapping[str, Any] | None, words: Mapping[str, str]) -> set[str]:
+    """The translation boxes whose readers see the clinic's English for now."""
+    result = set()
+    for language in OTHER_LANGUAGES:
+        kept = kept_in_base_language(overrides, language)
+        result |= {f"{language}_{name}" for name, path in words.items() if path in kept}
+    return result
 
 
-def overrides_from(
-    form: SettingsForm, previous: dict[str, Any]
+def laid_over(
+    previous: Mapping[str, Any] | None,
+    form: SectionForm,
+    fields: Mapping[str, str],
+    words: Mapping[str, str],
+    reader: Reader = read,
 ) -> tuple[dict[str, Any], list[str]]:
-    """The clinic's content overrides: only what differs from the defaults.
-
-    Keeping differences (not a full copy) lets a clinic benefit when a default is improved.
-    Reason wording set elsewhere is carried over untouched.
+    """The clinic's content with this section's values from `form`, and the translations
+    dropped because their English changed under them.
 
     Wording in another language is kept as the clinic wrote it. When a clinic changes its
     English and leaves the other language's box as it was, that translation no longer says
-    what the English says: it is dropped (and named in the second value returned), so those
-    patients see the new English until the clinic writes the translation, never old advice.
+    what the English says: it is dropped (and named), so those patients see the new English
+    until the clinic writes the translation, never old advice.
     """
-    wanted: dict[str, Any] = {
-        "windows": {key: form[f"{key}_hours"].data for key in WINDOW_KEYS},
-        "timed": {key: form[f"{key}_text"].data.strip() for key in WINDOW_KEYS},
-        "crisis": {
-            "line": form.crisis_line.data.strip(),
-            "line_name": form.crisis_line_name.data.strip(),
-            "options": (form.crisis_options.data or "").strip(),
-            "prompt": (form.crisis_prompt.data or "").strip()
-            or DEFAULT_CONTENT["crisis"]["prompt"],
-            "emergency": form.emergency_number.data.strip(),
-        },
-        "not_monitored": form.not_monitored.data.strip(),
-        "questionnaires": {
-            "pcl5_days": form.pcl5_days.data,
-            "phq9_days": form.phq9_days.data,
-            "gad7_days": form.gad7_days.data,
-            "days_before_booster": form.days_before_booster.data,
-            "hour": form.questionnaire_hour.data,
-        },
-        "reminders": {
-            "appointment_hours": sorted(set(form.reminder_offsets()), reverse=True),
-            "driver_hour": form.driver_hour.data,
-            "evening_hour": form.evening_hour.data,
-            "morning_hour": form.morning_hour.data,
-            "quiet_start": form.quiet_start.data,
-            "quiet_end": form.quiet_end.data,
-        },
-    }
-    for key in LIST_KEYS:
-        wanted[key] = _lines(form[key].data)
-    overrides: dict[str, Any] = {}
-    for key, value in wanted.items():
-        default = DEFAULT_CONTENT[key]
-        if isinstance(value, dict):
-            changed = {k: v for k, v in value.items() if default[k] != v}
-            if changed:
-                overrides[key] = changed
-        elif value != default:
-            overrides[key] = value
-    # Learn articles are edited on their own page (clinic/learn_page.py).
-    for key in ("reasons", "levels", "notifications", "learn"):
-        if key in previous:
-            overrides[key] = previous[key]
-    before, after = clinic_content(previous), clinic_content(overrides)
-    translations: dict[str, Any] = {}
+    previous = previous or {}
+    content = copy.deepcopy(dict(previous))
+    for name, path in fields.items():
+        value = reader(form, name)
+        if value == get_path(DEFAULT_CONTENT, path):
+            remove_path(content, path)
+        else:
+            set_path(content, path, value)
+    before, after = clinic_content(previous), clinic_content(content)
     dropped = []
     for language in OTHER_LANGUAGES:
-        kept = previous.get("translations", {}).get(language, {})
-        # Wording that is not on the form is carried over as it was.
-        words = {key: kept[key] for key in ("reasons", "levels", "notifications") if key in kept}
-        for name, path in WORD_FIELDS.items():
-            raw = form[f"{language}_{name}"].data or ""
-            value: Any = _lines(raw) if name in LIST_KEYS else raw.strip()
-            if not value:
-                continue
-            if _get(before, path) != _get(after, path) and value == _get(kept, path):
-                dropped.append(f"{form[f'{language}_{name}'].label.text}")
-                continue
-            _set(words, path, value)
-        if words:
-            translations[language] = words
-    if translations:
-        overrides["translations"] = translations
+        for name, path in words.items():
+            box = form[f"{language}_{name}"]
+            value = lines(box.data) if name in LIST_KEYS else (box.data or "").strip()
+            where = f"translations.{language}.{path}"
+            english_changed = get_path(before, path) != get_path(after, path)
+            if value and english_changed and value == get_path(previous, where):
+                dropped.append(box.label.text)
+                value = None
+            if value:
+                set_path(content, where, value)
+            else:
+                remove_path(content, where)
     # Checked against the defaults' shape before it is saved.
-    clinic_content(overrides)
-    return overrides, dropped
+    clinic_content(content)
+    return content, dropped

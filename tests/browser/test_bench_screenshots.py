@@ -23,6 +23,8 @@ CLINIC_PAGES = {
     "sessions",
 }
 ADMIN_PAGES = {"two-factor-set-up", "settings", "clinicians", "audit-trail", "two-factor-code"}
+ADMIN_PAGES |= {f"settings-{slug}" for slug in ("clinic", "crisis", "rules", "lists")}
+ADMIN_PAGES |= {"settings-reminders", "settings-questionnaires"}
 
 
 def png_size(file: Path) -> tuple[int, int]:

@@ -138,7 +138,8 @@ def test_a_disabled_clinician_cannot_sign_in(client, db, clinician):
 
 ADMIN_ROUTES = [
     ("GET", "/clinic/settings"),
-    ("POST", "/clinic/settings"),
+    ("GET", "/clinic/settings/{section}"),
+    ("POST", "/clinic/settings/{section}"),
     ("GET", "/clinic/admin/clinicians"),
     ("POST", "/clinic/admin/clinicians"),
     ("POST", "/clinic/admin/clinicians/{colleague}/disable"),
@@ -161,7 +162,9 @@ ADMIN_ROUTES = [
 def test_admin_pages_are_403_for_a_clinician(clinician_client, colleague, patient, method, route):
     token = csrf_from(clinician_client.get("/clinic/patients/new").text)
     response = clinician_client.open(
-        route.format(colleague=colleague.id, patient=patient.id, article="insurance"),
+        route.format(
+            colleague=colleague.id, patient=patient.id, article="insurance", section="crisis"
+        ),
         method=method,
         data={"csrf_token": token},
     )
@@ -171,7 +174,10 @@ def test_admin_pages_are_403_for_a_clinician(clinician_client, colleague, patien
 @pytest.mark.parametrize(("method", "route"), ADMIN_ROUTES)
 def test_admin_pages_send_signed_out_visitors_to_sign_in(client, colleague, patient, method, route):
     response = client.open(
-        route.format(colleague=colleague.id, patient=patient.id, article="insurance"), method=method
+        route.format(
+            colleague=colleague.id, patient=patient.id, article="insurance", section="crisis"
+        ),
+        method=method,
     )
     assert response.status_code in ((302,) if method == "GET" else (302, 400))
 
@@ -304,7 +310,7 @@ def test_each_page_module_is_404_for_another_clinics_admin_over_http(
         answers[path] = response.status_code
     assert set(answers.values()) == {404}, answers
     # The pages without an id (dashboard.py, settings_page.py) show the admin's own clinic.
-    dashboard, settings = browser.get("/clinic/"), browser.get("/clinic/settings")
+    dashboard, settings = browser.get("/clinic/"), browser.get("/clinic/settings/clinic")
     assert (dashboard.status_code, settings.status_code) == (200, 200)
     assert "Alex" not in dashboard.text
     assert "Hillside Clinic" in settings.text and "Riverside" not in settings.text

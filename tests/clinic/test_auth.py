@@ -230,8 +230,10 @@ def test_the_audit_trail_can_be_filtered_by_patient(
     clinician_client.get(f"/clinic/patients/{second_patient.id}")
     page = admin_client.get(f"/clinic/admin/audit?patient={patient.id}&action=patient.")
     assert page.status_code == 200
-    rows = re.findall(r"<td>patient\.view</td>", page.text)
+    rows = re.findall(r"<code>patient\.view</code>", page.text)
     assert len(rows) == 1
+    assert f"opened {patient.display_name}&#39;s page" in page.text
+    assert second_patient.display_name not in page.text
     # A filter that is not a date or a page number is refused in words, not ignored.
     assert admin_client.get("/clinic/admin/audit?since=garbage").status_code == 400
     assert admin_client.get("/clinic/admin/audit?page=-3").status_code == 400

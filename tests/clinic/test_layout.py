@@ -28,6 +28,7 @@ PAGES = {
     "clinic.patient_email": "/clinic/patients/<int:patient_id>/email",
     "clinic.alert_acknowledge": "/clinic/alerts/<int:alert_id>/acknowledge",
     "clinic.settings": "/clinic/settings",
+    "clinic.settings_section": "/clinic/settings/<slug>",
     "clinic.learn_articles": "/clinic/learn",
     "clinic.learn_new": "/clinic/learn/new",
     "clinic.learn_article": "/clinic/learn/<slug>",

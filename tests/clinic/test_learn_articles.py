@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from aftercare.care.learn import built_in
 from aftercare.models import AuditEvent
-from tests.clinic.test_settings_language import settings_form
+from tests.clinic.test_settings_language import section_url, settings_form
 from tests.conftest import csrf_from, enrollment_token
 from tests.http_client import TIMEOUT_S, linked_phone, page_token
 from tests.http_client import signed_in as signed_in_over_http
@@ -197,8 +197,9 @@ def test_bad_input_is_a_clear_422_and_loses_nothing(admin_client, db, clinic, ch
 def test_saving_the_clinic_settings_keeps_its_learn_articles(admin_client, db, clinic):
     form = article_form(admin_client, "/clinic/learn/insurance", hidden="y")
     assert admin_client.post("/clinic/learn/insurance", data=form).status_code == 303
-    settings = settings_form(admin_client, name="Riverside Clinic")
-    assert admin_client.post("/clinic/settings", data=settings).status_code == 303
+    for section in ("clinic", "crisis", "rules", "lists", "reminders", "questionnaires"):
+        settings = settings_form(admin_client, section)
+        assert admin_client.post(section_url(section), data=settings).status_code == 303
     assert learn_of(db, clinic) == {"insurance": {"hidden": True}}
 
 

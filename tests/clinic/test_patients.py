@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy import select
 
 from aftercare.models import Alert, AuditEvent, Infusion, Patient
+from tests.clinic.test_settings_language import section_url, settings_form
 from tests.conftest import csrf_from
 
 
@@ -143,50 +145,23 @@ def test_urgent_alerts_come_first_and_can_be_acknowledged(phone, clinician_clien
 
 
 def test_settings_change_what_patients_read(admin_client, phone, db, clinic):
-    page = admin_client.get("/clinic/settings")
-    assert page.status_code == 200
-    form = {
-        "csrf_token": csrf_from(page.text),
-        "name": "Riverside",
-        "timezone": "America/Chicago",
-        "phone": "555-0111",
-        "after_hours_phone": "",
-        "driving_hours": "12",
-        "decisions_hours": "24",
-        "alcohol_hours": "24",
-        "sedatives_hours": "4",
-        "companion_hours": "12",
-        "driving_text": "Please do not drive until {until}.",
-        "decisions_text": "No big decisions about money, the law or work until {until}.",
-        "alcohol_text": "No alcohol or cannabis until {until}.",
-        "sedatives_text": "No sleeping pills until {until}.",
-        "companion_text": "Someone should stay with you until {until}.",
-        "normal": "Feeling floaty.\n\nDizziness.",
-        "self_care": "Rest.",
-        "call_clinic": "A rash.",
-        "call_911": "Chest pain.",
-        "crisis_line": "988",
-        "crisis_line_name": "988 Lifeline",
-        "crisis_options": "",
-        "appointment_hours": "48, 2",
-        "driver_hour": "10",
-        "evening_hour": "20",
-        "morning_hour": "9",
-        "quiet_start": "21",
-        "quiet_end": "8",
-        "pcl5_days": "7",
-        "phq9_days": "28",
-        "gad7_days": "0",
-        "days_before_booster": "2",
-        "questionnaire_hour": "10",
-        "emergency_number": "911",
-        "not_monitored": "Nobody watches this app at night.",
+    sections = {
+        "clinic": {"name": "Riverside", "timezone": "America/Chicago", "phone": "555-0111"},
+        "rules": {"driving_hours": "12", "driving_text": "Please do not drive until {until}."},
+        "lists": {"normal": "Feeling floaty.\n\nDizziness.", "self_care": "Rest."},
+        "crisis": {"crisis_line_name": "988 Lifeline", "crisis_options": ""}
+        | {"not_monitored": "Nobody watches this app at night."},
+        "reminders": {"appointment_hours": "48, 2", "evening_hour": "20"},
+        "questionnaires": {"phq9_days": "28", "gad7_days": "0"},
     }
-    assert admin_client.post("/clinic/settings", data=form).status_code == 303
+    for section, changes in sections.items():
+        form = settings_form(admin_client, section, **changes)
+        assert admin_client.post(section_url(section), data=form).status_code == 303, section
     db.session.refresh(clinic)
     assert clinic.timezone == "America/Chicago"
     # Only the changes are stored, so improved defaults still reach the clinic.
     assert clinic.content["windows"] == {"driving": 12}
+    assert clinic.content["normal"] == ["Feeling floaty.", "Dizziness."]
     assert clinic.content["reminders"] == {"appointment_hours": [48, 2], "evening_hour": 20}
     assert clinic.content["questionnaires"] == {"phq9_days": 28, "gad7_days": 0}
     assert "decisions" not in clinic.content.get("timed", {})
@@ -196,28 +171,37 @@ def test_settings_change_what_patients_read(admin_client, phone, db, clinic):
     assert 'href="tel:5550111"' in today
 
 
-def test_bad_settings_are_refused_with_clear_errors(admin_client, db, clinic):
-    page = admin_client.get("/clinic/settings")
-    form = {
-        "csrf_token": csrf_from(page.text),
-        "name": "Riverside",
-        "timezone": "Mars/Olympus",
-        "driving_hours": "999",
-        "driving_text": "Do not drive.",
-        "phone": "call me",
-        "appointment_hours": "soon",
-        "evening_hour": "25",
-    }
-    response = admin_client.post("/clinic/settings", data=form)
+@pytest.mark.parametrize(
+    ("section", "changes", "messages"),
+    [
+        (
+            "clinic",
+            {"timezone": "Mars/Olympus", "phone": "call me"},
+            ["Not a time zone name", "Use digits"],
+        ),
+        (
+            "rules",
+            {"driving_hours": "999", "driving_text": "Do not drive."},
+            ["from 0 to 168 hours", "Keep {until} where the time goes"],
+        ),
+        (
+            "reminders",
+            {"appointment_hours": "soon", "evening_hour": "25"},
+            ["Use whole hours separated by commas", "Enter an hour from 0 to 23"],
+        ),
+    ],
+)
+def test_bad_settings_are_refused_with_clear_errors(
+    admin_client, db, clinic, section, changes, messages
+):
+    form = settings_form(admin_client, section, **changes)
+    response = admin_client.post(section_url(section), data=form)
     assert response.status_code == 422
-    assert "Not a time zone name" in response.text
-    assert "from 0 to 168 hours" in response.text
-    assert "Keep {until} where the time goes" in response.text
-    assert "Use digits" in response.text
-    assert "Use whole hours separated by commas" in response.text
-    assert "Enter an hour from 0 to 23" in response.text
+    for message in messages:
+        assert message in response.text
     db.session.refresh(clinic)
     assert clinic.timezone == "America/New_York"
+    assert clinic.content in ({}, None)
 
 
 def test_an_urgent_alert_left_unacknowledged_stands_out(phone, clinician_client, db, app):

@@ -4,22 +4,22 @@ from __future__ import annotations
 
 import pytest
 
-from tests.clinic.test_settings_language import settings_form
+from tests.clinic.test_settings_language import section_url, settings_form
 
 
 def test_the_default_quiet_hours_are_shown_and_can_be_changed(admin_client, db, clinic):
-    page = admin_client.get("/clinic/settings").text
+    page = admin_client.get(section_url("reminders")).text
     assert 'name="quiet_start"' in page and 'name="quiet_end"' in page
-    form = settings_form(admin_client)
+    form = settings_form(admin_client, "reminders")
     assert (form["quiet_start"], form["quiet_end"]) == ("21", "8")
 
     form.update(quiet_start="22", quiet_end="7")
-    assert admin_client.post("/clinic/settings", data=form).status_code == 303
+    assert admin_client.post(section_url("reminders"), data=form).status_code == 303
 
     db.session.refresh(clinic)
     # Only what differs from the defaults is kept.
     assert clinic.content["reminders"] == {"quiet_start": 22, "quiet_end": 7}
-    again = settings_form(admin_client)
+    again = settings_form(admin_client, "reminders")
     assert (again["quiet_start"], again["quiet_end"]) == ("22", "7")
 
 
@@ -54,7 +54,8 @@ def test_the_default_quiet_hours_are_shown_and_can_be_changed(admin_client, db, 
 def test_quiet_hours_that_make_no_sense_are_refused_with_a_reason(
     admin_client, db, clinic, changes, message
 ):
-    response = admin_client.post("/clinic/settings", data=settings_form(admin_client, **changes))
+    form = settings_form(admin_client, "reminders", **changes)
+    response = admin_client.post(section_url("reminders"), data=form)
 
     assert response.status_code == 422
     assert message in response.text
