@@ -51,6 +51,17 @@ SENTENCES: dict[str, str] = {
     "export.fhir": "{who} started a FHIR download of {whose} record{days}",
     "export.fhir.completed": "{who}'s FHIR download of {whose} record finished",
     "export.fhir.incomplete": "{who}'s FHIR download of {whose} record stopped before the end",
+    "export.journal_csv": "{who} started a CSV download of {whose} shared journal entries{days}",
+    "export.journal_csv.completed": (
+        "{who}'s CSV download of {whose} shared journal entries finished ({rows} rows)"
+    ),
+    "export.journal_csv.incomplete": (
+        "{who}'s CSV download of {whose} shared journal entries stopped before the end"
+    ),
+    "journal.share": "{patient} shared a journal entry with the care team",
+    "journal.unshare": "{patient} stopped sharing a journal entry",
+    "journal.view": "{who} read {patient}'s shared journal entries",
+    "clinic.journal_prompts": "{who} changed the journal's questions",
     "clinic.settings": "{who} changed the settings{section}",
     "clinic.learn": "{who} edited the Learn article “{article}”",
     "clinician.sign_in": "{who} signed in",
