@@ -16,6 +16,14 @@ bp = Blueprint("clinic", __name__, url_prefix="/clinic")
 def clinic_pages() -> Blueprint:
     """The blueprint with the routes of every module that serves a clinician's page."""
     # Imported here, for their routes: each module adds its own to `bp` as it is imported.
-    from . import alerts, dashboard, devices, infusions, patients, settings_page  # noqa: F401
+    from . import (  # noqa: F401
+        alerts,
+        course,  # noqa: F401
+        dashboard,
+        devices,
+        infusions,
+        patients,
+        settings_page,
+    )
 
     return bp

@@ -13,12 +13,15 @@ from datetime import datetime
 
 from sqlalchemy import ColumnElement, and_, case, exists, func, or_, select
 
+from ..care.course import Position
 from ..care.instruments import load_builtin
 from ..care.scoring import Change, change
+from ..courses import positions
 from ..extensions import db
 from ..models import (
     Appointment,
     CheckIn,
+    Clinic,
     Patient,
     PushSubscription,
     QuestionnaireResponse,
@@ -55,6 +58,7 @@ class PatientRow:
     missed_check_ins: int
     devices: int
     trends: tuple[Trend, ...] = ()
+    course: Position | None = None  # None: no course planned
 
 
 @dataclass(frozen=True)
@@ -99,9 +103,15 @@ def list_patients(
     missed = _missed_check_ins(ids, now)
     devices = _devices(ids)
     trends = _trends(ids)
+    courses = positions(ids, db.session.get(Clinic, clinic_id).tz, now)
     rows = [
         PatientRow(
-            p, nexts.get(p.id), missed.get(p.id, 0), devices.get(p.id, 0), trends.get(p.id, ())
+            p,
+            nexts.get(p.id),
+            missed.get(p.id, 0),
+            devices.get(p.id, 0),
+            trends.get(p.id, ()),
+            courses.get(p.id),
         )
         for p in patients
     ]

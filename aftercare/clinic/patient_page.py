@@ -18,6 +18,8 @@ from ..questionnaires.service import instruments
 from ..reminders.states import ReminderState
 from .access import current_clinic
 from .charts import questionnaire_charts, side_effect_chart
+from .course_forms import CourseForm
+from .course_panel import course_panel
 from .forms import AppointmentForm, InfusionForm, RevokeForm
 from .labels import REMINDER_WORDS
 from .queries import patient_record
@@ -29,6 +31,7 @@ def render_patient(
     infusion_form: InfusionForm | None = None,
     appointment_form: AppointmentForm | None = None,
     status: int = 200,
+    course_form: CourseForm | None = None,
 ) -> ResponseReturnValue:
     """The patient page; forms with errors are passed back in to show them."""
     clinic = current_clinic()
@@ -72,6 +75,7 @@ def render_patient(
         symptoms=SYMPTOMS_BY_CODE,
         states=ReminderState,
         reminder_words=REMINDER_WORDS,
+        course=course_panel(patient, record.responses, course_form),
     )
     # Recorded once the page is made, and committed before it is shown: committing first would
     # expire every record on the page, to be read again one by one while rendering.

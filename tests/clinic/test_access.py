@@ -28,6 +28,7 @@ from tests.conftest import add_admin, csrf_from, sign_in_with_code, statements
 PATIENT_ROUTES = [
     ("GET", "/clinic/patients/{patient}"),
     ("POST", "/clinic/patients/{patient}/infusions"),
+    ("POST", "/clinic/patients/{patient}/course"),
     ("POST", "/clinic/patients/{patient}/enrollment-link"),
     ("POST", "/clinic/patients/{patient}/devices/{device}/revoke"),
     ("POST", "/clinic/alerts/{alert}/acknowledge"),
@@ -274,6 +275,7 @@ def test_each_page_module_is_404_for_another_clinics_admin_over_http(
     ]
     posts = [
         "/clinic/patients/{patient}/infusions",  # infusions.py
+        "/clinic/patients/{patient}/course",  # course.py
         "/clinic/patients/{patient}/enrollment-link",  # devices.py
         "/clinic/patients/{patient}/devices/{device}/revoke",  # devices.py
         "/clinic/alerts/{alert}/acknowledge",  # alerts.py
