@@ -45,7 +45,14 @@ def form_data(clinic: Clinic) -> dict[str, Any]:
     for key in LIST_KEYS:
         data[key] = "\n".join(content[key])
     questionnaires = content["questionnaires"]
-    for key in ("pcl5_days", "phq9_days", "gad7_days", "days_before_booster"):
+    for key in (
+        "pcl5_days",
+        "phq9_days",
+        "gad7_days",
+        "days_before_booster",
+        "baseline_days_before",
+        "maintenance_days",
+    ):
         data[key] = questionnaires[key]
     data["questionnaire_hour"] = questionnaires["hour"]
     reminders = content["reminders"]
@@ -105,6 +112,8 @@ def overrides_from(
             "gad7_days": form.gad7_days.data,
             "days_before_booster": form.days_before_booster.data,
             "hour": form.questionnaire_hour.data,
+            "baseline_days_before": form.baseline_days_before.data,
+            "maintenance_days": form.maintenance_days.data,
         },
         "reminders": {
             "appointment_hours": sorted(set(form.reminder_offsets()), reverse=True),

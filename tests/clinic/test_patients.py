@@ -180,6 +180,8 @@ def test_settings_change_what_patients_read(admin_client, phone, db, clinic):
         "gad7_days": "0",
         "days_before_booster": "2",
         "questionnaire_hour": "10",
+        "baseline_days_before": "3",
+        "maintenance_days": "14",
         "emergency_number": "911",
         "not_monitored": "Nobody watches this app at night.",
     }
