@@ -227,8 +227,7 @@ class SettingsForm(Form):
         14,
     )
     maintenance_days = _days(
-        "After the initial series: every questionnaire every (days, 0 to keep the intervals"
-        " above)",
+        "After the initial series: every questionnaire every (days, 0 to keep the intervals above)",
         90,
     )
 
