@@ -13,6 +13,8 @@ from ..extensions import db
 from ..models import utcnow
 from .access import current_clinic
 from .blueprint import bp
+from .booster_reviews import instrument_names, open_reviews
+from .course_forms import BoosterDecisionForm
 from .patient_list import list_patients
 from .queries import open_alerts
 
@@ -42,8 +44,12 @@ def dashboard() -> ResponseReturnValue:
         sort=request.args.get("sort", "triage"),
         page=request.args.get("page", 1, type=int) or 1,
     )
+    reviews = open_reviews(clinic.id)
     page = render_template(
         "clinic/dashboard.html",
+        reviews=reviews,
+        review_names=instrument_names(),
+        decision_form=BoosterDecisionForm(),
         alerts=alerts,
         waiting=queue.waiting,
         overdue=queue.overdue,
@@ -56,6 +62,11 @@ def dashboard() -> ResponseReturnValue:
         "alert.view",
         clinic_id=clinic.id,
         events=[(alert.patient_id, {"alert_id": alert.id}) for alert in alerts],
+    )
+    audit.record_each(
+        "booster_review.view",
+        clinic_id=clinic.id,
+        events=[(review.patient_id, {"review_id": review.id}) for review in reviews],
     )
     db.session.commit()
     return page

@@ -12,10 +12,10 @@ from __future__ import annotations
 from datetime import datetime
 
 from .. import audit
-from ..care.course import CoursePlan, Maintenance
+from ..care.course import CoursePlan, Decision, Maintenance
 from ..courses import course_of_patient
 from ..extensions import db
-from ..models import Appointment, Infusion, Patient, TreatmentCourse, utcnow
+from ..models import Appointment, BoosterReview, Infusion, Patient, TreatmentCourse, utcnow
 from ..questionnaires.due import course_of
 from ..reminders.rows import plan_appointment, plan_infusion, plan_questionnaires
 
@@ -139,3 +139,53 @@ def plan_course(
     )
     db.session.commit()
     return course
+
+
+def decide_booster_review(
+    review: BoosterReview,
+    decision: Decision,
+    note: str,
+    decided_by_id: int | None,
+    booster_at: datetime | None = None,
+) -> bool:
+    """Record the clinician's decision on a review; with "booster booked", book the booster
+    (its reminders and questionnaires planned) in the same step. False if already decided."""
+    if review.decided_at is not None:
+        return False
+    review.decision = decision.value
+    review.decision_note = note
+    review.decided_at = utcnow()
+    review.decided_by_id = decided_by_id
+    if decision is Decision.BOOSTER_BOOKED:
+        if booster_at is None:
+            raise ValueError("A booked booster needs its date and time.")
+        appointment = Appointment(
+            clinic_id=review.clinic_id,
+            patient_id=review.patient_id,
+            kind="booster",
+            starts_at=booster_at,
+            created_by_id=decided_by_id,
+        )
+        db.session.add(appointment)
+        db.session.flush()
+        review.appointment_id = appointment.id
+        plan_appointment(appointment)
+        plan_questionnaires(review.patient, course_of(review.patient))
+        audit.record(
+            "appointment.create",
+            clinic_id=review.clinic_id,
+            patient_id=review.patient_id,
+            detail={"appointment_id": appointment.id},
+        )
+    audit.record(
+        "booster_review.decide",
+        clinic_id=review.clinic_id,
+        patient_id=review.patient_id,
+        detail={
+            "review_id": review.id,
+            "decision": decision.value,
+            "appointment_id": review.appointment_id,
+        },
+    )
+    db.session.commit()
+    return True
