@@ -40,6 +40,8 @@ PATIENT_ROUTES = [
     ("POST", "/clinic/appointments/{appointment}/cancel"),
     ("GET", "/clinic/patients/{patient}/check-ins.csv"),
     ("GET", "/clinic/patients/{patient}/fhir.json"),
+    ("GET", "/clinic/patients/{patient}/questionnaires.csv"),
+    ("GET", "/clinic/patients/{patient}/questionnaires.fhir.json"),
     ("POST", "/clinic/security/sessions/{session}/end"),
 ]
 CLINIC_ROUTES = [
