@@ -24,6 +24,7 @@ def clinic_pages() -> Blueprint:
         devices,
         infusions,
         outcome_downloads,
+        outcomes_page,
         patients,
         settings_page,
     )

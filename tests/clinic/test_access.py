@@ -48,6 +48,7 @@ CLINIC_ROUTES = [
     ("GET", "/clinic/"),
     ("GET", "/clinic/patients/new"),
     ("GET", "/clinic/settings"),
+    ("GET", "/clinic/outcomes"),
     ("GET", "/clinic/export/check-ins.csv"),
     ("GET", "/clinic/security/two-factor"),
     ("GET", "/clinic/security/sessions"),

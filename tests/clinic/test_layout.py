@@ -23,6 +23,7 @@ PAGES = {
     "clinic.infusion_create": "/clinic/patients/<int:patient_id>/infusions",
     "clinic.course_plan": "/clinic/patients/<int:patient_id>/course",
     "clinic.booster_review_decide": "/clinic/booster-reviews/<int:review_id>/decision",
+    "clinic.outcomes": "/clinic/outcomes",
     "clinic.questionnaires_csv": "/clinic/patients/<int:patient_id>/questionnaires.csv",
     "clinic.questionnaires_fhir": "/clinic/patients/<int:patient_id>/questionnaires.fhir.json",
     "clinic.enrollment_link": "/clinic/patients/<int:patient_id>/enrollment-link",
