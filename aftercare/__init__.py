@@ -95,7 +95,10 @@ def register_blueprints(app: Flask) -> None:
     from .clinic.session_pages import bp as clinic_sessions_bp
     from .health import bp as health_bp
     from .patient.companion import bp as companion_bp
+    from .patient.email_pages import bp as patient_email_bp
+    from .patient.journal import bp as journal_bp
     from .patient.language import bp as language_bp
+    from .patient.learn import bp as learn_bp
     from .patient.reminders import bp as patient_reminders_bp
     from .patient.views import bp as patient_bp
     from .pwa.views import bp as pwa_bp
@@ -103,9 +106,12 @@ def register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(patient_bp)
     app.register_blueprint(patient_reminders_bp)
+    app.register_blueprint(patient_email_bp)
     app.register_blueprint(language_bp)
     app.register_blueprint(questionnaires_bp)
     app.register_blueprint(companion_bp)
+    app.register_blueprint(learn_bp)
+    app.register_blueprint(journal_bp)
     app.register_blueprint(clinic_auth_bp)
     app.register_blueprint(clinic_pages())
     app.register_blueprint(clinic_admin_bp)
@@ -135,11 +141,14 @@ def register_instruments(app: Flask) -> None:
 
 def register_templating(app: Flask) -> None:
     from .clinic.local_time import local_time
+    from .clinic.phones import phone_display
     from .templating import init_templating
 
     init_templating(app)
     # Every clinician page shows times in the clinic's zone: `{{ alert.created_at|local }}`.
     app.add_template_filter(local_time, "local")
+    # A patient's number as the clinic dials it: `{{ patient.phone|phone }}`.
+    app.add_template_filter(phone_display, "phone")
 
 
 def register_security(app: Flask) -> None:

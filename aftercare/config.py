@@ -185,6 +185,8 @@ def load_config(env: Mapping[str, str] | None = None) -> dict[str, Any]:
         "PUSH_SERVICES": _push_services(env),
         # Only for tests and local trials with a local push receiver: real ones are HTTPS.
         "PUSH_ALLOW_LOOPBACK_HTTP": env_bool(env, "AFTERCARE_PUSH_ALLOW_LOOPBACK_HTTP", False),
+        # Email reminders by SMTP (AFTERCARE_SMTP_URL); None: email is off.
+        "SMTP": _smtp(env, base_url),
         # Phones linked to one patient at a time; each gets every reminder.
         "MAX_DEVICES": env_int(env, "AFTERCARE_MAX_DEVICES", 5, minimum=1),
         "SCHEDULER_INTERVAL_SECONDS": _interval(env),
@@ -217,6 +219,16 @@ def _push_services(env: Mapping[str, str]) -> tuple[tuple[str, int], ...]:
     if not services:
         raise ConfigError("AFTERCARE_PUSH_SERVICES must name at least one push service")
     return tuple(services)
+
+
+def _smtp(env: Mapping[str, str], base_url: str) -> Any:
+    # Imported here, as the reminders package imports this module's helpers.
+    from .reminders.smtp import SmtpSettingError, smtp_settings
+
+    try:
+        return smtp_settings(env, base_url)
+    except SmtpSettingError as error:
+        raise ConfigError(str(error)) from None
 
 
 def _niceness(env: Mapping[str, str]) -> int:

@@ -22,12 +22,13 @@ from babel.support import NullTranslations, Translations
 from flask import Flask, current_app, g, has_request_context, request
 from flask_babel import get_locale, get_translations
 from flask_babel import gettext as _
-from jinja2 import pass_context
+from jinja2 import Environment, pass_context
 from jinja2.runtime import Context
 from markupsafe import Markup
 from wtforms.i18n import messages_path
 
 from .care.content import clinic_content, kept_in_base_language
+from .care.translation import one_full_stop
 from .extensions import babel
 from .models import Clinic
 
@@ -176,6 +177,8 @@ TEXT_GROUPS: dict[str, tuple[str, ...]] = {
         "both_numbers",
         "bottom_smaller",
         "check_in_queued",
+        "say_something",
+        "not_answered",
     ),
     "questionnaire": ("answers_queued",),
     "share": ("share_text", "copied", "copy_failed"),
@@ -210,6 +213,11 @@ def all_page_text() -> dict[str, Any]:
         "number_range": _("Enter a number from %(low)s to %(high)s.", low="{low}", high="{high}"),
         "both_numbers": _("Enter both blood pressure numbers, or neither."),
         "bottom_smaller": _("The bottom number should be smaller than the top number."),
+        "say_something": _("Tap “I feel fine”, or answer at least one question."),
+        "not_answered": _(
+            "Some of these have no answer. Choose one for each, or tick “None of these”."
+            " To send it as it is, tap “Send check-in” again."
+        ),
         "check_in_queued": _(
             "Saved on this phone. It will be sent to your care team when you are back online."
             " Until then, nobody has seen it."
@@ -261,6 +269,45 @@ def all_page_text() -> dict[str, Any]:
     }
 
 
+def _one_full_stop(message: str, variables: dict[str, Any]) -> str:
+    return one_full_stop(message, {f"%({name})s": value for name, value in variables.items()})
+
+
+def sentence(message: str, **values: Any) -> str:
+    """A translated message with its %(name)s filled in, and no second full stop after a value
+    that ends in one: sentence(_("Check-in received %(when)s."), when=...)."""
+    return _one_full_stop(message, values) % values
+
+
+def install_template_gettext(env: Environment) -> None:
+    """Templates' gettext and ngettext: Jinja's own, but a sentence that ends with a value
+    ending in a full stop (a Spanish time, "3:40 p. m.") gets no second one.
+
+    Jinja interpolates the variables itself, after the catalog lookup, so the rule has to sit
+    here to reach every {% trans %} and _() in every template.
+    """
+
+    def interpolate(context: Context, message: str, variables: dict[str, Any]) -> str:
+        text = _one_full_stop(message, variables)
+        if context.eval_ctx.autoescape:
+            # As Jinja does: the catalog's own markup is trusted, the values are escaped by %.
+            text = Markup(text)  # noqa: S704
+        return text % variables
+
+    @pass_context
+    def gettext(context: Context, message: str, /, **variables: Any) -> str:
+        return interpolate(context, get_translations().ugettext(message), variables)
+
+    @pass_context
+    def ngettext(
+        context: Context, singular: str, plural: str, num: int, /, **variables: Any
+    ) -> str:
+        variables.setdefault("num", num)
+        return interpolate(context, get_translations().ungettext(singular, plural, num), variables)
+
+    env.globals.update(gettext=gettext, _=gettext, ngettext=ngettext)
+
+
 def init_i18n(app: Flask, *, english_only: tuple[str, ...] = ()) -> None:
     """Catalogs, the language of each page, and the template helpers that show it.
 
@@ -271,6 +318,7 @@ def init_i18n(app: Flask, *, english_only: tuple[str, ...] = ()) -> None:
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(folder)
     app.config["BABEL_DEFAULT_LOCALE"] = DEFAULT_LANGUAGE
     babel.init_app(app, locale_selector=lambda: select_language(english_only))
+    install_template_gettext(app.jinja_env)
 
     @app.context_processor
     def languages() -> dict[str, object]:

@@ -150,6 +150,9 @@ class Patient(db.Model):
     # with no browser to ask, use the choice, then the browser's, then English.
     language: Mapped[str | None] = mapped_column(String(8))
     browser_language: Mapped[str | None] = mapped_column(String(8))
+    # Optional, for the nurse to call back from an alert: E.164 ("+15551234567"), shown to the
+    # patient's clinic only.
+    phone: Mapped[str | None] = mapped_column(String(16))
 
     __table_args__ = (
         Index("ix_patient_clinic_id_display_name", "clinic_id", "display_name"),
@@ -328,7 +331,7 @@ class Alert(db.Model):
     """A check-in the care team must act on: emergency, crisis or call-the-clinic."""
 
     __table_args__ = (
-        # The dashboard's open alerts, one level at a time, newest first.
+        # The dashboard's open alerts, one level at a time, the longest waiting first.
         Index(
             "ix_alert_clinic_id_acknowledged_at_level_created_at",
             "clinic_id",
@@ -482,6 +485,8 @@ class Delivery(db.Model):
     subscription_id: Mapped[int | None] = mapped_column(
         ForeignKey("push_subscription.id", ondelete="SET NULL"), index=True
     )
+    # How it went out: "push" (to the subscription above) or "email" (to the patient's address).
+    channel: Mapped[str] = mapped_column(String(16), default="push", server_default="push")
     attempt: Mapped[int] = mapped_column(default=1)
     sent_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     status_code: Mapped[int | None]
@@ -492,6 +497,35 @@ class Delivery(db.Model):
     duration_ms: Mapped[int] = mapped_column(default=0)
 
     reminder: Mapped[Reminder] = relationship(back_populates="deliveries")
+
+
+class PatientEmail(db.Model):
+    """The patient's email address for reminders: used once verified, until unsubscribed.
+
+    Added by the patient on their phone, or by the clinic with the patient's consent noted.
+    """
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int] = mapped_column(
+        ForeignKey("patient.id", ondelete="CASCADE"), unique=True
+    )
+    address: Mapped[str] = mapped_column(String(254))
+    # Every reminder by email too, or only those push cannot deliver.
+    always: Mapped[bool] = mapped_column(default=False)
+    added_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The clinician who added it and noted the patient's consent; None: the patient added it.
+    consent_noted_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("clinician.id", ondelete="SET NULL")
+    )
+    unsubscribed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    patient: Mapped[Patient] = relationship()
+
+    @property
+    def usable(self) -> bool:
+        """Whether reminders may go to it now."""
+        return self.verified_at is not None and self.unsubscribed_at is None
 
 
 class SchedulerHeartbeat(db.Model):

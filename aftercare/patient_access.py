@@ -34,7 +34,17 @@ from .submissions import wants_json
 
 DEVICE_COOKIE = "aftercare_device"
 # Pages a patient's phone sees, with the crisis bar and the clinic's numbers.
-PATIENT_BLUEPRINTS = frozenset({"patient", "patient_reminders", "questionnaires", "companion"})
+PATIENT_BLUEPRINTS = frozenset(
+    {
+        "patient",
+        "patient_reminders",
+        "patient_email",
+        "questionnaires",
+        "companion",
+        "learn",
+        "journal",
+    }
+)
 _SEEN_EVERY = timedelta(hours=1)
 
 # What a patient owns and opens by id: each has the patient's id on it.

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import json
 import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_date
 from flask import Flask
 from flask_babel import gettext as _
 from flask_babel import ngettext
+from markupsafe import Markup, escape
 
-from .care.instructions import format_moment
-from .i18n import current_language
+from .care.human_time import LaterWording, human_time, wording_days, wording_over_time
+from .i18n import current_language, translator
 from .models import utcnow
 
 
@@ -42,6 +45,10 @@ def lower_first(text: str) -> str:
     return text[:1].lower() + text[1:]
 
 
+def upper_first(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
 REASON_LABELS = {
     "bp_crisis": "Blood pressure at crisis level",
     "bp_crisis_with_symptoms": "Blood pressure at crisis level, with symptoms",
@@ -60,17 +67,46 @@ def init_templating(app: Flask) -> None:
     app.add_template_filter(tel)
     app.add_template_filter(time_left)
     app.add_template_filter(lower_first)
+    app.add_template_filter(upper_first)
+    app.add_template_global(data_later)
     app.add_template_filter(reason_label)
 
     @app.template_filter("patient_time")
     def patient_time(moment: datetime, tz: ZoneInfo) -> str:
-        return format_moment(moment, tz, current_language())
+        """A moment as the patient reads it today: 'tomorrow at noon', 'Saturday at 3:40 PM'."""
+        return said_now(moment, tz)
 
-    @app.template_filter("patient_date")
-    def patient_date(moment: datetime, tz: ZoneInfo) -> str:
-        """A month and day in the page's language: 'December 3', '3 de diciembre'."""
-        return format_date(
-            moment.astimezone(tz),
-            "MMMM d" if current_language() == "en" else "d 'de' MMMM",
-            locale=current_language(),
-        )
+
+def said_now(moment: datetime, tz: ZoneInfo) -> str:
+    """human_time() for this page: read now, in the page's language."""
+    language = current_language()
+    return human_time(moment, utcnow(), tz, language, translator(language))
+
+
+@dataclass(frozen=True)
+class Worded:
+    """A text that names a moment, as read now, and how it will read on later days."""
+
+    text: str
+    later: tuple[LaterWording, ...] = ()
+
+
+def worded(moment: datetime, tz: ZoneInfo, make: Callable[[str], str] = upper_first) -> Worded:
+    """make(human_time(moment)) as read now and on each later day, in the page's language."""
+    language = current_language()
+    translate = translator(language)
+    now = utcnow()
+
+    def words(read_at: datetime) -> str:
+        return make(human_time(moment, read_at, tz, language, translate))
+
+    later = wording_over_time(now, tz, words, wording_days(moment, now, tz))
+    return Worded(words(now), tuple(later))
+
+
+def data_later(later: Sequence[LaterWording]) -> Markup:
+    """The later wordings of an element's text, for static/js/app.js to switch to offline."""
+    if not later:
+        return Markup("")
+    pairs = [[wording.starts.isoformat(), wording.text] for wording in later]
+    return Markup(" data-later='{}'").format(escape(json.dumps(pairs, ensure_ascii=False)))

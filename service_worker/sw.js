@@ -9,7 +9,7 @@ var PRECACHE = __PRECACHE__;
 var STATIC_CACHE = "static-" + VERSION;
 var PAGE_CACHE = "pages-v1";
 // Patient pages kept for offline use. Clinic pages are never kept on the device.
-var OFFLINE_PAGES = /^\/(today|check-in|help|check-ins\/\d+|questionnaires(\/[a-z0-9_-]+)?)?$/;
+var OFFLINE_PAGES = /^\/(today|check-in|help|check-ins\/\d+|questionnaires(\/[a-z0-9_-]+)?|learn(\/[a-z0-9-]+)?|journal)?$/;
 
 importScripts(PRECACHE.filter(function (url) { return url.indexOf("/static/js/outbox.js") === 0; })[0]);
 
@@ -69,6 +69,11 @@ self.addEventListener("fetch", function (event) {
     if (url.pathname.indexOf("/clinic") === 0) return;
     // Network first, so the page is always current; the phone's copy when there is no network.
     var keep = function (promise) { event.waitUntil(promise); };
+    if (url.pathname === "/learn") {
+      // Learn opened online: every article it lists is kept too, so each opens offline.
+      var keepPage = keep;
+      keep = function (promise) { keepPage(promise.then(function () { return keepLearnArticles(false); })); };
+    }
     event.respondWith(pageFromNetwork(request, keep).catch(function () { return pageFromCache(request); }));
     return;
   }
@@ -149,7 +154,60 @@ function refreshPages(except, language) {
     var keep = function (promise) { stored.push(promise); };
     return Promise.all(KEEP_FRESH.filter(function (path) { return path !== except; }).map(function (path) {
       return pageFromNetwork(new Request(path, { credentials: "same-origin" }), keep).catch(function () {});
-    })).then(function () { return Promise.all(stored); });
+    })).then(function () { return Promise.all(stored); })
+      .then(function () { return refreshLearn(except); });
+  });
+}
+
+/* The articles the kept Learn page lists; any other article kept on the phone (one the clinic
+ * has since hidden) is removed. */
+function listedLearnArticles() {
+  return caches.open(PAGE_CACHE).then(function (cache) {
+    return cache.match("/learn").then(function (page) { return page ? page.text() : null; })
+      .then(function (html) {
+        if (html === null) return [];
+        var paths = [], pattern = /href="(\/learn\/[a-z0-9-]+)"/g, found;
+        while ((found = pattern.exec(html)) !== null) paths.push(found[1]);
+        return cache.keys().then(function (requests) {
+          return Promise.all(requests.map(function (request) {
+            var path = new URL(request.url).pathname;
+            if (path.indexOf("/learn/") === 0 && paths.indexOf(path) < 0) return cache.delete(request);
+          }));
+        }).then(function () { return paths; });
+      });
+  });
+}
+
+/* Learn and its articles, once the patient has opened Learn (never before: see below). */
+function refreshLearn(except) {
+  return caches.open(PAGE_CACHE).then(function (cache) { return cache.match("/learn"); })
+    .then(function (kept) {
+      if (!kept) return;
+      var stored = [];
+      var keep = function (promise) { stored.push(promise); };
+      var page = except === "/learn" ? Promise.resolve() :
+        pageFromNetwork(new Request("/learn", { credentials: "same-origin" }), keep).catch(function () {});
+      return page.then(function () { return Promise.all(stored); })
+        .then(function () { return keepLearnArticles(true); });
+    });
+}
+
+/* Fetch and keep the articles the kept Learn page lists: all of them once the patient has opened
+ * Learn, or (onlyKept) just those already on the phone, to keep them fresh. A first visit to
+ * Today fetches none: every byte of it counts on a cheap phone. */
+function keepLearnArticles(onlyKept) {
+  return caches.open(PAGE_CACHE).then(function (cache) {
+    return listedLearnArticles().then(function (paths) {
+      return Promise.all(paths.map(function (path) {
+        return onlyKept ? cache.match(path).then(function (hit) { return hit ? path : null; }) : path;
+      }));
+    }).then(function (paths) {
+      var stored = [];
+      var keep = function (promise) { stored.push(promise); };
+      return Promise.all(paths.filter(Boolean).map(function (path) {
+        return pageFromNetwork(new Request(path, { credentials: "same-origin" }), keep).catch(function () {});
+      })).then(function () { return Promise.all(stored); });
+    });
   });
 }
 

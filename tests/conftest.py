@@ -313,6 +313,9 @@ class PatientPhone:
             "idempotency_key": answers.pop("idempotency_key", None)
             or re.search(r'name="idempotency_key"[^>]*value="([^"]+)"', page.text).group(1),
         }
+        # As a patient who ticks "None of these" after their answers: the graded questions not
+        # named here are a clear "No". Pass none_of_these="" to leave them unanswered.
+        answers.setdefault("none_of_these", "y")
         form.update({k: str(v) for k, v in answers.items()})
         return self.client.post("/check-in", data=form, headers=answers.pop("headers", None) or {})
 

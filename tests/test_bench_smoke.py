@@ -27,6 +27,16 @@ def run_bench(script: str, *args: str, timeout: int) -> subprocess.CompletedProc
     )
 
 
+def test_the_mixed_fanout_benchmark_delivers_push_and_email_exactly_once():
+    result = run_bench("mixed_fanout.py", "--quick", timeout=300)
+    # The benchmark exits 1 if a reminder was lost or sent twice on a channel.
+    assert result.returncode == 0, result.stdout + result.stderr
+    out = result.stdout
+    assert "all 200 delivered exactly once (receiver, SMTP server and database)" in out, out
+    assert re.search(r"^  pushes +100$", out, re.MULTILINE), out
+    assert re.search(r"^  emails +100$", out, re.MULTILINE), out
+
+
 def test_the_push_fan_out_benchmark_delivers_each_reminder_once_and_prints_its_figures():
     result = run_bench("push_fanout.py", "--quick", timeout=300)
     # The benchmark exits 1 if a reminder was lost, refused or sent twice.

@@ -111,7 +111,11 @@ def test_a_post_from_another_site_is_refused(phone, db):
     from tests.conftest import csrf_from
 
     page = phone.client.get("/check-in")
-    form = {"csrf_token": csrf_from(page.text), "idempotency_key": "cross-site-0001"}
+    form = {
+        "csrf_token": csrf_from(page.text),
+        "idempotency_key": "cross-site-0001",
+        "feel_fine": "y",
+    }
     refused = phone.client.post("/check-in", data=form, headers={"Origin": "https://evil.test"})
     assert refused.status_code == 400
     accepted = phone.client.post("/check-in", data=form, headers={"Origin": "http://localhost"})

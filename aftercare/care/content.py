@@ -10,6 +10,7 @@ import copy
 from collections.abc import Mapping
 from typing import Any
 
+from .learn import LearnError, check_learn
 from .translation import N_, Translate, untranslated
 
 # Hours after the end of the infusion that each instruction lasts.
@@ -23,7 +24,7 @@ DEFAULT_WINDOWS: dict[str, int] = {
 
 DEFAULT_CONTENT: dict[str, Any] = {
     "windows": DEFAULT_WINDOWS,
-    # {until} becomes a weekday and time, e.g. "Saturday 3:40 PM".
+    # {until} becomes a moment in words, e.g. "tomorrow at 3:40 PM" (care/human_time.py).
     "timed": {
         "driving": N_(
             "Do not drive, ride a bike or use machinery until {until}, "
@@ -51,6 +52,15 @@ DEFAULT_CONTENT: dict[str, Any] = {
         N_("Rest for the rest of the day."),
         N_("Drink water. Eat something light once any sickness passes."),
         N_("Keep your next appointments, including therapy sessions."),
+    ],
+    # What to expect the day after an infusion, after a night's sleep.
+    "next_day": [
+        N_("Most people feel like themselves again after a night's sleep."),
+        N_("Drive only if you no longer feel floaty or confused."),
+        N_(
+            "Call the clinic if you still feel detached or confused, or see or hear things "
+            "that are not there."
+        ),
     ],
     "call_clinic": [
         N_("A new rash or itching."),
@@ -82,24 +92,22 @@ DEFAULT_CONTENT: dict[str, Any] = {
     "levels": {
         "emergency": {
             "title": N_("Call 911 now"),
+            # The title says what to do; the body never says it again.
             "body": N_(
-                "What you told us can be an emergency. Call 911 now, or have someone "
-                "call for you. Do not drive yourself."
+                "This can be an emergency. If you can, have someone call for you. "
+                "Do not drive yourself."
             ),
         },
         "crisis": {
             "title": N_("Call or text 988 now"),
             "body": N_(
-                "You do not have to face this alone. Call or text 988 to talk to someone "
-                "right now. If you are in danger, call 911. Your care team will be told."
+                "You do not have to face this alone. Someone will talk with you right now. "
+                "If you are in danger, call 911."
             ),
         },
         "call_clinic": {
             "title": N_("Call the clinic"),
-            "body": N_(
-                "This is not an emergency, but your care team needs to know. "
-                "Call the clinic now. Your care team will also see your check-in."
-            ),
+            "body": N_("This is not an emergency, but your care team needs to know."),
         },
         "expected": {
             "title": N_("Rest. This is expected."),
@@ -167,6 +175,7 @@ WORDS: tuple[str, ...] = (
     "timed",
     "normal",
     "self_care",
+    "next_day",
     "call_clinic",
     "call_911",
     "crisis.line_name",
@@ -262,6 +271,11 @@ def _split(overrides: Mapping[str, Any] | None) -> tuple[dict[str, Any], dict[st
     """A clinic's overrides in the base language, and its wording in each other language."""
     base = dict(overrides or {})
     translations = base.pop("translations", {})
+    # The clinic's Learn articles are kept beside its wording and read by care/learn.
+    try:
+        check_learn(base.pop("learn", {}))
+    except LearnError as error:
+        raise ContentError(str(error)) from error
     if not isinstance(translations, Mapping):
         raise ContentError("translations must be a set of named values")
     for language, words in translations.items():

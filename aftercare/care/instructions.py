@@ -7,9 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_datetime
-
-from .translation import fill
+from .human_time import LaterWording, human_time, wording_days, wording_over_time
+from .translation import Translate, fill, untranslated
 
 # The order patients read them in: the dangerous ones first.
 ORDER = ("driving", "decisions", "alcohol", "sedatives", "companion")
@@ -21,6 +20,9 @@ class TimedInstruction:
     text: str
     until: datetime  # aware, in the clinic's time zone
     is_over: bool
+    # How `text` will read on later days ("tomorrow at 3:40 PM" becomes "today at 3:40 PM"),
+    # for a page kept on the phone.
+    later: tuple[LaterWording, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -28,8 +30,9 @@ class MorningAnswers:
     """What a check-in after the infusion said about the night and the head."""
 
     slept: bool | None
-    dissociation: int
-    confusion: int
+    # None: not answered, which does not clear the head.
+    dissociation: int | None
+    confusion: int | None
 
 
 def ready_to_drive(window_over: bool, since_infusion: list[MorningAnswers]) -> bool:
@@ -43,17 +46,6 @@ def ready_to_drive(window_over: bool, since_infusion: list[MorningAnswers]) -> b
     )
 
 
-# A weekday and a clock time. Spanish keeps a comma, so that "hasta el sábado, 3:40 p. m."
-# needs no "a la"/"a las" (one o'clock takes the singular).
-MOMENT_PATTERNS = {"en": "EEEE h:mm a", "es": "EEEE, h:mm a"}
-
-
-def format_moment(moment: datetime, tz: ZoneInfo, locale: str = "en") -> str:
-    """A weekday and a clock time in the clinic's zone, e.g. 'Saturday 3:40 PM'."""
-    pattern = MOMENT_PATTERNS.get(locale, MOMENT_PATTERNS["en"])
-    return format_datetime(moment.astimezone(tz), pattern, locale=locale)
-
-
 def timed_instructions(
     ended_at: datetime,
     now: datetime,
@@ -61,6 +53,7 @@ def timed_instructions(
     windows: Mapping[str, int],
     texts: Mapping[str, str],
     locale: str = "en",
+    translate: Translate = untranslated,
 ) -> list[TimedInstruction]:
     """Each instruction with the moment it ends, counted in real hours from the infusion's end.
 
@@ -72,6 +65,17 @@ def timed_instructions(
     result = []
     for key in ORDER:
         until = (ended_at + timedelta(hours=windows[key])).astimezone(tz)
-        text = fill(texts[key], "until", format_moment(until, tz, locale))
-        result.append(TimedInstruction(key=key, text=text, until=until, is_over=now >= until))
+
+        def words(read_at: datetime, template: str = texts[key], until: datetime = until) -> str:
+            return fill(template, "until", human_time(until, read_at, tz, locale, translate))
+
+        result.append(
+            TimedInstruction(
+                key=key,
+                text=words(now),
+                until=until,
+                is_over=now >= until,
+                later=tuple(wording_over_time(now, tz, words, wording_days(until, now, tz))),
+            )
+        )
     return result

@@ -2,7 +2,8 @@
 pure, no Flask. reminders/rows.py writes them as rows.
 
 Times go in and out as aware UTC datetimes; the clinic's zone is used only to place clock
-times (7 PM the evening of the infusion) and to word the message ("tomorrow at 3:00 PM").
+times (7 PM the evening of the infusion) and to word the message ("tomorrow at 3 PM", worded
+by care/human_time.py).
 """
 
 from __future__ import annotations
@@ -12,11 +13,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_datetime, format_time
-
+from .human_time import human_time
 from .questionnaire_calendar import Course
 from .quiet_hours import QuietHours
-from .translation import N_, P_, Translate, fill, in_context, untranslated
+from .translation import N_, Translate, fill, untranslated
 
 APPOINTMENT_KINDS: dict[str, str] = {
     "follow_up": N_("Follow-up visit"),
@@ -78,15 +78,6 @@ class PlannedReminder:
     urgency: str
 
 
-# How a reminder says when: {at} becomes "at 3:00 PM" (see AT_TIME).
-WHEN_TODAY = N_("today {at}")
-WHEN_TOMORROW = N_("tomorrow {at}")
-WHEN_WEEKDAY = N_("on {weekday} {at}")
-AT_TIME = N_("at {time}")
-# Spanish says "a la 1:00" but "a las 3:00": one o'clock has its own message.
-AT_ONE_OCLOCK = P_("one o'clock", "at {time}")
-
-
 def about_appointment(kind: str) -> bool:
     """Whether a reminder of this kind is about an appointment. Such a reminder expires when
     its appointment starts (see appointment_plan), so its expiry is the appointment's time."""
@@ -100,18 +91,8 @@ def describe_when(
     locale: str = "en",
     translate: Translate = untranslated,
 ) -> str:
-    """'today at 3:00 PM', 'tomorrow at 9:30 AM' or 'on Saturday at 3:00 PM', from `reference`."""
-    local, ref = moment.astimezone(tz), reference.astimezone(tz)
-    clock = format_time(local, "h:mm a", locale=locale)
-    at = in_context(translate, AT_ONE_OCLOCK) if local.hour % 12 == 1 else translate(AT_TIME)
-    at = at.replace("{time}", clock)
-    days = (local.date() - ref.date()).days
-    if days == 0:
-        return translate(WHEN_TODAY).replace("{at}", at)
-    if days == 1:
-        return translate(WHEN_TOMORROW).replace("{at}", at)
-    weekday = format_datetime(local, "EEEE", locale=locale)
-    return translate(WHEN_WEEKDAY).replace("{weekday}", weekday).replace("{at}", at)
+    """'today at 3 PM', 'tomorrow at 9:30 AM' or 'Saturday at 3 PM', as read at `reference`."""
+    return human_time(moment, reference, tz, locale, translate)
 
 
 def _local(day: datetime, hour: int, tz: ZoneInfo, days_later: int = 0) -> datetime:

@@ -6,7 +6,8 @@ reminder planner translate it into the patient's language when it is shown or se
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Mapping
 
 Translate = Callable[[str], str]
 
@@ -29,16 +30,29 @@ def in_context(translate: Translate, keyed: str) -> str:
     return translate(keyed).split("\x04", 1)[-1]
 
 
-def fill(template: str, name: str, value: str) -> str:
-    """Put `value` in place of {name} in a clinic's or a catalog's sentence.
+# A placeholder, any closing tags right after it, then a full stop: "{until}." or
+# "%(ended)s</strong>.".
+_FULL_STOP_AFTER = r"((?:</[a-z]+>)*)\."
+
+
+def one_full_stop(template: str, values: Mapping[str, object]) -> str:
+    """The template without the full stop after each placeholder whose value ends in one.
 
     A value that ends in a full stop, as a Spanish time does ("3:40 p. m."), also ends the
-    sentence: no second full stop follows it.
+    sentence: "hasta mañana a las 3:40 p. m." takes no second full stop. `values` maps each
+    placeholder as written in the template ("{until}", "%(when)s") to its value.
     """
+    for placeholder, value in values.items():
+        if str(value).endswith("."):
+            found = re.escape(placeholder) + _FULL_STOP_AFTER
+            template = re.sub(found, lambda match: match[0][:-1], template)
+    return template
+
+
+def fill(template: str, name: str, value: str) -> str:
+    """Put `value` in place of {name} in a clinic's or a catalog's sentence (one_full_stop)."""
     placeholder = "{" + name + "}"
-    if value.endswith("."):
-        template = template.replace(placeholder + ".", placeholder)
-    return template.replace(placeholder, value)
+    return one_full_stop(template, {placeholder: value}).replace(placeholder, value)
 
 
 def untranslated(text: str) -> str:

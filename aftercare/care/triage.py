@@ -70,6 +70,8 @@ class Rule:
 
     code: str
     level: Level
+    # What this rule adds to its level's advice: why it matters, or a step of its own. Never
+    # the level's action again (the result's title says that once). Empty: nothing to add.
     advice: str
     symptoms: tuple[str, ...] = ()
     min_severity: int = 1
@@ -136,33 +138,33 @@ RULES: tuple[Rule, ...] = (
     Rule(
         "chest_pain",
         Level.EMERGENCY,
-        N_("Call 911 now. Chest pain or pressure needs help right away."),
+        N_("Chest pain or pressure needs help right away."),
         symptoms=("chest_pain",),
     ),
     Rule(
         "trouble_breathing",
         Level.EMERGENCY,
-        N_("Call 911 now. Trouble breathing needs help right away."),
+        N_("Trouble breathing needs help right away."),
         symptoms=("trouble_breathing",),
     ),
     Rule(
         "swelling",
         Level.EMERGENCY,
-        N_("Call 911 now. Swelling of your face, lips, tongue or throat can block your breathing."),
+        N_("Swelling of your face, lips, tongue or throat can block your breathing."),
         symptoms=("swelling",),
     ),
     Rule(
         "fainting",
         Level.EMERGENCY,
-        N_("Call 911 now. Fainting, or being very hard to keep awake, needs help right away."),
+        N_("Fainting, or being very hard to keep awake, needs help right away."),
         symptoms=("fainting",),
     ),
     Rule(
         "bp_crisis_with_symptoms",
         Level.EMERGENCY,
         N_(
-            "Call 911 now. Your blood pressure is very high and your vision or thinking has"
-            " changed."
+            "Very high blood pressure with a change in your vision or thinking needs help"
+            " right away."
         ),
         symptoms=("blurred_vision", "confusion_hallucinations"),
         vitals_at_least=BP_CRISIS,
@@ -171,10 +173,8 @@ RULES: tuple[Rule, ...] = (
     Rule(
         "suicidal_thoughts",
         Level.CRISIS,
-        N_(
-            "Call or text 988 now to talk to someone. Veterans, press 1. If you are in danger"
-            " right now, call 911. Your care team will be told."
-        ),
+        # The crisis level's own words and the crisis line's options say it all.
+        "",
         symptoms=("suicidal_thoughts",),
     ),
     # Call the clinic.
@@ -182,10 +182,9 @@ RULES: tuple[Rule, ...] = (
         "bp_crisis",
         Level.CALL_CLINIC,
         N_(
-            "Your blood pressure is very high. Sit quietly for 5 minutes, then measure again."
-            " If it is still 180/120 or higher, call the clinic now. Call 911 if you have chest"
-            " pain, shortness of breath, back pain, numbness, a change in vision or trouble"
-            " speaking."
+            "Sit quietly for 5 minutes, then measure again. If it is still 180/120 or higher,"
+            " call the clinic now. Call 911 if you have chest pain, shortness of breath, back"
+            " pain, numbness, a change in vision or trouble speaking."
         ),
         vitals_at_least=BP_CRISIS,
         unless=("bp_crisis_with_symptoms",),
@@ -193,10 +192,7 @@ RULES: tuple[Rule, ...] = (
     Rule(
         "bp_high",
         Level.CALL_CLINIC,
-        N_(
-            "Your blood pressure is still high hours after your infusion. Call the clinic and"
-            " tell them your reading."
-        ),
+        N_("Blood pressure should settle a few hours after an infusion. Tell them your reading."),
         vitals_at_least=(("systolic", 160), ("diastolic", 100)),
         min_hours=SETTLED_HOURS,
         # One blood pressure reason is enough: crisis level has its own advice.
@@ -205,62 +201,53 @@ RULES: tuple[Rule, ...] = (
     Rule(
         "heart_rate_high",
         Level.CALL_CLINIC,
-        N_(
-            "Your heart is still beating fast hours after your infusion. Sit and rest, and call"
-            " the clinic."
-        ),
+        N_("Your heart should slow down a few hours after an infusion. Sit and rest."),
         vitals_at_least=(("heart_rate", 120),),
         min_hours=SETTLED_HOURS,
     ),
     Rule(
         "cannot_keep_fluids",
         Level.CALL_CLINIC,
-        N_("Call the clinic. Take small sips of water while you wait."),
+        N_("Take small sips of water while you wait."),
         symptoms=("cannot_keep_fluids",),
     ),
     Rule(
         "rash_itching",
         Level.CALL_CLINIC,
-        N_(
-            "Call the clinic about your new rash or itching. Call 911 if your face, lips or throat"
-            " swell or you have trouble breathing."
-        ),
+        N_("If your face, lips or throat swell or you have trouble breathing, call 911."),
         symptoms=("rash_itching",),
     ),
     Rule(
         "painful_urination",
         Level.CALL_CLINIC,
-        N_("Call the clinic about pain or blood when you pee."),
+        N_("Ketamine can irritate the bladder, mostly after many infusions."),
         symptoms=("painful_urination",),
     ),
     Rule(
         "confusion_next_day",
         Level.CALL_CLINIC,
-        N_("Call the clinic. Confusion, or seeing or hearing things, should be gone by now."),
+        N_("Confusion, or seeing or hearing things, should be gone by now."),
         symptoms=("confusion_hallucinations",),
         min_hours=NEXT_DAY_HOURS,
     ),
     Rule(
         "dissociation_next_day",
         Level.CALL_CLINIC,
-        N_("Call the clinic. Feeling detached or unreal should be gone by now."),
+        N_("Feeling detached or unreal should be gone by now."),
         symptoms=("dissociation",),
         min_hours=NEXT_DAY_HOURS,
     ),
     Rule(
         "low_mood_severe",
         Level.CALL_CLINIC,
-        N_(
-            "Call the clinic to tell them your mood is much worse. If you think about hurting"
-            " yourself, call or text 988."
-        ),
+        N_("If you think about hurting yourself, call or text 988."),
         symptoms=("low_mood",),
         min_severity=Severity.SEVERE,
     ),
     Rule(
         "severe_effect_next_day",
         Level.CALL_CLINIC,
-        N_("Call the clinic. A side effect this strong should be gone by now."),
+        N_("A side effect this strong should be gone by now."),
         symptoms=tuple(symptom.code for symptom in GRADED),
         min_severity=Severity.SEVERE,
         min_hours=GONE_BY_HOURS,
@@ -285,6 +272,32 @@ def evaluate(
     if not matched:
         return TriageResult(Level.EXPECTED, ())
     return TriageResult(matched[0][1].level, tuple(rule.code for _, rule in matched))
+
+
+@dataclass(frozen=True)
+class Triggers:
+    """The answers that made rules match: symptom codes and vital sign names, in form order."""
+
+    symptoms: tuple[str, ...]
+    vitals: tuple[str, ...]
+
+
+def triggers(codes: Sequence[str], answers: CheckInAnswers) -> Triggers:
+    """Which of the patient's answers made these rules match ("Because you said: ...")."""
+    symptoms: list[str] = []
+    vitals: list[str] = []
+    for code in codes:
+        rule = RULES_BY_CODE.get(code)
+        if rule is None:
+            continue
+        for symptom in rule.symptoms:
+            if answers.severity(symptom) >= rule.min_severity and symptom not in symptoms:
+                symptoms.append(symptom)
+        for vital, threshold in rule.vitals_at_least:
+            reading = getattr(answers, vital)
+            if reading is not None and reading >= threshold and vital not in vitals:
+                vitals.append(vital)
+    return Triggers(tuple(symptoms), tuple(v for v in VITALS if v in vitals))
 
 
 def triage(answers: CheckInAnswers, hours_since_infusion: float | None) -> TriageResult:

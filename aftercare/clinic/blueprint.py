@@ -23,8 +23,10 @@ def clinic_pages() -> Blueprint:
         dashboard,
         devices,
         infusions,
+        learn_page,
         outcome_downloads,
         outcomes_page,
+        patient_email,
         patients,
         settings_page,
     )

@@ -11,7 +11,9 @@ from flask_login import login_required
 from .. import audit
 from ..extensions import db
 from ..models import utcnow
+from ..questionnaires.service import instruments
 from .access import current_clinic
+from .alert_details import alert_details
 from .blueprint import bp
 from .booster_reviews import instrument_names, open_reviews
 from .course_forms import BoosterDecisionForm
@@ -51,6 +53,7 @@ def dashboard() -> ResponseReturnValue:
         review_names=instrument_names(),
         decision_form=BoosterDecisionForm(),
         alerts=alerts,
+        details=alert_details(alerts, instruments()),
         waiting=queue.waiting,
         overdue=queue.overdue,
         listing=listing,

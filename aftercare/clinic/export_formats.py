@@ -59,6 +59,8 @@ UTF8_BOM = "\ufeff"
 CSV_HEADER = (
     "Patient",
     "Patient ID",
+    # E.164; the spreadsheet guard puts an apostrophe before its "+", so it stays text.
+    "Patient phone",
     "Received",
     "Filled in",
     "Hours since infusion",
@@ -120,6 +122,7 @@ def check_in_row(patient: Patient, check_in: CheckIn, tz: ZoneInfo) -> list[str]
     values: list[object] = [
         patient.display_name,
         patient.id,
+        patient.phone or "",
         _local(check_in.received_at, tz),
         _local(check_in.filled_at, tz),
         check_in.hours_since_infusion,

@@ -6,11 +6,13 @@ from datetime import date, datetime, time
 from zoneinfo import ZoneInfo, available_timezones
 
 from wtforms import (
+    BooleanField,
     DateField,
     EmailField,
     PasswordField,
     SelectField,
     StringField,
+    TelField,
     TextAreaField,
     TimeField,
 )
@@ -28,6 +30,8 @@ from wtforms.validators import (
 from ..care.quiet_hours import QuietHours
 from ..care.reminder_rules import APPOINTMENT_KINDS
 from ..fields import Form, SmallIntegerField
+from ..patient_email import strip
+from .phones import PhoneNumberError, to_e164
 
 PHONE = Regexp(r"^[0-9+()\-. ]{3,40}$", message="Use digits, spaces and + ( ) - . only.")
 
@@ -43,6 +47,21 @@ class PatientForm(Form):
         description="No more than the team needs to recognise the patient.",
         validators=[InputRequired(), Length(min=1, max=80)],
     )
+    phone = TelField(
+        "Phone number (optional)",
+        description="To call the patient back about an alert. Only the clinic sees it. "
+        "A number outside the US starts with + and the country code.",
+        validators=[Optional(), Length(max=40)],
+        render_kw={"autocomplete": "off"},
+    )
+    # Filled in by validate_phone: the number in E.164, or None when left empty.
+    phone_e164: str | None = None
+
+    def validate_phone(self, field: TelField) -> None:
+        try:
+            self.phone_e164 = to_e164(field.data or "")
+        except PhoneNumberError as error:
+            raise ValidationError(str(error)) from error
 
 
 def local_to_utc(day: date, clock: time, tz: ZoneInfo) -> datetime | None:
@@ -113,6 +132,25 @@ class AcknowledgeForm(Form):
 
 class RevokeForm(Form):
     """A button with a CSRF token."""
+
+
+class ClinicEmailForm(Form):
+    """A patient's email for reminders, with their consent noted."""
+
+    address = EmailField(
+        "Patient's email",
+        filters=[strip],
+        validators=[
+            InputRequired("Enter the patient's email."),
+            Length(max=254),
+            Email("Enter an email address like name@example.com.", granular_message=False),
+        ],
+    )
+    always = BooleanField("Send every reminder by email too, not only when push cannot reach")
+    consent = BooleanField(
+        "The patient agreed to get reminders at this email",
+        validators=[InputRequired("Note the patient's consent before adding an email.")],
+    )
 
 
 def _hours(label: str) -> SmallIntegerField:

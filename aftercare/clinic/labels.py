@@ -11,6 +11,12 @@ LEVEL_WORDS = {
     "crisis": "crisis",
     "emergency": "emergency",
 }
+# An alert's level at the start of a sentence ("Crisis alert for Ana acknowledged.").
+ALERT_WORDS = {
+    "call_clinic": "Call-the-clinic",
+    "crisis": "Crisis",
+    "emergency": "Emergency",
+}
 # A reminder state, on the timeline and the patient page's reminder table.
 REMINDER_WORDS: dict[str, str] = {
     ReminderState.PENDING: "waiting",

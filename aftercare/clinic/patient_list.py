@@ -1,8 +1,8 @@
 """The clinic's patient list: searched, sorted and paged in the database.
 
-Sorting uses columns kept on the patient (last check-in, its triage, last infusion), so a page
-costs the same in a clinic of a hundred patients or ten thousand; the rest of a row is looked
-up for the page's patients only.
+Sorting uses columns kept on the patient (last check-in, last infusion) and the few open
+alerts, so a page costs the same in a clinic of a hundred patients or ten thousand; the rest of
+a row is looked up for the page's patients only.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, and_, case, exists, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, case, exists, func, select
 
 from ..care.course import Position
 from ..care.instruments import load_builtin
@@ -19,6 +19,7 @@ from ..care.scoring import Change, change
 from ..courses import positions
 from ..extensions import db
 from ..models import (
+    Alert,
     Appointment,
     CheckIn,
     Clinic,
@@ -31,13 +32,14 @@ from ..reminders.states import ReminderState
 
 PER_PAGE = 25
 CHECK_IN_PROMPTS = ("checkin_evening", "checkin_morning")
-TRIAGE_RANKS = {"emergency": 0, "crisis": 1, "call_clinic": 2, "expected": 3}
-TRIAGE_ORDER = case(TRIAGE_RANKS, value=Patient.last_triage_level, else_=len(TRIAGE_RANKS))
+ALERT_RANKS = {"emergency": 0, "crisis": 1, "call_clinic": 2}
+ALERT_ORDER = case(ALERT_RANKS, value=Alert.level, else_=len(ALERT_RANKS))
 SORTS = {
     "name": (Patient.display_name, Patient.id),
     "recent": (Patient.last_check_in_at.desc().nulls_last(), Patient.id),
     "infusion": (Patient.last_infusion_at.desc().nulls_last(), Patient.id),
-    "triage": (TRIAGE_ORDER, Patient.last_check_in_at.desc().nulls_last(), Patient.id),
+    # Open alerts first (see _most_urgent_first), then as "recent".
+    "triage": (Patient.last_check_in_at.desc().nulls_last(), Patient.id),
 }
 
 
@@ -82,16 +84,12 @@ def list_patients(
     where = [Patient.clinic_id == clinic_id]
     if query:
         where.append(Patient.display_name.ilike(f"%{query}%", escape="\\"))
-    if sort == "triage":
-        by_level = _count_by_level(where)
-        total = sum(by_level.values())
-    else:
-        total = db.session.scalar(select(func.count(Patient.id)).where(*where)) or 0
+    total = db.session.scalar(select(func.count(Patient.id)).where(*where)) or 0
     pages = max(1, -(-total // PER_PAGE))
     page = min(max(1, page), pages)
     offset = (page - 1) * PER_PAGE
     if sort == "triage":
-        patients = _most_urgent_first(where, by_level, offset)
+        patients = _most_urgent_first(where, offset)
     else:
         patients = list(
             db.session.scalars(
@@ -118,52 +116,42 @@ def list_patients(
     return PatientListing(rows, total, page, pages, sort, query)
 
 
-def _count_by_level(where: list[ColumnElement[bool]]) -> dict[str | None, int]:
-    """How many of the matching patients there are at each last triage level (None: none yet)."""
-    counts = db.session.execute(
-        select(Patient.last_triage_level, func.count(Patient.id))
+def _open_alert_patients(where: list[ColumnElement[bool]]) -> Select:
+    """The matching patients with an alert nobody has acknowledged: the most urgent open level
+    first, then the one who has waited longest."""
+    rank = func.min(ALERT_ORDER)
+    oldest = func.min(Alert.created_at)
+    return (
+        select(Patient)
+        .join(Alert, and_(Alert.patient_id == Patient.id, Alert.acknowledged_at.is_(None)))
         .where(*where)
-        .group_by(Patient.last_triage_level)
+        .group_by(Patient.id)
+        .order_by(rank, oldest, Patient.id)
     )
-    return {level: count for level, count in counts}
 
 
-def _most_urgent_first(
-    where: list[ColumnElement[bool]], by_level: dict[str | None, int], offset: int
-) -> list[Patient]:
-    """A page in the "triage" order (SORTS), read one triage level at a time.
+def _most_urgent_first(where: list[ColumnElement[bool]], offset: int) -> list[Patient]:
+    """A page in the "triage" order (SORTS).
 
-    Ordering by TRIAGE_ORDER would sort every matching patient for each page. Within one level
-    the index on (clinic_id, last_triage_level, last_check_in_at) already has the order, so a
-    page reads about as many rows as it skips and shows, whatever the size of the clinic; the
-    counts per level say which levels the page starts and ends in.
+    What needs the care team now comes first: patients with an open alert, as the alert queue
+    orders them. An acknowledged alert has been dealt with, so it ranks nobody: everyone else
+    follows by latest check-in, read from the index on (clinic_id, last_check_in_at). Open
+    alerts are few, so grouping them costs little whatever the size of the clinic.
     """
-    levels: list[tuple[ColumnElement[bool], int]] = [
-        (Patient.last_triage_level == level, by_level.get(level, 0)) for level in TRIAGE_RANKS
-    ]
-    # Ranked last: no check-in yet (NULL), or a level the ranks do not know.
-    unranked = {level: count for level, count in by_level.items() if level not in TRIAGE_RANKS}
-    if unranked:
-        condition = Patient.last_triage_level.is_(None)
-        if set(unranked) != {None}:
-            condition = or_(condition, Patient.last_triage_level.not_in(TRIAGE_RANKS))
-        levels.append((condition, sum(unranked.values())))
-    within_level = SORTS["triage"][1:]
+    urgent = _open_alert_patients(where)
+    open_count = db.session.scalar(select(func.count()).select_from(urgent.subquery())) or 0
     patients: list[Patient] = []
-    for condition, count in levels:
-        if offset >= count:
-            offset -= count
-            continue
+    if offset < open_count:
+        patients += db.session.scalars(urgent.offset(offset).limit(PER_PAGE))
+    has_open_alert = exists().where(Alert.patient_id == Patient.id, Alert.acknowledged_at.is_(None))
+    if len(patients) < PER_PAGE:
         patients += db.session.scalars(
             select(Patient)
-            .where(*where, condition)
-            .order_by(*within_level)
-            .offset(offset)
+            .where(*where, ~has_open_alert)
+            .order_by(*SORTS["recent"])
+            .offset(max(0, offset - open_count))
             .limit(PER_PAGE - len(patients))
         )
-        offset = 0
-        if len(patients) >= PER_PAGE:
-            break
     return patients
 
 

@@ -14,13 +14,15 @@ from ..care.reminder_rules import APPOINTMENT_KINDS
 from ..care.symptoms import SYMPTOMS_BY_CODE
 from ..extensions import db
 from ..models import Patient, utcnow
+from ..patient_email import email_is_on, email_of
 from ..questionnaires.service import instruments
 from ..reminders.states import ReminderState
 from .access import current_clinic
+from .alert_details import alert_details
 from .charts import questionnaire_charts, side_effect_chart
 from .course_forms import CourseForm
 from .course_panel import course_panel
-from .forms import AppointmentForm, InfusionForm, RevokeForm
+from .forms import AppointmentForm, ClinicEmailForm, InfusionForm, RevokeForm
 from .labels import REMINDER_WORDS
 from .queries import patient_record
 from .timeline import timeline
@@ -64,6 +66,7 @@ def render_patient(
         patient=patient,
         check_ins=record.check_ins,
         alerts=record.alerts,
+        details=alert_details(record.alerts, instruments()),
         appointments=record.appointments,
         reminders=record.reminders,
         subscriptions=record.subscriptions,
@@ -76,6 +79,9 @@ def render_patient(
         states=ReminderState,
         reminder_words=REMINDER_WORDS,
         course=course_panel(patient, record.responses, course_form),
+        email=email_of(patient),
+        email_on=email_is_on(),
+        email_form=ClinicEmailForm(),
     )
     # Recorded once the page is made, and committed before it is shown: committing first would
     # expire every record on the page, to be read again one by one while rendering.

@@ -43,9 +43,11 @@ class OpenAlerts:
 
 def open_alerts(clinic_id: int, now: datetime, overdue_after: timedelta) -> OpenAlerts:
     """The clinic's unacknowledged alerts: by level (emergency, crisis, call the clinic, other),
-    newest first within each, at most OPEN_ALERTS_SHOWN."""
-    # One level at a time, each read newest first from the index on (clinic_id,
-    # acknowledged_at, level, created_at): ordering by level in SQL would sort every open alert.
+    the longest waiting first within each, at most OPEN_ALERTS_SHOWN."""
+    # The patient who has waited longest is called back first: a crisis raised hours ago must
+    # not sit below two that came in a minute ago. One level at a time, each read oldest first
+    # from the index on (clinic_id, acknowledged_at, level, created_at): ordering by level in
+    # SQL would sort every open alert.
     alerts: list[Alert] = []
     for level in (*DASHBOARD_ORDER, None):
         if len(alerts) == OPEN_ALERTS_SHOWN:
@@ -55,7 +57,7 @@ def open_alerts(clinic_id: int, now: datetime, overdue_after: timedelta) -> Open
             select(Alert)
             .where(Alert.clinic_id == clinic_id, Alert.acknowledged_at.is_(None), same_level)
             .options(joinedload(Alert.patient))
-            .order_by(Alert.created_at.desc())
+            .order_by(Alert.created_at, Alert.id)
             .limit(OPEN_ALERTS_SHOWN - len(alerts))
         )
     return OpenAlerts(

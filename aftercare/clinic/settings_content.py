@@ -135,7 +135,8 @@ def overrides_from(
                 overrides[key] = changed
         elif value != default:
             overrides[key] = value
-    for key in ("reasons", "levels", "notifications"):
+    # Learn articles are edited on their own page (clinic/learn_page.py).
+    for key in ("reasons", "levels", "notifications", "learn"):
         if key in previous:
             overrides[key] = previous[key]
     before, after = clinic_content(previous), clinic_content(overrides)

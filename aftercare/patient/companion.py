@@ -19,13 +19,14 @@ from sqlalchemy import select
 from .. import audit
 from ..care.companion_content import companion_wording
 from ..care.content import clinic_content
-from ..care.instructions import format_moment, timed_instructions
+from ..care.instructions import timed_instructions
 from ..extensions import db
 from ..fields import Form
 from ..i18n import content_for, current_language, translator
 from ..links import external_url_for
 from ..models import CompanionLink, utcnow
 from ..patient_access import current_patient, get_for_patient, patient_required
+from ..templating import said_now
 from ..tokens import hash_token, new_token
 
 bp = Blueprint("companion", __name__)
@@ -113,7 +114,13 @@ def view(token: str) -> ResponseReturnValue:
     infusion = patient.latest_infusion
     items = (
         timed_instructions(
-            infusion.ended_at, now, clinic.tz, content["windows"], words.timed, language
+            infusion.ended_at,
+            now,
+            clinic.tz,
+            content["windows"],
+            words.timed,
+            language,
+            translate,
         )
         if infusion
         else []
@@ -124,7 +131,7 @@ def view(token: str) -> ResponseReturnValue:
         content=content,
         words=words,
         items=items,
-        ended=format_moment(infusion.ended_at, clinic.tz, language) if infusion else None,
-        expires=format_moment(link.expires_at, clinic.tz, language),
+        ended=said_now(infusion.ended_at, clinic.tz) if infusion else None,
+        expires=said_now(link.expires_at, clinic.tz),
     )
     return response, 200, {"Cache-Control": "no-store", "X-Robots-Tag": "noindex"}

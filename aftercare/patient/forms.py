@@ -49,9 +49,10 @@ def _vital(label: object, bounds: tuple[int, int], unit: object) -> SmallInteger
 class CheckInForm(LongLivedTokenForm):
     """The check-in; it may wait on the phone for hours before it is sent (see outbox.js)."""
 
-    systolic = _vital(_l("Top number (systolic)"), SYSTOLIC_RANGE, "mmHg")
-    diastolic = _vital(_l("Bottom number (diastolic)"), DIASTOLIC_RANGE, "mmHg")
-    heart_rate = _vital(_l("Heart rate (pulse)"), HEART_RATE_RANGE, _l("beats a minute"))
+    # The words on the monitor's screen, not "systolic" and "diastolic".
+    systolic = _vital(_l("Top number"), SYSTOLIC_RANGE, "mmHg")
+    diastolic = _vital(_l("Bottom number"), DIASTOLIC_RANGE, "mmHg")
+    heart_rate = _vital(_l("Pulse"), HEART_RATE_RANGE, _l("beats a minute"))
     got_home_safely = RadioField(
         _l("Did a driver take you home safely?"),
         choices=[SelectChoice("yes", _l("Yes")), SelectChoice("no", _l("No"))],
@@ -72,6 +73,10 @@ class CheckInForm(LongLivedTokenForm):
             ),
         ],
     )
+    # "None of these" for the graded questions: only then does an unanswered one count as
+    # "No". "I feel fine" (a submit button) says the same for the whole form in one tap.
+    none_of_these = BooleanField(_l("None of these"))
+    feel_fine = BooleanField(_l("I feel fine"))
     idempotency_key = HiddenField(
         validators=[
             InputRequired(message=_l("The form is missing its key. Please reload the page.")),
@@ -82,6 +87,13 @@ class CheckInForm(LongLivedTokenForm):
 
     def validate(self, extra_validators: dict | None = None) -> bool:  # type: ignore[type-arg]
         valid = super().validate(extra_validators)
+        if valid and not self.says_anything():
+            # An empty form is a tap on "Send" by mistake, not a check-in that says "all well".
+            self.feel_fine.errors = [
+                *self.feel_fine.errors,
+                _l("Tap “I feel fine”, or answer at least one question."),
+            ]
+            valid = False
         # Checked here, not in a field validator: Optional() stops those at an empty box.
         if not (self.systolic.errors or self.diastolic.errors):
             top, bottom = self.systolic.data, self.diastolic.data
@@ -103,9 +115,35 @@ class CheckInForm(LongLivedTokenForm):
         """When the patient filled in the form, if the phone said and it is believable."""
         return believable_time(self.filled_at.data)
 
+    def says_all_the_rest_is_none(self) -> bool:
+        """The patient tapped "I feel fine" or "None of these"."""
+        return bool(self.feel_fine.data or self.none_of_these.data)
+
+    def says_anything(self) -> bool:
+        """Whether the form holds any answer at all."""
+        return (
+            self.says_all_the_rest_is_none()
+            or any(self[s.code].data is not None for s in GRADED)
+            or any(self[s.code].data for s in YES_NO)
+            or any(
+                field.data not in (None, "")
+                for field in (self.systolic, self.diastolic, self.heart_rate, self.note)
+            )
+            or bool(self.slept.data or self.got_home_safely.data)
+        )
+
     def severities(self) -> dict[str, int]:
-        """Every symptom's answer as a number: 0-3 for graded ones, 0 or 1 for yes/no."""
-        answers = {s.code: int(self[s.code].data or 0) for s in GRADED}
+        """Each symptom's answer as a number: 0-3 for graded ones, 0 or 1 for yes/no.
+
+        A graded question left unanswered is left out (not answered is not "No"), unless the
+        patient said "I feel fine" or "None of these". A box not ticked is a no.
+        """
+        none = self.says_all_the_rest_is_none()
+        answers = {
+            s.code: int(self[s.code].data if self[s.code].data is not None else Severity.NONE)
+            for s in GRADED
+            if self[s.code].data is not None or none
+        }
         answers.update({s.code: int(bool(self[s.code].data)) for s in YES_NO})
         return answers
 
@@ -128,7 +166,7 @@ for _symptom in GRADED:
             _l(_symptom.label),
             choices=_SEVERITY_CHOICES,
             coerce=int,
-            default=int(Severity.NONE),
+            # No default: an answer the patient did not give must not look like "No".
             validators=[Optional()],
         ),
     )

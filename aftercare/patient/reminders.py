@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from flask import Blueprint, Response, jsonify, request
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
-from icalendar import Alarm, Calendar, Event
 from sqlalchemy.exc import IntegrityError
 
 from .. import audit
-from ..care.reminder_rules import APPOINTMENT_KINDS, SEDATING_KINDS
 from ..extensions import db
-from ..links import external_url_for
-from ..models import Appointment, utcnow
+from ..models import Appointment
 from ..patient_access import current_device, current_patient, get_for_patient, patient_required
+from ..reminders.calendar import appointment_calendar
 from ..reminders.endpoints import EndpointUnresolved
 from ..reminders.push_subscriptions import (
     SubscriptionError,
@@ -94,30 +90,6 @@ def unsubscribe() -> ResponseReturnValue:
         )
     db.session.commit()
     return jsonify(reminders="off", removed=removed)
-
-
-def appointment_calendar(appointment: Appointment, clinic_name: str) -> bytes:
-    """An .ics file with the appointment and an alarm before it."""
-    calendar = Calendar()
-    calendar.add("prodid", "-//Aftercare//Appointments//EN")
-    calendar.add("version", "2.0")
-    event = Event()
-    event.add("uid", f"appointment-{appointment.id}@aftercare")
-    event.add("dtstamp", utcnow())
-    event.add("dtstart", appointment.starts_at)
-    event.add("dtend", appointment.starts_at + timedelta(minutes=appointment.duration_minutes))
-    kind = _(APPOINTMENT_KINDS[appointment.kind])
-    event.add("summary", f"{kind}, {clinic_name}")
-    event.add("url", external_url_for("patient.today"))
-    if appointment.kind in SEDATING_KINDS:
-        event.add("description", _("Arrange for someone to take you home afterwards."))
-    alarm = Alarm()
-    alarm.add("action", "DISPLAY")
-    alarm.add("description", _("%(appointment)s in 2 hours", appointment=kind))
-    alarm.add("trigger", timedelta(hours=-2))
-    event.add_component(alarm)
-    calendar.add_component(event)
-    return calendar.to_ical()
 
 
 @bp.get("/appointments/<int:appointment_id>.ics")

@@ -22,19 +22,21 @@ from flask_wtf.csrf import generate_csrf
 from sqlalchemy import bindparam, func, select
 
 from .. import audit, submissions
-from ..care.instructions import (
-    MorningAnswers,
-    format_moment,
-    ready_to_drive,
-    timed_instructions,
-)
+from ..care.instructions import MorningAnswers, ready_to_drive, timed_instructions
 from ..care.reminder_rules import APPOINTMENT_KINDS
 from ..care.symptoms import GRADED, NOTE_MAX_LENGTH, SYMPTOMS_BY_CODE, YES_NO
 from ..care.triage import RULES_BY_CODE, Level, rules_for_browser
 from ..courses import day_in_words, position_of
 from ..enrollment import LinkProblem, check_link, redeem_link
 from ..extensions import csrf, db
-from ..i18n import LANGUAGE_COOKIE, content_for, current_language, supported
+from ..i18n import (
+    LANGUAGE_COOKIE,
+    content_for,
+    current_language,
+    sentence,
+    supported,
+    translator,
+)
 from ..models import Appointment, CheckIn, Clinic, Infusion, Patient, utcnow
 from ..patient_access import (
     current_device,
@@ -46,23 +48,21 @@ from ..patient_access import (
 from ..questionnaires.due import due_for
 from ..questionnaires.service import instruments
 from ..reminders.push_subscriptions import device_subscription, vapid_public_key
-from ..templating import tel
+from ..templating import tel, worded
+from .advice import advice_for, open_advice, reason_text
 from .checkins import CheckInData, save_check_in
 from .forms import URGENT_CODES, CheckInForm
 from .language import note_language
+from .learn import article_for_today
 
 bp = Blueprint("patient", __name__)
 
 RECENT_CHECK_INS = 5
 UPCOMING_APPOINTMENTS = 5
-
-
-def reason_text(content: dict[str, Any], code: str) -> str:
-    """The clinic's wording for a triage reason, or the rule's own advice, translated."""
-    if code in content["reasons"]:
-        return content["reasons"][code]
-    rule = RULES_BY_CODE.get(code)
-    return _(rule.advice) if rule else code
+# How long after an infusion Today says what to expect that night and the next day, and asks
+# for a check-in first thing.
+EXPECT_FOR = timedelta(hours=36)
+CHECK_IN_FIRST_FOR = timedelta(hours=48)
 
 
 @bp.get("/")
@@ -128,7 +128,13 @@ def _instructions(clinic: Clinic, content: dict[str, Any]) -> dict[str, Any] | N
     now = utcnow()
     language = current_language()
     items = timed_instructions(
-        infusion.ended_at, now, clinic.tz, content["windows"], content["timed"], language
+        infusion.ended_at,
+        now,
+        clinic.tz,
+        content["windows"],
+        content["timed"],
+        language,
+        translator(language),
     )
     driving = next(item for item in items if item.key == "driving")
     # Only a check-in that says the patient slept can clear driving, and only once the
@@ -147,19 +153,32 @@ def _instructions(clinic: Clinic, content: dict[str, Any]) -> dict[str, Any] | N
     answers = [
         MorningAnswers(
             True,
-            severities.get("dissociation", 0),
-            severities.get("confusion_hallucinations", 0),
+            # A question left unanswered says nothing about a clear head.
+            severities.get("dissociation"),
+            severities.get("confusion_hallucinations"),
         )
         for severities in slept
     ]
     cleared = ready_to_drive(driving.is_over, answers)
+    # The window is over but the morning check-in has not said "slept, clear-headed".
+    driving_waits = driving.is_over and not cleared
+    in_force = [item for item in items if not item.is_over]
+    # The most important rule still in force leads the page (they come most important first).
+    first = driving if driving_waits else (in_force[0] if in_force else None)
+    since = now - infusion.ended_at
     return {
         "infusion": infusion,
-        "ended": format_moment(infusion.ended_at, clinic.tz, language),
-        "items": items,
-        # The window is over but the morning check-in has not said "slept, clear-headed".
-        "driving_waits": driving.is_over and not cleared,
+        "ended": worded(
+            infusion.ended_at,
+            clinic.tz,
+            lambda when: sentence(_("Your infusion ended %(when)s."), when=when),
+        ),
+        "first": first,
+        "items": [item for item in items if item is not first],
+        "driving_waits": driving_waits,
         "all_over": all(item.is_over for item in items) and cleared,
+        "expect": since < EXPECT_FOR,
+        "check_in_first": driving_waits or since < CHECK_IN_FIRST_FOR,
     }
 
 
@@ -185,12 +204,16 @@ def today() -> ResponseReturnValue:
         .order_by(Appointment.starts_at)
         .limit(UPCOMING_APPOINTMENTS)
     ).all()
+    open_check_in = open_advice(recent[0] if recent else None)
     return render_template(
         "patient/today.html",
         patient=patient,
         timed=_instructions(clinic, content),
-        recent=recent,
-        upcoming=upcoming,
+        advice=advice_for(open_check_in, content) if open_check_in else None,
+        recent=[(check_in, worded(check_in.received_at, clinic.tz)) for check_in in recent],
+        upcoming=[
+            (appointment, worded(appointment.starts_at, clinic.tz)) for appointment in upcoming
+        ],
         due_questionnaires=[
             (occurrence, instruments().get(occurrence.instrument_id))
             for occurrence in due_for(patient)
@@ -202,6 +225,7 @@ def today() -> ResponseReturnValue:
         levels=content["levels"],
         tz=clinic.tz,
         course=_course(patient),
+        learn_now=article_for_today(patient, content),
     )
 
 
@@ -230,6 +254,7 @@ def _offline_triage_data(
         "rules": rules_for_browser(),
         "levels": content["levels"],
         "reasons": {code: reason_text(content, code) for code in RULES_BY_CODE},
+        "options": content["crisis"]["options"],
         "infusion_ended_at": infusion_ended.isoformat() if infusion_ended else None,
         "phones": {
             "crisis": tel(content["crisis"]["line"]),
@@ -252,6 +277,18 @@ def _asks_about_sleep(infusion_ended: datetime | None) -> bool:
     return infusion_ended is not None and utcnow() - infusion_ended >= timedelta(hours=8)
 
 
+def _asks_about_the_ride_home(patient_id: int, infusion_ended: datetime | None) -> bool:
+    """Only the first check-in after an infusion asks whether a driver took the patient home."""
+    if request.form.get("got_home_safely"):
+        return True
+    if infusion_ended is None:
+        return False
+    since = select(CheckIn.id).where(
+        CheckIn.patient_id == patient_id, CheckIn.received_at >= infusion_ended
+    )
+    return db.session.scalar(since.limit(1)) is None
+
+
 def _render_form(form: CheckInForm) -> str:
     patient = current_patient()
     content = content_for(patient.clinic)
@@ -266,6 +303,7 @@ def _render_form(form: CheckInForm) -> str:
         others=others,
         note_max=NOTE_MAX_LENGTH,
         ask_sleep=_asks_about_sleep(infusion_ended),
+        ask_driver=_asks_about_the_ride_home(patient.id, infusion_ended),
         triage_data=_offline_triage_data(content, infusion_ended),
     )
 
@@ -330,7 +368,6 @@ def check_in_result(check_in_id: int) -> ResponseReturnValue:
     patient = current_patient()
     check_in = get_for_patient(CheckIn, check_in_id)
     content = content_for(patient.clinic)
-    level = Level(check_in.triage_level)
     reported = [
         _(SYMPTOMS_BY_CODE[code].label)
         for code, value in check_in.severities.items()
@@ -338,13 +375,12 @@ def check_in_result(check_in_id: int) -> ResponseReturnValue:
     ]
     return render_template(
         "patient/result.html",
-        check_in=check_in,
-        level=level,
-        action=content["levels"][level.value],
-        reasons=[
-            {"code": code, "text": reason_text(content, code)} for code in check_in.triage_reasons
-        ],
-        has_crisis_reason="suicidal_thoughts" in check_in.triage_reasons,
+        advice=advice_for(check_in, content),
+        level=Level(check_in.triage_level),
         reported=reported,
-        received=format_moment(check_in.received_at, patient.clinic.tz, current_language()),
+        received=worded(
+            check_in.received_at,
+            patient.clinic.tz,
+            lambda when: sentence(_("Check-in received %(when)s."), when=when),
+        ),
     )

@@ -13,6 +13,7 @@ from sqlalchemy import delete, select
 
 from ..extensions import db
 from ..models import Device, PushSubscription, utcnow
+from .channels import ReachChannel
 from .endpoints import (
     EndpointRefused,
     EndpointRules,
@@ -57,6 +58,15 @@ def make_sender(app: Flask) -> WebPushSender:
         concurrency=app.config["PUSH_CONCURRENCY"],
         resolver=resolver_factory(app),
     )
+
+
+def reach_channels(app: Flask) -> list[ReachChannel]:
+    """The channels beside push, from the app's settings: email when AFTERCARE_SMTP_URL is
+    set. An SMS channel would be added here."""
+    from .emails import email_channel
+
+    channel = email_channel(app)
+    return [channel] if channel is not None else []
 
 
 class SubscriptionError(ValueError):

@@ -8,6 +8,11 @@ lease runs out. Each push to each device is recorded as a Delivery, whatever hap
 What is claimed goes out as the sending rules say (care/reminder_sending.py): a patient's
 reminders due within the same hour as one push, and nothing in the clinic's quiet hours. A
 reminder that must wait is given back, unsent, with the time it may go.
+
+The same messages go by the reach channels (reminders/channels.py: email) to a patient who
+asked for every reminder there, or whom push cannot reach: no phone subscribed, every phone's
+push failed for good (404/410), or push has not got through within its grace. Each channel
+records its own Delivery rows, and a reminder is never sent twice on the same channel.
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Future
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Protocol
 
@@ -41,6 +46,15 @@ from ..care.reminder_sending import (
 from ..extensions import db
 from ..links import external_url
 from ..models import Delivery, Device, PushSubscription, Reminder, utcnow
+from .channels import (
+    Channels,
+    Outcome,
+    Outgoing,
+    ReachChannel,
+    Recipient,
+    Sending,
+    fallback_due,
+)
 from .grouping import ClinicRules, clinic_rules, due_reminder, group_key, words_for
 from .push_transport import PushMessage, PushResult, WebPushSender
 from .states import FINISHED_OUTCOMES, PushOutcome, ReminderState
@@ -53,6 +67,9 @@ FIRST_RETRY = timedelta(seconds=30)
 LONGEST_WAIT = timedelta(hours=1)
 # With no device to send to, look again now and then: the patient may turn reminders on.
 NO_DEVICE_WAIT = timedelta(minutes=15)
+# How long push has to get a reminder through before a reach channel (email) carries it too.
+PUSH_GRACE = timedelta(minutes=30)
+PUSH = "push"
 
 
 @dataclass
@@ -66,7 +83,10 @@ class PassSummary:
     expired: int = 0
     held: int = 0  # given back to wait for the end of quiet hours
     pushes: int = 0
-    abandoned: int = 0  # pushes still out when the pass reached its time limit
+    emails: int = 0  # messages on the reach channels (email)
+    # Messages whose outcome is not on record when the pass reached its time limit: pushes
+    # still out (their reminders wait for their lease) and emails never begun (given back).
+    abandoned: int = 0
     outcomes: dict[str, int] = field(default_factory=lambda: defaultdict(int))
 
 
@@ -194,21 +214,30 @@ def _push_for(
     return _json(said.title, said.body, said.url, f"reminders-{key}"), f"g{key}"
 
 
-def _finished(reminder_ids: Sequence[int]) -> tuple[set[tuple[int, int]], set[int]]:
-    """(reminder, subscription) pairs already delivered or given up, which are never sent
-    again, and the reminders that reached at least one device before."""
+@dataclass(frozen=True)
+class _Finished:
+    """What earlier passes finished: never sent again."""
+
+    pushes: set[tuple[int, int]]  # (reminder, subscription) delivered or given up
+    reached: set[tuple[int, str]]  # (reminder, reach channel) delivered or given up
+    delivered: set[int]  # reminders that reached the patient on any channel
+
+
+def _finished(reminder_ids: Sequence[int]) -> _Finished:
     rows = db.session.execute(
-        select(Delivery.reminder_id, Delivery.subscription_id, Delivery.outcome).where(
-            Delivery.reminder_id.in_(reminder_ids), Delivery.outcome.in_(FINISHED_OUTCOMES)
-        )
+        select(
+            Delivery.reminder_id, Delivery.channel, Delivery.subscription_id, Delivery.outcome
+        ).where(Delivery.reminder_id.in_(reminder_ids), Delivery.outcome.in_(FINISHED_OUTCOMES))
     )
-    pairs, delivered = set(), set()
-    for reminder_id, subscription_id, outcome in rows:
-        if subscription_id is not None:
-            pairs.add((reminder_id, subscription_id))
+    found = _Finished(set(), set(), set())
+    for reminder_id, channel, subscription_id, outcome in rows:
+        if channel != PUSH:
+            found.reached.add((reminder_id, channel))
+        elif subscription_id is not None:
+            found.pushes.add((reminder_id, subscription_id))
         if outcome == PushOutcome.DELIVERED:
-            delivered.add(reminder_id)
-    return pairs, delivered
+            found.delivered.add(reminder_id)
+    return found
 
 
 class ClaimedReminder(Protocol):
@@ -233,8 +262,9 @@ class Settled:
     retrying: bool
 
 
-# One push to one phone, carrying one reminder or several.
-Job = tuple[tuple[Row, ...], Row]
+# One message on one channel carrying one reminder or several: to a phone's subscription
+# (push), or to the patient's address on a reach channel.
+Job = tuple[tuple[Row, ...], str, Row | Recipient]
 
 
 @dataclass
@@ -247,7 +277,10 @@ class _Batch:
     delivered_before: set[int]
     rules: dict[int, ClinicRules]  # by clinic
     jobs: list[Job]
-    messages: list[PushMessage]
+    messages: list[Outgoing]
+    # Patients a reach channel can reach, and reminders one could still carry after this pass.
+    reachable: set[int] = field(default_factory=set)
+    fallback_left: set[int] = field(default_factory=set)
 
 
 def _read_claimed(ids: Sequence[int], worker: str) -> list[Row]:
@@ -257,6 +290,7 @@ def _read_claimed(ids: Sequence[int], worker: str) -> list[Row]:
             Reminder.id,
             Reminder.clinic_id,
             Reminder.patient_id,
+            Reminder.appointment_id,
             Reminder.kind,
             Reminder.title,
             Reminder.body,
@@ -337,7 +371,12 @@ def _give_back(later: dict[int, datetime], worker: str) -> None:
 
 
 def _prepare_batch(
-    ids: list[int], now: datetime, worker: str, lease: timedelta, summary: PassSummary
+    ids: list[int],
+    now: datetime,
+    worker: str,
+    lease: timedelta,
+    summary: PassSummary,
+    reach: Sequence[ReachChannel] = (),
 ) -> _Batch:
     reminders = _read_claimed(ids, worker)
     rules = clinic_rules({r.clinic_id for r in reminders})
@@ -375,11 +414,12 @@ def _prepare_batch(
         )
     ):
         subscriptions[subscription.patient_id].append(subscription)
-    finished, delivered_before = _finished(list(going))
+    done = _finished(list(going))
+    finished, delivered_before = done.pushes, done.delivered
     words = words_for({m.patient_id for m in messages if m.count > 1})
 
     jobs: list[Job] = []
-    pushes: list[PushMessage] = []
+    pushes: list[Outgoing] = []
     for message in messages:
         for subscription in subscriptions[message.patient_id]:
             # Each phone is sent what it has not had yet: one reminder, or several counted.
@@ -393,36 +433,87 @@ def _prepare_batch(
             payload, topic = _push_for(carried, message.patient_id, words)
             ttl = int((min(r.expires_at for r in carried) - now).total_seconds())
             soon = len(carried) == 1 and carried[0].kind.startswith("before_") and ttl <= 3 * 3600
-            jobs.append((carried, subscription))
-            pushes.append(
-                PushMessage(
-                    subscription={
-                        "endpoint": subscription.endpoint,
-                        "keys": {"p256dh": subscription.p256dh, "auth": subscription.auth},
-                    },
-                    payload=payload,
-                    ttl=max(60, ttl),
-                    urgency="high" if soon else "normal",
-                    topic=topic,
+            jobs.append((carried, PUSH, subscription))
+            message_out = PushMessage(
+                subscription={
+                    "endpoint": subscription.endpoint,
+                    "keys": {"p256dh": subscription.p256dh, "auth": subscription.auth},
+                },
+                payload=payload,
+                ttl=max(60, ttl),
+                urgency="high" if soon else "normal",
+                topic=topic,
+            )
+            pushes.append(Outgoing(PUSH, message_out))
+    batch = _Batch(now, reminders, subscriptions, delivered_before, rules, jobs, pushes)
+    for channel in reach:
+        _reach_by(channel, messages, by_id, batch, done, words)
+    # The reads end here: no transaction stays open while the messages are out.
+    db.session.commit()
+    return batch
+
+
+def _reach_by(
+    channel: ReachChannel,
+    messages: list[Message],
+    by_id: dict[int, Row],
+    batch: _Batch,
+    done: _Finished,
+    words: dict[int, dict[str, str]],
+) -> None:
+    """Add to the batch what goes by this reach channel: to patients who asked for every
+    reminder there, and the reminders push cannot deliver."""
+    recipients = channel.recipients({m.patient_id for m in messages})
+    batch.reachable.update(recipients)
+    for message in messages:
+        recipient = recipients.get(message.patient_id)
+        if recipient is None:
+            continue
+        subscriptions = batch.subscriptions[message.patient_id]
+        carried, left = [], []
+        for reminder_id in message.reminder_ids:
+            if (reminder_id, channel.name) in done.reached:
+                continue
+            reminder = by_id[reminder_id]
+            pushed = all((reminder_id, s.id) in done.pushes for s in subscriptions)
+            goes = recipient.always or (
+                reminder_id not in done.delivered
+                and fallback_due(
+                    reminder,
+                    batch.moment,
+                    has_push=bool(subscriptions),
+                    push_finished=pushed,
+                    grace=PUSH_GRACE,
                 )
             )
-    # The reads end here: no transaction stays open while the pushes are out.
-    db.session.commit()
-    return _Batch(now, reminders, subscriptions, delivered_before, rules, jobs, pushes)
+            (carried if goes else left).append(reminder)
+        batch.fallback_left.update(r.id for r in left)
+        if not carried:
+            continue
+        # The message's own wording when counted: read for the patient if push did not.
+        if len(carried) > 1 and message.patient_id not in words:
+            words.update(words_for({message.patient_id}))
+        batch.jobs.append((tuple(carried), channel.name, recipient))
+        composed = channel.compose(carried, recipient, words.get(message.patient_id, {}))
+        batch.messages.append(Outgoing(channel.name, composed))
 
 
 def _finish_batch(
     batch: _Batch,
-    results: list[PushResult],
+    results: list[Outcome],
     worker: str,
     summary: PassSummary,
     retry_for: timedelta,
 ) -> None:
     now = batch.moment
-    summary.pushes += len(results)
+    for _, channel, _ in batch.jobs:
+        if channel == PUSH:
+            summary.pushes += 1
+        else:
+            summary.emails += 1
     _record(batch.jobs, results, now)
-    by_reminder: dict[int, list[PushResult]] = defaultdict(list)
-    for (carried, _), result in zip(batch.jobs, results, strict=True):
+    by_reminder: dict[int, list[Outcome]] = defaultdict(list)
+    for (carried, _, _), result in zip(batch.jobs, results, strict=True):
         for reminder in carried:
             by_reminder[reminder.id].append(result)
     # When each clinic's quiet hours last ended: no retry window closes during them.
@@ -432,10 +523,12 @@ def _finish_batch(
             reminder,
             by_reminder.get(reminder.id, []),
             delivered_before=reminder.id in batch.delivered_before,
-            has_devices=bool(batch.subscriptions[reminder.patient_id]),
+            has_devices=bool(batch.subscriptions[reminder.patient_id])
+            or reminder.patient_id in batch.reachable,
             now=now,
             retry_for=retry_for,
             retry_from=retry_from[reminder.clinic_id],
+            fallback_left=reminder.id in batch.fallback_left,
         )
         for reminder in batch.reminders
     }
@@ -454,23 +547,58 @@ def _finish_batch(
     db.session.commit()
 
 
-def _record(jobs: list[Job], results: list[PushResult], now: datetime) -> None:
-    """A Delivery row per reminder per push; subscriptions the push service calls gone are
-    switched off."""
+def _finish_cut_off(
+    batch: _Batch, sending: Sending, worker: str, summary: PassSummary, retry_for: timedelta
+) -> None:
+    """A batch still out when the pass reached its time limit.
+
+    Every message a reach channel answered is recorded: an email the mail server took is
+    delivered, and is never sent again. A reminder whose messages are all on record is
+    settled; one whose messages were never begun is given back, to go on the next pass. A
+    reminder with a push on the batch waits for its lease, answered or not, as it always has.
+    """
+    jobs: list[Job] = []
+    results: list[Outcome] = []
+    open_ids: set[int] = set()  # reminders with a message not on record
+    uncertain: set[int] = set()  # ...and one of those may have gone (a push cut off)
+    for index, (job, answer) in enumerate(zip(batch.jobs, sending.answered, strict=True)):
+        carried, channel, _ = job
+        if channel != PUSH and answer is not None:
+            jobs.append(job)
+            results.append(answer)
+            continue
+        summary.abandoned += 1
+        open_ids.update(r.id for r in carried)
+        if index not in sending.not_sent:
+            uncertain.update(r.id for r in carried)
+    settled = replace(
+        batch, reminders=[r for r in batch.reminders if r.id not in open_ids], jobs=jobs
+    )
+    _finish_batch(settled, results, worker, summary, retry_for)
+    # Nothing left of theirs went: the claim did not lead to a send, and they go on the next
+    # pass rather than wait for the lease.
+    _give_back(dict.fromkeys(open_ids - uncertain, batch.moment), worker)
+    db.session.commit()
+
+
+def _record(jobs: list[Job], results: list[Outcome], now: datetime) -> None:
+    """A Delivery row per reminder per message, on its channel; subscriptions the push
+    service calls gone are switched off."""
     if not jobs:
         return
     rows = []
     succeeded: list[int] = []
     # Subscriptions to switch off, by the reason given: gone, or an endpoint now refused.
     switch_off: dict[str, list[int]] = defaultdict(list)
-    for (carried, subscription), result in zip(jobs, results, strict=True):
+    for (carried, channel, to), result in zip(jobs, results, strict=True):
         outcome = result.outcome
-        # One push carrying several reminders delivers (or fails) each of them.
+        # One message carrying several reminders delivers (or fails) each of them.
         for reminder in carried:
             rows.append(
                 {
                     "reminder_id": reminder.id,
-                    "subscription_id": subscription.id,
+                    "channel": channel,
+                    "subscription_id": to.id if channel == PUSH else None,  # type: ignore[union-attr]
                     "attempt": reminder.attempts + 1,
                     "sent_at": now,
                     "status_code": result.status,
@@ -479,12 +607,14 @@ def _record(jobs: list[Job], results: list[PushResult], now: datetime) -> None:
                     "duration_ms": result.duration_ms,
                 }
             )
+        if channel != PUSH:
+            continue
         if outcome == PushOutcome.DELIVERED:
-            succeeded.append(subscription.id)
+            succeeded.append(to.id)  # type: ignore[union-attr]
         elif outcome == PushOutcome.GONE:
-            switch_off[f"The push service answered {result.status}: gone."].append(subscription.id)
+            switch_off[f"The push service answered {result.status}: gone."].append(to.id)  # type: ignore[union-attr]
         elif result.refused:
-            switch_off[result.error[:200]].append(subscription.id)
+            switch_off[result.error[:200]].append(to.id)  # type: ignore[union-attr]
     db.session.execute(insert(Delivery.__table__), rows)
     for chunk in _chunks(succeeded):
         db.session.execute(
@@ -505,15 +635,21 @@ def _record(jobs: list[Job], results: list[PushResult], now: datetime) -> None:
 
 def settle(
     reminder: ClaimedReminder,
-    results: Sequence[PushResult],
+    results: Sequence[Outcome],
     *,
     delivered_before: bool,
     has_devices: bool,
     now: datetime,
     retry_for: timedelta,
     retry_from: datetime | None = None,
+    fallback_left: bool = False,
 ) -> Settled:
-    """The reminder's new state after this pass's pushes (`results`, one per phone).
+    """The reminder's new state after this pass's messages (`results`, one per phone or
+    address).
+
+    `has_devices`: the patient can be reached at all (a phone subscribed, or an address on a
+    reach channel). `fallback_left`: a reach channel could still carry it, once push has
+    failed; a reminder push could not deliver then waits for that instead of failing.
 
     It is retried (back to pending, with backoff and Retry-After) while a push may still get
     through, but never past `retry_for` after it fell due nor past its expiry (the
@@ -540,6 +676,10 @@ def settle(
         values["last_error"] = retry[0].error
         wait = max(backoff(attempts), timedelta(seconds=max(r.retry_after or 0 for r in retry)))
         until = now + wait
+    elif fallback_left and not delivered:
+        # Push failed for good: the next pass sends it by the reach channel.
+        values["last_error"] = errors[0] if errors else ""
+        until = now
     else:
         values["state"] = ReminderState.DELIVERED if delivered else ReminderState.FAILED
         values["finished_at"] = now
@@ -591,6 +731,7 @@ def send_due_reminders(
     batch_size: int | None = None,
     max_batches: int = 100,
     worker: str | None = None,
+    reach: Sequence[ReachChannel] | None = None,
 ) -> PassSummary:
     """One pass: expire what can no longer help, then claim and send everything due.
 
@@ -600,11 +741,15 @@ def send_due_reminders(
     A pass has a bounded duration: it claims for at most half a lease, and waits for its pushes
     until three quarters of a lease. Pushes still out then are cancelled; their reminders stay
     claimed, and are claimed again (by the next pass) when their lease runs out.
+
+    `sender` is the push channel and `reach` the others (email when AFTERCARE_SMTP_URL is
+    set); each is made from the settings unless given.
     """
-    from .push_subscriptions import make_sender
+    from .push_subscriptions import make_sender, reach_channels
 
     config = current_app.config
-    sender = sender or make_sender(current_app)
+    reach = reach_channels(current_app) if reach is None else reach
+    channels = Channels({PUSH: sender or make_sender(current_app), **{c.name: c for c in reach}})
     worker = worker or next_pass_worker()
     lease = timedelta(seconds=config["PUSH_LEASE_SECONDS"])
     retry_for = timedelta(hours=config["PUSH_RETRY_HOURS"])
@@ -613,14 +758,14 @@ def send_due_reminders(
     stop_waiting = started + lease.total_seconds() * 3 / 4
     summary = PassSummary()
     size = batch_size or config["PUSH_BATCH_SIZE"]
-    out: dict[Future[list[PushResult]], _Batch] = {}
+    out: dict[Sending, _Batch] = {}
     batches_left = max_batches
     try:
         summary.expired = expire_useless(now or utcnow())
         while True:
             # Claim the next batch whenever the sender has room, without waiting for the
             # batches still out: a push service that hangs holds up only its own pushes.
-            while batches_left and sender.unfinished < sender.concurrency:
+            while batches_left and channels.unfinished < channels.concurrency:
                 if time.monotonic() >= stop_claiming:
                     batches_left = 0  # what is still due is the next pass's
                     break
@@ -631,32 +776,36 @@ def send_due_reminders(
                     break
                 batches_left -= 1
                 summary.claimed += len(ids)
-                batch = _prepare_batch(ids, moment, worker, lease, summary)
-                out[sender.submit(batch.messages)] = batch
+                batch = _prepare_batch(ids, moment, worker, lease, summary, reach)
+                out[channels.submit(batch.messages)] = batch
             if not out:
                 break
             left = stop_waiting - time.monotonic()
             if left <= 0:
-                summary.abandoned = sum(len(batch.messages) for batch in out.values())
+                # Closing cancels what has not begun and waits for the emails being handed
+                # to the mail server: after it, every message's fate is as known as it gets.
+                channels.close()
+                for sending, batch in out.items():
+                    _finish_cut_off(batch, sending, worker, summary, retry_for)
                 log.warning(
-                    "reminders: the pass reached its time limit with %d pushes unanswered; "
-                    "their reminders are sent again once their lease runs out",
+                    "reminders: the pass reached its time limit with %d messages unanswered; "
+                    "pushes still out are sent again once their lease runs out",
                     summary.abandoned,
                 )
                 break
-            room = sender.concurrency if batches_left else 0
-            for done in sender.wait(out, room=room, timeout=left):
+            room = channels.concurrency if batches_left else 0
+            for done in channels.wait(out, room=room, timeout=left):
                 batch = out.pop(done)
                 results = _results_of(done, len(batch.messages))
                 if results is not None:
                     _finish_batch(batch, results, worker, summary, retry_for)
     finally:
-        sender.close()  # the connections were kept open from one batch to the next
+        channels.close()  # the connections were kept open from one batch to the next
     # The scheduler logs one line per pass (aftercare.reminders.heartbeat).
     return summary
 
 
-def _results_of(done: Future[list[PushResult]], count: int) -> list[PushResult] | None:
+def _results_of(done: Future[list[Outcome]], count: int) -> list[Outcome] | None:
     """A finished batch's results; if the sender itself failed, a retry for each message. None
     for a batch that was cancelled: its reminders are left to their lease."""
     if done.cancelled():

@@ -1,7 +1,7 @@
 """the treatment course and the review-for-a-booster list
 
 Revision ID: 0016
-Revises: 0013
+Revises: 0015
 Create Date: 2026-12-20 09:00:00.000000
 
 """
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = "0016"
-down_revision = "0013"
+down_revision = "0015"
 branch_labels = None
 depends_on = None
 

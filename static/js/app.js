@@ -9,9 +9,13 @@
   if (textNode) {
     try { pageText = JSON.parse(textNode.textContent); } catch (error) { pageText = {}; }
   }
+  /* A value that ends in a full stop ("3:40 p. m.") ends the sentence too: no second one after
+   * it (the rule of one_full_stop() in aftercare/care/translation.py). */
   function fill(words, values) {
-    return String(words).replace(/\{(\w+)\}/g, function (whole, name) {
-      return values && Object.prototype.hasOwnProperty.call(values, name) ? String(values[name]) : whole;
+    return String(words).replace(/\{(\w+)\}(\.?)/g, function (whole, name, stop) {
+      if (!values || !Object.prototype.hasOwnProperty.call(values, name)) return whole;
+      var value = String(values[name]);
+      return value + (value.slice(-1) === "." ? "" : stop);
     });
   }
   function text(key, values) {
@@ -74,12 +78,29 @@
     return text("left", { time: parts.join(" ") });
   }
 
+  /* Times in words change at the clinic's midnights ("tomorrow at 3 PM" becomes "today at
+   * 3 PM"). The server put each later wording in data-later, as [[from, text], ...]: a page kept
+   * on the phone shows the right one with no connection. */
+  function reword() {
+    var now = Date.now();
+    document.querySelectorAll("[data-later]").forEach(function (node) {
+      var later;
+      try { later = JSON.parse(node.getAttribute("data-later")); } catch (error) { return; }
+      var words = null;
+      later.forEach(function (pair) { if (Date.parse(pair[0]) <= now) words = pair[1]; });
+      if (words !== null && node.textContent !== words) node.textContent = words;
+    });
+  }
+
   function tick() {
+    reword();
     document.querySelectorAll(".timed__item[data-until]").forEach(function (item) {
       var until = Date.parse(item.getAttribute("data-until"));
       var left = timeLeft(until);
       var countdown = item.querySelector(".countdown");
-      if (countdown && countdown.textContent !== left) countdown.textContent = left;
+      // No countdown: the time is up but the rule still waits (driving, for the morning check-in).
+      if (!countdown) return;
+      if (countdown.textContent !== left) countdown.textContent = left;
       item.classList.toggle("is-over", left === text("done"));
     });
   }
@@ -121,7 +142,7 @@
   }
 
   document.addEventListener("DOMContentLoaded", function () {
-    if (document.querySelector(".timed__item[data-until]")) {
+    if (document.querySelector(".timed__item[data-until], [data-later]")) {
       tick();
       setInterval(tick, 30000);
     }

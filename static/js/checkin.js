@@ -55,13 +55,16 @@
     if (result.level === "crisis" || result.reasons.indexOf("suicidal_thoughts") !== -1) {
       container.appendChild(callButton("tel:" + phones.crisis, text("call", { number: phones.crisis }), "crisis"));
       container.appendChild(callButton("sms:" + phones.crisis, text("text", { number: phones.crisis }), "crisis"));
+      if (data.options) container.appendChild(el("p", "", data.options));
     }
     if (result.level === "call_clinic" && phones.clinic) {
       container.appendChild(callButton("tel:" + phones.clinic, text("call_clinic"), "primary"));
     }
-    if (result.reasons.length) {
+    // A rule's own words add to its level's (never repeat them); some have nothing to add.
+    var added = result.reasons.map(function (code) { return data.reasons[code]; }).filter(Boolean);
+    if (added.length) {
       var list = el("ul", "plain-list");
-      result.reasons.forEach(function (code) { list.appendChild(el("li", "", data.reasons[code] || code)); });
+      added.forEach(function (words) { list.appendChild(el("li", "", words)); });
       container.appendChild(list);
     }
   }
@@ -73,6 +76,27 @@
     return AftercareTriage.triage(data.rules, answers(), hours);
   }
 
+  var fastPath = document.getElementById("fast-path");
+  var noneOfThese = form.elements.none_of_these;
+  var askedAgain = false;
+
+  /* Graded questions with no answer yet (no answer is chosen for the patient). */
+  function unanswered() {
+    var names = {};
+    form.querySelectorAll("input[type=radio][data-symptom]").forEach(function (input) {
+      var name = input.name;
+      if (!(name in names)) names[name] = false;
+      if (input.checked) names[name] = true;
+    });
+    return Object.keys(names).filter(function (name) { return !names[name]; });
+  }
+
+  /* Anything reported: a box ticked, or a graded answer above "No". */
+  function reportsSomething() {
+    var severities = answers().severities;
+    return Object.keys(severities).some(function (code) { return severities[code] > 0; });
+  }
+
   /* Red flags get their next step the moment they are ticked, before anything is sent. */
   function updateLive() {
     var result = evaluate();
@@ -82,8 +106,19 @@
     } else {
       live.hidden = true;
     }
+    // "I feel fine" would contradict what the patient has just reported.
+    if (fastPath) fastPath.hidden = reportsSomething();
   }
-  form.addEventListener("change", updateLive);
+  form.addEventListener("change", function (event) {
+    // "None of these": the questions still without an answer get "No", in plain sight.
+    if (event.target === noneOfThese && noneOfThese.checked) {
+      unanswered().forEach(function (name) {
+        var no = form.querySelector("input[type=radio][name='" + name + "'][value='0']");
+        if (no) no.checked = true;
+      });
+    }
+    updateLive();
+  });
 
   function showError(field, message) {
     var holder = field.closest(".field") || field.parentNode;
@@ -98,8 +133,9 @@
     form.querySelectorAll("[aria-invalid=true]").forEach(function (n) { n.setAttribute("aria-invalid", "false"); });
   }
 
-  /* The server checks all of this again; checking here means an offline check-in is good. */
-  function valid() {
+  /* The server checks all of this again; checking here means an offline check-in is good.
+   * `feelFine`: the patient tapped "I feel fine". */
+  function valid(feelFine) {
     clearErrors();
     var first = null;
     form.querySelectorAll("input[type=number], textarea").forEach(function (field) {
@@ -117,8 +153,38 @@
         showError(bottom, text("bottom_smaller")); first = bottom;
       }
     }
-    if (first) first.focus();
-    return !first;
+    if (first) {
+      var folded = first.closest("details");
+      if (folded) folded.open = true;
+      first.focus();
+      return false;
+    }
+    var allNone = feelFine || (noneOfThese && noneOfThese.checked);
+    // As the server: an empty form is a tap on Send by mistake, not "all is well".
+    var saysSomething = allNone ||
+      form.querySelector("input[type=checkbox]:checked, input[type=radio]:checked") !== null ||
+      Array.prototype.some.call(form.querySelectorAll("input[type=number], textarea"), function (field) {
+        return field.value.trim() !== "";
+      });
+    if (!saysSomething) {
+      var fine = fastPath && fastPath.querySelector("button");
+      if (fine) { fastPath.hidden = false; showError(fine, text("say_something")); fine.focus(); }
+      return false;
+    }
+    // Questions left without an answer are asked once more; an alert is never held back.
+    var missing = allNone ? [] : unanswered();
+    var alerting = ["emergency", "crisis", "call_clinic"].indexOf(evaluate().level) !== -1;
+    if (missing.length && !askedAgain && !alerting) {
+      askedAgain = true;
+      var heading = document.getElementById("graded-heading");
+      var prompt = el("p", "error error--js", text("not_answered"));
+      prompt.id = "not-answered";
+      heading.parentNode.insertBefore(prompt, heading.nextSibling);
+      prompt.tabIndex = -1;
+      prompt.focus();
+      return false;
+    }
+    return true;
   }
 
   /* Shown in place of the form while the check-in waits: what to do now, and that it waits. */
@@ -132,12 +198,16 @@
   }
 
   form.addEventListener("submit", function (event) {
+    // The button tapped: "I feel fine" sends its own name and value, like a plain form post.
+    var submitter = event.submitter && event.submitter.name ? event.submitter : null;
+    if (!valid(submitter !== null && submitter.name === "feel_fine")) { event.preventDefault(); return; }
     if (!self.AftercareOutbox) return; // the plain form post still works
     event.preventDefault();
-    if (!valid()) return;
     // What to do now is decided when the patient taps Send, as on the server.
     var result = evaluate();
-    AftercareOutbox.submitForm(form, { queued: queued, show: function () { return whileQueued(result); } });
+    AftercareOutbox.submitForm(form, {
+      queued: queued, submitter: submitter, show: function () { return whileQueued(result); },
+    });
   });
 
   updateLive();

@@ -157,21 +157,28 @@
    * shown in place of the form, holding the nodes options.show() returns. No storage on the
    * phone (none, or it fails): the form is posted the plain way, with its key, and the
    * server's page follows. Resolves to "sent", "waiting", "problem" or "posted". */
+  // options.submitter: a button whose name and value are part of the answers ("I feel fine").
   function submitForm(form, options) {
-    var button = form.querySelector("[type=submit]");
+    var buttons = form.querySelectorAll("[type=submit]");
+    var submitter = options.submitter || null;
     var fields = {};
     new FormData(form).forEach(function (value, name) {
       if (name !== "csrf_token" && name !== "idempotency_key" && name !== "filled_at") fields[name] = value;
     });
+    if (submitter) fields[submitter.name] = submitter.value;
     var now = new Date().toISOString();
     var item = {
       key: newKey(), url: form.getAttribute("action"), fields: fields,
       csrf_token: form.elements.csrf_token.value, filled_at: now, created_at: now, status: "waiting",
     };
     function plainPost() {
-      if (button) button.disabled = false;
+      buttons.forEach(function (button) { button.disabled = false; });
       form.elements.idempotency_key.value = item.key;
       form.elements.filled_at.value = item.filled_at;
+      if (submitter) {
+        form.appendChild(Object.assign(form.ownerDocument.createElement("input"),
+          { type: "hidden", name: submitter.name, value: submitter.value }));
+      }
       form.submit();
       return "posted";
     }
@@ -183,7 +190,7 @@
       shown.hidden = false;
       shown.focus();
     }
-    if (button) button.disabled = true;
+    buttons.forEach(function (button) { button.disabled = true; });
     // put() fails, not throws, when the phone has no IndexedDB or cannot use it.
     return put(item).then(function () {
       return sendOne(item).then(function (outcome) {

@@ -37,7 +37,7 @@ pytestmark = pytest.mark.browser
 CLINICAL_WORDS = ("ketamine", "infusion", "ptsd", "suicid", "dissociat")
 # CLDR may put a narrow space before PM, which \s matches.
 APPOINTMENT_BODY = re.compile(
-    r"You have an appointment (today|tomorrow) at \d{1,2}:\d{2}\s?[AP]M\."
+    r"You have an appointment (today|tonight|tomorrow) at \d{1,2}:\d{2}\s?[AP]M\."
 )
 
 # What push.js does with a subscription: send it with the page's CSRF token.
@@ -186,7 +186,7 @@ def test_a_reminder_travels_from_the_scheduler_to_a_notification_on_the_phone(
     assert run_js(page, NOTIFICATIONS) == []
     (notification,) = deliver(page, live_server, payload)
     assert notification["title"] == "Appointment reminder"
-    # Two hours before: "today", or "tomorrow" when the appointment is just after midnight.
+    # Two hours before: "today" or "tonight", or "tomorrow" just after midnight.
     assert APPOINTMENT_BODY.fullmatch(notification["body"]), notification["body"]
     assert notification["tag"] == f"reminder-{reminder_id}"
     icon = urlparse(notification["icon"])

@@ -223,7 +223,8 @@ def test_phq9_item_9_shows_the_crisis_screen_and_tops_the_alert_queue(
     expect(alerts).to_have_count(2)
     expect(alerts.first.locator(".badge")).to_have_text("Crisis")
     expect(alerts.first).to_contain_text(demo.patient_name)
-    expect(alerts.first).to_contain_text("PHQ-9 item 9")
+    expect(alerts.first).to_contain_text("PHQ-9")
+    expect(alerts.first).to_contain_text("Item 9, “Thoughts that you would be better off dead")
 
 
 def open_gad7_offline(page: Page, live_server: LiveServer) -> None:
@@ -344,6 +345,18 @@ def test_a_spanish_speaker_reads_the_published_spanish_word_for_word(
     expect(page.get_by_text("Este cuestionario está en inglés")).to_have_count(0)
     expect(page.get_by_text(published_spanish("PHQ-9").credit_line or "")).to_be_visible()
     assert_no_violations(accessibility_violations(page))
+
+
+@pytest.mark.parametrize("instrument_id", ["phq9", "gad7", "pcl5"])
+def test_a_spanish_questionnaire_fits_the_phone_without_scrolling_sideways(
+    spanish_speaker: Page, instrument_id: str
+) -> None:
+    page = spanish_speaker
+    page.goto(f"/questionnaires/{instrument_id}")
+    # A phone's page widens to what it holds (innerWidth too), so compare with the screen's
+    # 390 px: "Extremadamente difícil" once pushed the PHQ-9 to 423.
+    expect(page.locator("main fieldset").first).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
 
 
 def test_a_spanish_speakers_answers_score_as_the_english_ones_do(

@@ -70,7 +70,7 @@ def test_a_red_flag_shows_its_next_step_in_spanish_at_once_and_offline(
     )
     expect(live.locator('a[href="tel:988"]')).to_have_text("Llamar al 988")
     expect(live.locator('a[href="sms:988"]')).to_have_text("Mensaje al 988")
-    expect(live).to_contain_text("Para español, marque 2")
+    expect(live).to_contain_text("Marque 2 para español")
 
     page.get_by_role("button", name="Enviar reporte").tap()
     queued = page.locator("#queued-result")

@@ -120,3 +120,11 @@ def test_reason_wording_follows_the_same_order():
 def test_badly_shaped_translations_are_refused(translations, message):
     with pytest.raises(ContentError, match=message):
         clinic_content({"translations": translations}, "es")
+
+
+def test_learn_articles_are_kept_beside_the_wording_and_checked():
+    learn = {"insurance": {"hidden": True}}
+    assert "learn" not in clinic_content({"learn": learn})
+    assert clinic_content({"learn": learn}, "es")["timed"]
+    with pytest.raises(ContentError, match="learn.insurance.hidden"):
+        clinic_content({"learn": {"insurance": {"hidden": "yes"}}})

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from aftercare.care.content import DEFAULT_CONTENT
-from aftercare.care.instructions import format_moment, timed_instructions
+from aftercare.care.instructions import timed_instructions
 
 NEW_YORK = ZoneInfo("America/New_York")
 LONDON = ZoneInfo("Europe/London")
@@ -29,19 +29,19 @@ def instructions_for(ended_local: datetime, now_local: datetime | None = None, *
     ("ended_local", "key", "expected_text"),
     [
         # An ordinary day: 24 hours later is the same clock time the next day.
-        (datetime(2026, 11, 19, 15, 0, tzinfo=NEW_YORK), "driving", "Friday 3:00 PM"),
+        (datetime(2026, 11, 19, 15, 0, tzinfo=NEW_YORK), "driving", "until tomorrow at 3 PM"),
         # Clocks go forward on Sunday 8 March 2026 at 2 AM: 24 real hours after 3 PM on
         # Saturday is 4 PM on Sunday by the clock.
-        (datetime(2026, 3, 7, 15, 0, tzinfo=NEW_YORK), "driving", "Sunday 4:00 PM"),
+        (datetime(2026, 3, 7, 15, 0, tzinfo=NEW_YORK), "driving", "until tomorrow at 4 PM"),
         # Clocks go back on Sunday 1 November 2026 at 2 AM: 24 real hours after 3 PM on
         # Saturday is 2 PM on Sunday by the clock.
-        (datetime(2026, 10, 31, 15, 0, tzinfo=NEW_YORK), "driving", "Sunday 2:00 PM"),
+        (datetime(2026, 10, 31, 15, 0, tzinfo=NEW_YORK), "driving", "until tomorrow at 2 PM"),
         # A 4-hour window that crosses the spring-forward gap at 2 AM.
-        (datetime(2026, 3, 8, 0, 30, tzinfo=NEW_YORK), "sedatives", "Sunday 5:30 AM"),
+        (datetime(2026, 3, 8, 0, 30, tzinfo=NEW_YORK), "sedatives", "until today at 5:30 AM"),
         # A 12-hour window across the fall-back hour.
-        (datetime(2026, 10, 31, 20, 0, tzinfo=NEW_YORK), "companion", "Sunday 7:00 AM"),
+        (datetime(2026, 10, 31, 20, 0, tzinfo=NEW_YORK), "companion", "until tomorrow at 7 AM"),
         # The same rule in another zone, on its own change date (UK: 29 March 2026).
-        (datetime(2026, 3, 28, 15, 0, tzinfo=LONDON), "alcohol", "Sunday 4:00 PM"),
+        (datetime(2026, 3, 28, 15, 0, tzinfo=LONDON), "alcohol", "until tomorrow at 4 PM"),
     ],
 )
 def test_windows_are_real_hours_across_daylight_saving_changes(ended_local, key, expected_text):
@@ -57,10 +57,10 @@ def test_every_instruction_is_given_in_reading_order():
     items = instructions_for(datetime(2026, 11, 19, 15, 0, tzinfo=NEW_YORK))
     assert list(items) == ["driving", "decisions", "alcohol", "sedatives", "companion"]
     assert items["driving"].text == (
-        "Do not drive, ride a bike or use machinery until Friday 3:00 PM, "
+        "Do not drive, ride a bike or use machinery until tomorrow at 3 PM, "
         "and only after a night's sleep."
     )
-    assert items["companion"].text == "Someone should stay with you until Friday 3:00 AM."
+    assert items["companion"].text == "Someone should stay with you until tomorrow at 3 AM."
 
 
 def test_an_instruction_is_over_from_the_moment_its_window_ends():
@@ -74,7 +74,7 @@ def test_an_instruction_is_over_from_the_moment_its_window_ends():
 
 def test_a_clinic_can_shorten_a_window():
     items = instructions_for(datetime(2026, 11, 19, 15, 0, tzinfo=NEW_YORK), driving=12)
-    assert "Friday 3:00 AM" in items["driving"].text
+    assert "until tomorrow at 3 AM" in items["driving"].text
 
 
 def test_naive_times_are_refused():
@@ -88,10 +88,37 @@ def test_naive_times_are_refused():
         )
 
 
-def test_moments_are_shown_in_the_clinics_zone():
-    moment = datetime(2026, 7, 1, 19, 5, tzinfo=UTC)
-    assert format_moment(moment, NEW_YORK) == "Wednesday 3:05 PM"
-    assert format_moment(moment, ZoneInfo("Asia/Tokyo")) == "Thursday 4:05 AM"
+def test_each_instruction_carries_how_it_will_read_on_the_next_days():
+    # Ends Friday 3 PM; read on Thursday. A copy kept on the phone switches at each midnight.
+    driving = instructions_for(datetime(2026, 11, 19, 15, 0, tzinfo=NEW_YORK))["driving"]
+    assert "until tomorrow at 3 PM" in driving.text
+    assert [(w.starts.astimezone(NEW_YORK).isoformat(), w.text) for w in driving.later] == [
+        ("2026-11-20T00:00:00-05:00", driving.text.replace("tomorrow", "today")),
+        ("2026-11-21T00:00:00-05:00", driving.text.replace("tomorrow", "yesterday")),
+        ("2026-11-22T00:00:00-05:00", driving.text.replace("tomorrow", "Friday")),
+    ]
+
+
+def test_instructions_are_worded_in_the_patients_language():
+    ended = datetime(2026, 11, 19, 15, 0, tzinfo=NEW_YORK)
+    # The content comes already in the patient's language; the moment's words are translated.
+    texts = {**DEFAULT_CONTENT["timed"], "alcohol": "No tome alcohol hasta {until}."}
+    spanish = {"tomorrow {at}": "mañana {at}", "at {time}": "a las {time}"}
+    [alcohol] = [
+        item
+        for item in timed_instructions(
+            ended.astimezone(UTC),
+            ended.astimezone(UTC),
+            NEW_YORK,
+            DEFAULT_CONTENT["windows"],
+            texts,
+            "es",
+            lambda text: spanish.get(text, text),
+        )
+        if item.key == "alcohol"
+    ]
+    # The time ends the sentence and ends in a full stop: no second one.
+    assert alcohol.text == "No tome alcohol hasta mañana a las 3 p.\u202fm."
 
 
 @pytest.mark.parametrize(

@@ -39,8 +39,8 @@ def test_a_follow_up_gets_reminders_a_day_and_two_hours_before():
     plans = plan("follow_up", starts, NEW_YORK)
     assert list(plans) == ["before_24h", "before_2h"]
     assert plans["before_24h"].due_at == starts - timedelta(hours=24)
-    assert plans["before_24h"].body == "You have an appointment tomorrow at 3:00 PM."
-    assert plans["before_2h"].body == "You have an appointment today at 3:00 PM."
+    assert plans["before_24h"].body == "You have an appointment tomorrow at 3 PM."
+    assert plans["before_2h"].body == "You have an appointment today at 3 PM."
     assert plans["before_2h"].urgency == "high" and plans["before_24h"].urgency == "normal"
     assert all(p.expires_at == starts for p in plans.values())
 
@@ -164,9 +164,9 @@ def test_prompts_that_can_no_longer_help_are_left_out():
 @pytest.mark.parametrize(
     ("moment", "reference", "text"),
     [
-        ((2026, 11, 19, 15, 0), (2026, 11, 19, 9, 0), "today at 3:00 PM"),
+        ((2026, 11, 19, 15, 0), (2026, 11, 19, 9, 0), "today at 3 PM"),
         ((2026, 11, 20, 9, 5), (2026, 11, 19, 22, 0), "tomorrow at 9:05 AM"),
-        ((2026, 11, 23, 15, 0), (2026, 11, 19, 9, 0), "on Monday at 3:00 PM"),
+        ((2026, 11, 23, 15, 0), (2026, 11, 19, 9, 0), "Monday at 3 PM"),
     ],
 )
 def test_when_is_worded_from_the_patients_point_of_view(moment, reference, text):

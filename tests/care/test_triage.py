@@ -59,8 +59,11 @@ def test_rules_name_only_known_symptoms_and_rules(rule: Rule) -> None:
 
 
 @pytest.mark.parametrize("rule", RULES, ids=[rule.code for rule in RULES])
-def test_every_rule_gives_advice(rule: Rule) -> None:
-    assert rule.advice.strip()
+def test_a_rules_advice_adds_to_its_level_and_never_says_the_action_again(rule: Rule) -> None:
+    # The result's title says "Call 911 now" (or 988, or the clinic) once; the advice of each
+    # rule says why, or what else to do, or nothing.
+    assert not rule.advice.startswith(("Call 911", "Call or text 988", "Call the clinic"))
+    assert rule.advice == "" or rule.advice.endswith(".")
 
 
 def test_the_most_urgent_reason_comes_first_whatever_the_table_order() -> None:

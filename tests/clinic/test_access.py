@@ -28,11 +28,14 @@ from tests.conftest import add_admin, csrf_from, sign_in_with_code, statements
 # Every clinician route that names a patient or alert, with its method.
 PATIENT_ROUTES = [
     ("GET", "/clinic/patients/{patient}"),
+    ("GET", "/clinic/patients/{patient}/edit"),
+    ("POST", "/clinic/patients/{patient}/edit"),
     ("POST", "/clinic/patients/{patient}/infusions"),
     ("POST", "/clinic/patients/{patient}/course"),
     ("POST", "/clinic/booster-reviews/{review}/decision"),
     ("POST", "/clinic/patients/{patient}/enrollment-link"),
     ("POST", "/clinic/patients/{patient}/devices/{device}/revoke"),
+    ("POST", "/clinic/patients/{patient}/email"),
     ("POST", "/clinic/alerts/{alert}/acknowledge"),
     ("POST", "/clinic/patients/{patient}/appointments"),
     ("GET", "/clinic/appointments/{appointment}/edit"),
@@ -156,6 +159,11 @@ ADMIN_ROUTES = [
     ("POST", "/clinic/admin/clinicians/{colleague}/reset-password"),
     ("GET", "/clinic/admin/audit"),
     ("POST", "/clinic/admin/patients/{patient}/delete"),
+    ("GET", "/clinic/learn"),
+    ("GET", "/clinic/learn/new"),
+    ("POST", "/clinic/learn/new"),
+    ("GET", "/clinic/learn/{article}"),
+    ("POST", "/clinic/learn/{article}"),
 ]
 
 
@@ -163,7 +171,7 @@ ADMIN_ROUTES = [
 def test_admin_pages_are_403_for_a_clinician(clinician_client, colleague, patient, method, route):
     token = csrf_from(clinician_client.get("/clinic/patients/new").text)
     response = clinician_client.open(
-        route.format(colleague=colleague.id, patient=patient.id),
+        route.format(colleague=colleague.id, patient=patient.id, article="insurance"),
         method=method,
         data={"csrf_token": token},
     )
@@ -172,7 +180,9 @@ def test_admin_pages_are_403_for_a_clinician(clinician_client, colleague, patien
 
 @pytest.mark.parametrize(("method", "route"), ADMIN_ROUTES)
 def test_admin_pages_send_signed_out_visitors_to_sign_in(client, colleague, patient, method, route):
-    response = client.open(route.format(colleague=colleague.id, patient=patient.id), method=method)
+    response = client.open(
+        route.format(colleague=colleague.id, patient=patient.id, article="insurance"), method=method
+    )
     assert response.status_code in ((302,) if method == "GET" else (302, 400))
 
 
@@ -201,8 +211,9 @@ ID_NAMES = {
     "session_id": "session",
     "review_id": "review",
 }
-# Parts of an address that are not ids: an invitation's own link.
-NOT_IDS = {"token"}
+# Parts of an address that are not ids: an invitation's own link; a Learn article's name (the
+# clinic's own articles live in its content, so there is no other clinic's one to open).
+NOT_IDS = {"token", "slug"}
 NOT_FOUND = {"error": "not_found", "message": "There is nothing here."}
 
 
@@ -294,6 +305,7 @@ def test_each_page_module_is_404_for_another_clinics_admin_over_http(
         "/clinic/patients/{patient}/course",  # course.py
         "/clinic/patients/{patient}/enrollment-link",  # devices.py
         "/clinic/patients/{patient}/devices/{device}/revoke",  # devices.py
+        "/clinic/patients/{patient}/email",  # patient_email.py
         "/clinic/alerts/{alert}/acknowledge",  # alerts.py
         "/clinic/booster-reviews/{review}/decision",  # booster_reviews.py
         "/clinic/admin/clinicians/{colleague}/disable",  # admin.py

@@ -97,6 +97,7 @@ def test_the_header_has_one_column_per_symptom_in_form_order() -> None:
     assert header == [
         "Patient",
         "Patient ID",
+        "Patient phone",
         "Received",
         "Filled in",
         "Hours since infusion",
@@ -109,6 +110,17 @@ def test_the_header_has_one_column_per_symptom_in_form_order() -> None:
         "Got home safely",
         "Note",
     ]
+
+
+def test_a_row_holds_the_patients_phone_number_when_the_clinic_has_it() -> None:
+    with_phone = make_patient()
+    with_phone.phone = "+12025550143"
+    without = make_patient(patient_id=8, name="Blair")
+    text = check_ins_csv(
+        [(p, make_check_in(p, check_in_id=p.id)) for p in (with_phone, without)], NEW_YORK
+    )
+    _, rows = parse_csv(text)
+    assert [row["Patient phone"] for row in rows] == ["'+12025550143", ""]
 
 
 def test_a_row_holds_everything_the_patient_sent_and_its_triage() -> None:

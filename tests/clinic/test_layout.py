@@ -20,6 +20,7 @@ PAGES = {
     "clinic.dashboard": "/clinic/",
     "clinic.patient_new": "/clinic/patients/new",
     "clinic.patient_detail": "/clinic/patients/<int:patient_id>",
+    "clinic.patient_edit": "/clinic/patients/<int:patient_id>/edit",
     "clinic.infusion_create": "/clinic/patients/<int:patient_id>/infusions",
     "clinic.course_plan": "/clinic/patients/<int:patient_id>/course",
     "clinic.booster_review_decide": "/clinic/booster-reviews/<int:review_id>/decision",
@@ -28,8 +29,12 @@ PAGES = {
     "clinic.questionnaires_fhir": "/clinic/patients/<int:patient_id>/questionnaires.fhir.json",
     "clinic.enrollment_link": "/clinic/patients/<int:patient_id>/enrollment-link",
     "clinic.device_revoke": "/clinic/patients/<int:patient_id>/devices/<int:device_id>/revoke",
+    "clinic.patient_email": "/clinic/patients/<int:patient_id>/email",
     "clinic.alert_acknowledge": "/clinic/alerts/<int:alert_id>/acknowledge",
     "clinic.settings": "/clinic/settings",
+    "clinic.learn_articles": "/clinic/learn",
+    "clinic.learn_new": "/clinic/learn/new",
+    "clinic.learn_article": "/clinic/learn/<slug>",
 }
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
@@ -309,7 +308,7 @@ def test_the_patient_page_has_one_timeline_of_the_course(phone, clinician_client
     )
     db.session.commit()
     page = clinician_client.get(f"/clinic/patients/{patient.id}").text
-    section = page[page.index('id="timeline-heading"') : page.index('id="chart-heading"')]
+    section = page[page.index('id="timeline-heading"') : page.index('id="appointments-heading"')]
     kinds = [
         k
         for k in ("appointment", "alert", "check-in", "infusion")
@@ -325,37 +324,60 @@ def test_the_patient_page_has_one_timeline_of_the_course(phone, clinician_client
     assert "(planned)" in section
 
 
-def test_most_urgent_first_pages_through_every_level_and_no_level(clinician_client, db, clinic):
+def test_most_urgent_first_pages_through_open_alerts_then_latest_check_in(
+    clinician_client, db, clinic
+):
     from aftercare.clinic.patient_list import PER_PAGE, list_patients
-    from aftercare.models import Patient, utcnow
+    from aftercare.models import utcnow
 
-    levels = ["expected", None, "crisis", "call_clinic", "emergency", "unknown"]
+    levels = ["crisis", "call_clinic", "emergency", "unknown"]
+    rank = {"emergency": 0, "crisis": 1, "call_clinic": 2}
     now = utcnow()
     for n in range(40):
-        level = levels[n % len(levels)]
-        db.session.add(
-            Patient(
-                clinic_id=clinic.id,
-                display_name=f"P{n:02d}",
-                last_triage_level=level,
-                last_check_in_at=(now - timedelta(minutes=n % 7)) if level else None,
-            )
+        checked_in = n % 5 != 4
+        patient = Patient(
+            clinic_id=clinic.id,
+            display_name=f"P{n:02d}",
+            last_triage_level="crisis" if checked_in else None,
+            last_check_in_at=(now - timedelta(minutes=n * 7 % 11)) if checked_in else None,
         )
+        db.session.add(patient)
+        db.session.flush()
+        if n % 3 == 0:  # open alerts; every other patient's crisis was acknowledged long ago
+            for hours in (n % 4, n % 4 + 1):
+                db.session.add(
+                    Alert(
+                        clinic_id=clinic.id,
+                        patient_id=patient.id,
+                        level=levels[(n + hours) % len(levels)],
+                        created_at=now - timedelta(hours=hours),
+                    )
+                )
+        elif checked_in:
+            db.session.add(
+                Alert(
+                    clinic_id=clinic.id,
+                    patient_id=patient.id,
+                    level="crisis",
+                    created_at=now - timedelta(days=15),
+                    acknowledged_at=now - timedelta(days=15),
+                )
+            )
     db.session.commit()
     first = list_patients(clinic.id, now, sort="triage", page=1)
     second = list_patients(clinic.id, now, sort="triage", page=2)
     assert first.total == 40 and len(first.rows) == PER_PAGE and len(second.rows) == 40 - PER_PAGE
     seen = [row.patient for row in first.rows + second.rows]
     assert len({p.id for p in seen}) == 40  # every patient exactly once across the pages
-    rank = {"emergency": 0, "crisis": 1, "call_clinic": 2, "expected": 3}
-    keys = [
-        (
-            rank.get(p.last_triage_level, 4),
-            -(p.last_check_in_at or now - timedelta(days=99)).timestamp(),
-        )
-        for p in seen
-    ]
-    assert [k[0] for k in keys] == sorted(k[0] for k in keys)
-    for a, b in itertools.pairwise(keys):
-        if a[0] == b[0] and a[0] < 4:
-            assert a[1] <= b[1]  # newest check-in first within a level
+    urgency: dict[int, tuple[int, datetime]] = {}
+    for alert in db.session.scalars(select(Alert).where(Alert.acknowledged_at.is_(None))):
+        key = (rank.get(alert.level, 3), alert.created_at)
+        urgency[alert.patient_id] = min(urgency.get(alert.patient_id, key), key)
+    with_alerts = sorted(urgency, key=lambda patient_id: (urgency[patient_id], patient_id))
+    assert [p.id for p in seen[: len(with_alerts)]] == with_alerts
+    others = seen[len(with_alerts) :]
+    latest_first = sorted(
+        others,
+        key=lambda p: (p.last_check_in_at is None, -(p.last_check_in_at or now).timestamp(), p.id),
+    )
+    assert [p.id for p in others] == [p.id for p in latest_first]

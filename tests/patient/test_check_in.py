@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import itsdangerous.timed
@@ -168,7 +169,7 @@ def test_a_token_older_than_the_check_in_limit_is_refused_but_a_fresh_one_is_off
     fresh = phone.client.get("/form-token").json["csrf_token"]
     retried = phone.client.post(
         "/check-in",
-        data={"csrf_token": fresh, "idempotency_key": "late-key-0001"},
+        data={"csrf_token": fresh, "idempotency_key": "late-key-0001", "feel_fine": "y"},
         headers={"Accept": "application/json"},
     )
     assert retried.status_code == 201
@@ -246,3 +247,115 @@ def test_the_form_asks_about_sleep_from_eight_hours_after_the_latest_infusion(db
     )
     db.session.commit()
     assert asked not in phone.client.get("/check-in").text
+
+
+# A shorter check-in: nothing answered for the patient, "I feel fine" in one tap.
+
+
+def latest_check_in(db) -> CheckIn:  # noqa: ANN001
+    return db.session.scalars(select(CheckIn).order_by(CheckIn.id.desc())).first()
+
+
+def test_no_answer_is_chosen_before_the_patient_chooses_one(phone):
+    html = phone.client.get("/check-in").text
+    assert 'data-symptom="headache" id="headache-0"' in html
+    assert "<input checked" not in html
+
+
+def test_a_graded_question_left_unanswered_is_stored_as_not_answered_not_as_no(phone, db):
+    assert phone.check_in(headache="1", none_of_these="").status_code == 303
+    stored = latest_check_in(db)
+    assert stored.severities["headache"] == 1
+    assert "nausea" not in stored.severities  # not answered: not "No"
+    assert stored.severities["chest_pain"] == 0  # a box not ticked is a no
+
+
+def test_none_of_these_makes_the_questions_left_open_a_clear_no(phone, db):
+    assert phone.check_in(headache="2", none_of_these="y").status_code == 303
+    severities = latest_check_in(db).severities
+    assert severities["headache"] == 2
+    assert severities["nausea"] == 0 and severities["low_mood"] == 0
+
+
+def test_i_feel_fine_alone_is_a_whole_check_in(phone, db):
+    response = phone.check_in(feel_fine="y", none_of_these="")
+    assert response.status_code == 303
+    stored = latest_check_in(db)
+    assert stored.triage_level == "expected"
+    assert len(stored.severities) == 17 and set(stored.severities.values()) == {0}
+
+
+def test_i_feel_fine_never_hides_a_ticked_red_flag(phone, db):
+    assert phone.check_in(feel_fine="y", chest_pain="y", none_of_these="").status_code == 303
+    assert latest_check_in(db).triage_level == "emergency"
+    assert count(db, Alert) == 1
+
+
+def test_a_red_flag_alone_is_stored_at_once_with_the_rest_unanswered(phone, db):
+    assert phone.check_in(suicidal_thoughts="y", none_of_these="").status_code == 303
+    stored = latest_check_in(db)
+    assert stored.triage_level == "crisis"
+    assert "low_mood" not in stored.severities
+
+
+@pytest.mark.parametrize("as_json", [False, True])
+def test_an_empty_check_in_is_refused_and_says_what_to_do(phone, db, as_json):
+    headers = {"Accept": "application/json"} if as_json else {}
+    response = phone.check_in(none_of_these="", headers=headers)
+    assert response.status_code == 422
+    if as_json:
+        assert "feel_fine" in response.json["errors"]
+    else:
+        assert "Tap “I feel fine”, or answer at least one question." in response.text
+        assert 'id="check-in-form"' in response.text
+    assert count(db, CheckIn) == 0
+
+
+def test_a_refused_check_in_shows_the_form_again_with_the_answers_given(phone, db):
+    response = phone.check_in(headache="2", systolic="150", none_of_these="")
+    assert response.status_code == 422  # the bottom number is missing
+    assert '<input checked data-symptom="headache" id="headache-2"' in response.text
+    assert 'name="systolic" type="number" value="150"' in response.text
+    assert '<details class="group vitals" open>' in response.text
+    assert "<input checked" not in response.text.replace(
+        '<input checked data-symptom="headache" id="headache-2"', ""
+    )
+    assert count(db, CheckIn) == 0
+
+
+def test_the_ride_home_is_asked_only_on_the_first_check_in_after_an_infusion(db, patient, phone):
+    asked = "Did a driver take you home safely?"
+    assert asked in phone.client.get("/check-in").text
+    assert phone.check_in(got_home_safely="yes").status_code == 303
+    first = latest_check_in(db)
+    assert first.got_home_safely is True
+    assert asked not in phone.client.get("/check-in").text
+    # A day later, the next infusion: asked again.
+    first.received_at = utcnow() - timedelta(hours=24)
+    ended = utcnow() - timedelta(minutes=30)
+    db.session.add(
+        Infusion(patient_id=patient.id, started_at=ended - timedelta(hours=1), ended_at=ended)
+    )
+    db.session.commit()
+    assert asked in phone.client.get("/check-in").text
+
+
+def test_vitals_are_optional_and_named_as_on_the_monitor(phone, db):
+    html = phone.client.get("/check-in").text
+    for label in ("Top number", "Bottom number", "Pulse", "Blood pressure and pulse (optional)"):
+        assert f">{label}<" in html
+    words = re.sub(r"<[^>]+>", " ", html.split('id="check-in-form"', 1)[1].split("</form>")[0])
+    assert "systolic" not in words.lower() and "diastolic" not in words.lower()
+    assert '<details class="group vitals">' in html  # folded away until wanted
+
+
+def test_the_red_flags_come_first_then_i_feel_fine_then_the_rest(phone):
+    html = phone.client.get("/check-in?morning=1").text
+    order = [
+        html.index("Do you have any of these right now?"),
+        html.index('name="slept"'),
+        html.index('name="feel_fine"'),
+        html.index('id="graded-heading"'),
+        html.index('name="systolic"'),
+    ]
+    assert order == sorted(order)

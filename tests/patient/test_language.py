@@ -25,6 +25,8 @@ PATIENT_PAGES = {
     # The page's own words are Spanish; the validated items keep their English.
     "/questionnaires/phq9": ("Enviar respuestas", "Send answers"),
     "/companion": ("Compartir con la persona que le cuida", "Share with the person looking"),
+    "/learn": ("Aprenda sobre su tratamiento", "Learn about your treatment"),
+    "/learn/how-often": ("Los refuerzos", "Boosters"),
 }
 
 
@@ -168,16 +170,18 @@ def test_the_companion_page_is_in_the_companions_language(app, db, phone, patien
     companion.environ_base["HTTP_ACCEPT_LANGUAGE"] = SPANISH_BROWSER
     page = visible_text(companion.get(url).text)
     assert "Cómo cuidar a alguien después de su infusión" in page
-    # Written to the companion about the patient.
-    assert "La persona no debe manejar, andar en bicicleta ni usar máquinas hasta el" in page
+    # Written to the companion about the patient, the time in words.
+    assert (
+        "La persona no debe manejar, andar en bicicleta ni usar máquinas hasta mañana a las" in page
+    )
 
 
 def test_todays_times_and_countdowns_are_in_spanish(phone):
     spanish_browser(phone)
     page = visible_text(phone.client.get("/today").text)
-    assert re.search(
-        r"Su infusión terminó el (lunes|martes|miércoles|jueves|viernes|sábado|domingo), \d", page
-    )
+    # The patient's infusion ended an hour ago: today, or last night just after midnight.
+    assert re.search(r"Su infusión terminó (hoy|esta noche|ayer|anoche) a las? \d", page)
+    assert re.search(r"hasta (mañana|hoy|esta noche) a las? \d", page)
     assert "Tiempo que falta:" in page
     assert "horas" in page
 
@@ -201,8 +205,8 @@ def test_the_check_ins_offline_triage_data_is_in_spanish(phone):
     data = re.search(r'<script type="application/json" id="triage-data">(.*?)</script>', html, re.S)
     triage = json.loads(data.group(1))
     assert triage["levels"]["emergency"]["title"] == "Llame al 911 ahora"
-    assert triage["reasons"]["chest_pain"].startswith("Llame al 911 ahora.")
-    assert "marque 2" in triage["reasons"]["suicidal_thoughts"]
+    assert triage["reasons"]["chest_pain"].startswith("El dolor o la presión en el pecho")
+    assert "Marque 2 para español" in triage["options"]
 
 
 @pytest.mark.parametrize(
@@ -212,7 +216,7 @@ def test_the_check_ins_offline_triage_data_is_in_spanish(phone):
         (
             {"suicidal_thoughts": "y"},
             "Llame o envíe un mensaje de texto al 988 ahora",
-            ["Llamar al 988", "Mensaje al 988", "Para español, marque 2"],
+            ["Llamar al 988", "Mensaje al 988", "Marque 2 para español"],
         ),
         ({"rash_itching": "y"}, "Llame a la clínica", ["Llamar a la clínica: 555-0100"]),
         ({"nausea": "1"}, "Descanse. Esto es de esperar.", ["Descanse el resto del día."]),

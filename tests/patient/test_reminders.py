@@ -138,7 +138,7 @@ def book(db, patient, hours: float = 30, kind: str = "infusion") -> Appointment:
 def test_upcoming_appointments_are_on_today_with_a_calendar_file(phone, db, patient):
     appointment = book(db, patient)
     page = phone.client.get("/today").text
-    assert "Your next appointments" in page and "Infusion" in page
+    assert "Your next appointment" in page and "Infusion" in page
     assert f"/appointments/{appointment.id}.ics" in page
 
     response = phone.client.get(f"/appointments/{appointment.id}.ics")
@@ -160,4 +160,4 @@ def test_cancelled_and_other_patients_appointments_are_not_shown(phone, second_p
     appointment.cancelled_at = utcnow()
     db.session.commit()
     assert phone.client.get(f"/appointments/{appointment.id}.ics").status_code == 404
-    assert "Your next appointments" not in phone.client.get("/today").text
+    assert "Your next appointment" not in phone.client.get("/today").text

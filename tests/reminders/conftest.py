@@ -24,10 +24,20 @@ from apscheduler.events import (
 from apscheduler.schedulers.background import BackgroundScheduler
 from flask import Flask
 
-from aftercare.models import Clinic, Device, Patient, PushSubscription, Reminder, utcnow
+from aftercare.models import (
+    Clinic,
+    Device,
+    Patient,
+    PatientEmail,
+    PushSubscription,
+    Reminder,
+    utcnow,
+)
 from aftercare.reminders.push_subscriptions import vapid_public_key
 from aftercare.reminders.scheduler import _add_job
+from aftercare.reminders.smtp import smtp_settings
 from tests.conftest import csrf_from
+from tests.mail_server import MailServer
 from tests.push_receiver import PushReceiver
 
 
@@ -222,3 +232,38 @@ def turn_reminders_on(phone, receiver: PushReceiver) -> dict:  # noqa: ANN001
     )
     assert response.status_code == 201, response.text
     return subscription
+
+
+@pytest.fixture
+def mail_server() -> Iterator[MailServer]:
+    with MailServer() as server:
+        yield server
+
+
+@pytest.fixture
+def email_app(push_app: Flask, mail_server: MailServer) -> Flask:
+    """The app with email on, to the local SMTP server; links from a public address."""
+    base = "http://aftercare.test"
+    push_app.config.update(
+        BASE_URL=base, SMTP=smtp_settings({"AFTERCARE_SMTP_URL": mail_server.url}, base)
+    )
+    return push_app
+
+
+def add_email(
+    db,  # noqa: ANN001
+    patient: Patient,
+    address: str = "alex@example.org",
+    always: bool = False,
+    verified: bool = True,
+) -> PatientEmail:
+    """The patient's email address, verified unless told."""
+    email = PatientEmail(
+        patient_id=patient.id,
+        address=address,
+        always=always,
+        verified_at=utcnow() if verified else None,
+    )
+    db.session.add(email)
+    db.session.commit()
+    return email
