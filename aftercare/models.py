@@ -600,3 +600,18 @@ class BoosterReview(db.Model):
     )
 
     patient: Mapped[Patient] = relationship()
+
+
+class ThresholdChoice(db.Model):
+    """A clinic's choice among published thresholds that disagree: for one questionnaire, the
+    meaningful change (one of the values its definition offers) used for the clinic's patients.
+    No row: the definition's own value."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    clinic_id: Mapped[int] = mapped_column(ForeignKey("clinic.id"))
+    instrument_id: Mapped[str] = mapped_column(String(40))
+    meaningful: Mapped[int]
+    chosen_by_id: Mapped[int | None] = mapped_column(ForeignKey("clinician.id"))
+    chosen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (UniqueConstraint("clinic_id", "instrument_id"),)

@@ -10,11 +10,11 @@ no clock.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
 
-from aftercare.care.instruments import Direction, Instrument
+from aftercare.care.instruments import Alternative, Direction, Instrument
 
 
 class Kind(StrEnum):
@@ -53,6 +53,27 @@ class Classification:
     delta: int | None  # total minus baseline; negative is lower
     response: bool | None  # None: the instrument defines none, or there is no baseline to halve
     remission: bool | None  # None: the instrument defines none
+
+
+def meaningful_choices(instrument: Instrument) -> tuple[Alternative, ...]:
+    """The published values of clinically meaningful change a clinic may choose between, the
+    definition's own first; empty where the sources agree (nothing to choose)."""
+    change = instrument.scoring.change
+    if change is None or change.meaningful is None or not change.meaningful_alternatives:
+        return ()
+    return (Alternative(change.meaningful, change.source), *change.meaningful_alternatives)
+
+
+def with_meaningful_change(instrument: Instrument, points: int | None) -> Instrument:
+    """The instrument as a clinic uses it: its meaningful change replaced by the clinic's
+    choice when that is one of the published values its definition offers; otherwise as
+    defined (a choice the definition no longer offers falls back to its own value)."""
+    change = instrument.scoring.change
+    offered = {choice.value for choice in meaningful_choices(instrument)}
+    if change is None or points is None or points == change.meaningful or points not in offered:
+        return instrument
+    scoring = replace(instrument.scoring, change=replace(change, meaningful=points))
+    return replace(instrument, scoring=scoring)
 
 
 def classify(instrument: Instrument, baseline: int | None, total: int) -> Classification:

@@ -29,6 +29,7 @@ def clinic_pages() -> Blueprint:
         patient_email,
         patients,
         settings_page,
+        threshold_settings,
     )
 
     return bp

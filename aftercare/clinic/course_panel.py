@@ -12,7 +12,7 @@ from ..care.measurement import in_words
 from ..courses import course_of_patient, plan_of, position_of
 from ..models import Patient, QuestionnaireResponse, TreatmentCourse, utcnow
 from ..questionnaires.outcomes import outcome
-from ..questionnaires.service import instruments
+from ..questionnaires.thresholds import instruments_for_clinic
 from .course_forms import CourseForm
 
 
@@ -53,7 +53,7 @@ def course_panel(
             form.span_days.data = DEFAULT_SERIES_SPAN_DAYS
             form.first_day.data = utcnow().astimezone(patient.clinic.tz).date()
     measures = []
-    for instrument in instruments().values():
+    for instrument in instruments_for_clinic(patient.clinic_id).values():
         found = outcome(patient, instrument, responses)
         if found.latest is not None:
             measures.append(

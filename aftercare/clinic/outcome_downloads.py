@@ -11,7 +11,8 @@ from flask_login import login_required
 
 from ..models import Patient
 from ..questionnaires.outcomes import outcome
-from ..questionnaires.service import history, instruments
+from ..questionnaires.service import history
+from ..questionnaires.thresholds import instruments_for_clinic
 from .access import current_clinic, get_for_clinic
 from .blueprint import bp
 from .outcome_exports import ScoredAnswer, csv_lines, observations_json, scored_answers
@@ -21,7 +22,7 @@ from .streaming import PagedReader, streamed_download
 def _scored(patient: Patient) -> list[ScoredAnswer]:
     """Every stored answer of the patient, oldest first, classified against the baseline."""
     responses = history(patient)
-    known = instruments()
+    known = instruments_for_clinic(patient.clinic_id)
     classified = {}
     for instrument in known.values():
         mine = [r for r in responses if r.instrument_id == instrument.id]

@@ -17,7 +17,7 @@ from ..care.measurement import Answer, classify_series
 from ..care.outcome_summary import PatientOutcome, summarize
 from ..extensions import db
 from ..models import BoosterReview, Infusion, QuestionnaireResponse, TreatmentCourse
-from ..questionnaires.service import instruments
+from ..questionnaires.thresholds import instruments_for_clinic
 from .access import current_clinic
 from .blueprint import bp
 
@@ -58,7 +58,7 @@ def clinic_outcomes(clinic_id: int) -> list[PatientOutcome]:
             .group_by(BoosterReview.patient_id)
         ).all()
     )
-    known = instruments()
+    known = instruments_for_clinic(clinic_id)
     found = []
     for patient_id, series_count in courses.items():
         first = min((started for started, _ in infusions[patient_id]), default=None)
@@ -77,7 +77,7 @@ def clinic_outcomes(clinic_id: int) -> list[PatientOutcome]:
 @login_required
 def outcomes() -> ResponseReturnValue:
     clinic = current_clinic()
-    known = instruments()
+    known = instruments_for_clinic(clinic.id)
     summary = summarize(clinic_outcomes(clinic.id), known)
     page = render_template(
         "clinic/outcomes.html",

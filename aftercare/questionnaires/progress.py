@@ -17,7 +17,8 @@ from ..charts import Marker, Point, Series, TableRow, chart_table, line_chart, s
 from ..models import Patient, QuestionnaireResponse
 from .due import due_for
 from .outcomes import outcome
-from .service import history, instruments
+from .service import history
+from .thresholds import instruments_for_clinic
 
 Gettext = Callable[..., str]
 
@@ -42,7 +43,7 @@ def progress(patient: Patient, language: str, _: Gettext) -> list[Progress]:
     due = {occurrence.instrument_id for occurrence in due_for(patient)}
     infusions = [Marker(infusion.ended_at, _("Infusion")) for infusion in patient.infusions]
     found = []
-    for instrument in instruments().values():
+    for instrument in instruments_for_clinic(patient.clinic_id).values():
         responses = history(patient, instrument.id)
         name = display_name(instrument, language, _)
         better = better_way(instrument, _)

@@ -1,4 +1,4 @@
-"""the treatment course and the review-for-a-booster list
+"""the treatment course, the review-for-a-booster list, and each clinic's threshold choices
 
 Revision ID: 0016
 Revises: 0015
@@ -106,6 +106,30 @@ def upgrade():
         )
 
 
+    op.create_table(
+        "threshold_choice",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("clinic_id", sa.Integer(), nullable=False),
+        sa.Column("instrument_id", sa.String(length=40), nullable=False),
+        sa.Column("meaningful", sa.Integer(), nullable=False),
+        sa.Column("chosen_by_id", sa.Integer(), nullable=True),
+        sa.Column("chosen_at", sa.DateTime(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["chosen_by_id"],
+            ["clinician.id"],
+            name=op.f("fk_threshold_choice_chosen_by_id_clinician"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["clinic_id"], ["clinic.id"], name=op.f("fk_threshold_choice_clinic_id_clinic")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_threshold_choice")),
+        sa.UniqueConstraint(
+            "clinic_id", "instrument_id", name=op.f("uq_threshold_choice_clinic_id")
+        ),
+    )
+
+
 def downgrade():
+    op.drop_table("threshold_choice")
     op.drop_table("booster_review")
     op.drop_table("treatment_course")

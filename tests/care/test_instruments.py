@@ -483,6 +483,24 @@ BROKEN = [
     ),
     ("reliable_zero", set_at("scoring.change.reliable", 0), "scoring.change.reliable", "1 to 6"),
     (
+        "alternative_below_reliable",
+        set_at("scoring.change.meaningful_alternatives", [{"value": 1, "source": "Other (2020)."}]),
+        "scoring.change.meaningful_alternatives[0].value",
+        "must be 2",
+    ),
+    (
+        "alternative_the_same_as_meaningful",
+        set_at("scoring.change.meaningful_alternatives", [{"value": 3, "source": "Other (2020)."}]),
+        "scoring.change.meaningful_alternatives[0].value",
+        "already a choice",
+    ),
+    (
+        "alternative_without_source",
+        set_at("scoring.change.meaningful_alternatives", [{"value": 4}]),
+        "scoring.change.meaningful_alternatives[0].source",
+        "missing",
+    ),
+    (
         "threshold_without_source",
         delete("scoring.change.source"),
         "scoring.change.source",

@@ -18,7 +18,9 @@ from aftercare.care.measurement import (
     classify,
     classify_series,
     in_words,
+    meaningful_choices,
     symptoms_returning,
+    with_meaningful_change,
 )
 
 BUILTIN = load_builtin()
@@ -203,3 +205,48 @@ def test_the_clinician_reads_the_classification_in_words(
     instrument = BUILTIN[instrument_id]
 
     assert in_words(instrument, classify(instrument, baseline, total)).startswith(words)
+
+
+# Where the sources disagree: the PCL-5's meaningful change is 10 (National Center for PTSD)
+# or, as the clinic may choose, 9 or 12 (the ends of Blanchard et al.'s 9-12).
+# (chosen meaningful change, points fallen from a baseline of 40, kind)
+CHOSEN_CASES = [
+    (None, 9, Kind.RELIABLE_IMPROVEMENT),
+    (None, 10, Kind.MEANINGFUL_IMPROVEMENT),
+    (10, 9, Kind.RELIABLE_IMPROVEMENT),
+    (10, 10, Kind.MEANINGFUL_IMPROVEMENT),
+    (9, 8, Kind.RELIABLE_IMPROVEMENT),
+    (9, 9, Kind.MEANINGFUL_IMPROVEMENT),  # exactly 9 points, with 9 chosen
+    (12, 10, Kind.RELIABLE_IMPROVEMENT),  # 10 is not enough once 12 is chosen
+    (12, 11, Kind.RELIABLE_IMPROVEMENT),
+    (12, 12, Kind.MEANINGFUL_IMPROVEMENT),  # exactly 12 points, with 12 chosen
+    (12, -12, Kind.MEANINGFUL_WORSENING),
+    (12, -11, Kind.RELIABLE_WORSENING),
+    (11, 10, Kind.MEANINGFUL_IMPROVEMENT),  # 11 is not a published choice: the definition's 10
+]
+
+
+@pytest.mark.parametrize(("chosen", "fallen", "kind"), CHOSEN_CASES)
+def test_the_clinics_chosen_meaningful_change_classifies(
+    chosen: int | None, fallen: int, kind: Kind
+) -> None:
+    pcl5 = with_meaningful_change(PCL5, chosen)
+    assert classify(pcl5, 40, 40 - fallen).kind is kind
+
+
+def test_the_pcl5_offers_its_published_values_and_the_others_offer_none() -> None:
+    choices = meaningful_choices(PCL5)
+    assert [choice.value for choice in choices] == [10, 9, 12]
+    assert "National Center for PTSD" in choices[0].source
+    assert all("10.1002/jts.22975" in choice.source for choice in choices[1:])
+    assert meaningful_choices(PHQ9) == () and meaningful_choices(GAD7) == ()
+    assert with_meaningful_change(PHQ9, 9) is PHQ9  # nothing to choose: unchanged
+
+
+def test_a_chosen_meaningful_change_leaves_the_rest_of_the_definition_alone() -> None:
+    pcl5 = with_meaningful_change(PCL5, 12)
+    assert pcl5.scoring.change.meaningful == 12
+    assert pcl5.scoring.change.reliable == PCL5.scoring.change.reliable
+    assert pcl5.scoring.returning == PCL5.scoring.returning  # the review list keeps its 10
+    assert PCL5.scoring.change.meaningful == 10  # the shared definition is not changed
+    assert in_words(pcl5, classify(pcl5, 40, 30)).endswith("reliable improvement")

@@ -12,6 +12,7 @@ from aftercare.care.questionnaire_alerts import ItemAlert
 from .loader import load_builtin, load_folder, parse_definition
 from .model import (
     BASE_LANGUAGE,
+    Alternative,
     Band,
     ChangeThresholds,
     Cluster,
@@ -32,6 +33,7 @@ from .model import (
 __all__ = [
     "BASE_LANGUAGE",
     "Band",
+    "Alternative",
     "ChangeThresholds",
     "Cluster",
     "DiagnosisRule",

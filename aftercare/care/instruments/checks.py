@@ -169,6 +169,19 @@ def _check_thresholds(scoring: Definition, total_min: int, total_max: int, where
             raise InstrumentError.at(
                 where, "scoring.change.meaningful", f"must be {reliable} (reliable) to {span}"
             )
+        alternatives = scoring["change"].get("meaningful_alternatives", [])
+        if alternatives and meaningful is None:
+            raise InstrumentError.at(
+                where, "scoring.change.meaningful_alternatives", "needs a meaningful change"
+            )
+        seen = {meaningful}
+        for index, other in enumerate(alternatives):
+            field = f"scoring.change.meaningful_alternatives[{index}].value"
+            if not reliable <= other["value"] <= span:
+                raise InstrumentError.at(where, field, f"must be {reliable} (reliable) to {span}")
+            if other["value"] in seen:
+                raise InstrumentError.at(where, field, "is already a choice")
+            seen.add(other["value"])
     if "response" in scoring and not 1 <= scoring["response"]["reduction_percent"] <= 100:
         raise InstrumentError.at(where, "scoring.response.reduction_percent", "must be 1 to 100")
     if "remission" in scoring and not total_min < scoring["remission"]["below"] <= total_max:

@@ -23,6 +23,7 @@ from aftercare.care.triage import Level
 
 from .checks import check_definition
 from .model import (
+    Alternative,
     Band,
     ChangeThresholds,
     Cluster,
@@ -236,7 +237,15 @@ def _build(data: Mapping[str, Any]) -> Instrument:
                 for alert in scoring.get("alerts", [])
             ),
             change=(
-                ChangeThresholds(change["reliable"], change.get("meaningful"), change["source"])
+                ChangeThresholds(
+                    change["reliable"],
+                    change.get("meaningful"),
+                    change["source"],
+                    tuple(
+                        Alternative(other["value"], other["source"])
+                        for other in change.get("meaningful_alternatives", [])
+                    ),
+                )
                 if change
                 else None
             ),

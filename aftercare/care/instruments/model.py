@@ -81,6 +81,14 @@ class DiagnosisRule:
 
 
 @dataclass(frozen=True)
+class Alternative:
+    """Another published value for a threshold, where the sources disagree, with its source."""
+
+    value: int
+    source: str
+
+
+@dataclass(frozen=True)
 class ChangeThresholds:
     """How many points of change from baseline are reliable, and clinically meaningful (None
     where the source gives no such threshold)."""
@@ -88,6 +96,8 @@ class ChangeThresholds:
     reliable: int
     meaningful: int | None = None
     source: str = ""
+    # Other published values for `meaningful` a clinic may choose instead of it.
+    meaningful_alternatives: tuple[Alternative, ...] = ()
 
 
 @dataclass(frozen=True)
