@@ -105,7 +105,6 @@ def upgrade():
             batch_op.f("ix_booster_review_patient_id"), ["patient_id"], unique=False
         )
 
-
     op.create_table(
         "threshold_choice",
         sa.Column("id", sa.Integer(), nullable=False),

@@ -151,6 +151,8 @@ def test_a_disabled_clinician_cannot_sign_in(client, db, clinician):
 ADMIN_ROUTES = [
     ("GET", "/clinic/settings"),
     ("POST", "/clinic/settings"),
+    ("GET", "/clinic/settings/thresholds"),
+    ("POST", "/clinic/settings/thresholds"),
     ("GET", "/clinic/admin/clinicians"),
     ("POST", "/clinic/admin/clinicians"),
     ("POST", "/clinic/admin/clinicians/{colleague}/disable"),

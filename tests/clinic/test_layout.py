@@ -32,6 +32,7 @@ PAGES = {
     "clinic.patient_email": "/clinic/patients/<int:patient_id>/email",
     "clinic.alert_acknowledge": "/clinic/alerts/<int:alert_id>/acknowledge",
     "clinic.settings": "/clinic/settings",
+    "clinic.threshold_settings": "/clinic/settings/thresholds",
     "clinic.learn_articles": "/clinic/learn",
     "clinic.learn_new": "/clinic/learn/new",
     "clinic.learn_article": "/clinic/learn/<slug>",
