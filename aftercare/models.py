@@ -565,3 +565,81 @@ class SchedulerHeartbeat(db.Model):
     # host:pid of the scheduler that wrote it, for the operator (never shown on /healthz).
     worker: Mapped[str] = mapped_column(String(80), default="")
     duration_ms: Mapped[int] = mapped_column(default=0)
+
+
+class TreatmentCourse(db.Model):
+    """A patient's planned course: an initial series of infusions on target dates, then
+    maintenance (boosters as needed, or every N weeks). One per patient, replanned in place.
+
+    Infusions are not linked to places: the patient's infusions, in time order, fill the
+    places one by one (care/course.py), so recording one is all it takes.
+    """
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    clinic_id: Mapped[int] = mapped_column(ForeignKey("clinic.id"), index=True)
+    patient_id: Mapped[int] = mapped_column(
+        ForeignKey("patient.id", ondelete="CASCADE"), unique=True
+    )
+    series_count: Mapped[int]
+    # The initial series' target dates, as ISO dates ("2026-03-02") in the clinic's calendar.
+    target_dates: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # A care/course.py Maintenance: "as_needed" or "every_weeks" (with booster_every_weeks).
+    maintenance: Mapped[str] = mapped_column(String(20), default="as_needed")
+    booster_every_weeks: Mapped[int | None]
+    planned_by_id: Mapped[int | None] = mapped_column(ForeignKey("clinician.id"))
+    planned_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class BoosterReview(db.Model):
+    """A patient whose symptoms are returning after the series, waiting on the dashboard's
+    "review for a booster" list until a clinician records a decision: a clinical review queue,
+    not an alert."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    clinic_id: Mapped[int] = mapped_column(ForeignKey("clinic.id"))
+    patient_id: Mapped[int] = mapped_column(
+        ForeignKey("patient.id", ondelete="CASCADE"), index=True
+    )
+    response_id: Mapped[int | None] = mapped_column(
+        ForeignKey("questionnaire_response.id", ondelete="SET NULL")
+    )
+    instrument_id: Mapped[str] = mapped_column(String(40))
+    total: Mapped[int]
+    lowest: Mapped[int]  # the lowest total since the series ended, before this one
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # A care/course.py Decision once reviewed: booster_booked, watch or no_action.
+    decision: Mapped[str | None] = mapped_column(String(20))
+    decision_note: Mapped[str] = mapped_column(String(500), default="")
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("clinician.id"))
+    appointment_id: Mapped[int | None] = mapped_column(
+        ForeignKey("appointment.id", ondelete="SET NULL")
+    )
+
+    # The dashboard reads the clinic's open reviews, oldest first.
+    __table_args__ = (
+        Index(
+            "ix_booster_review_clinic_id_decided_at_created_at",
+            "clinic_id",
+            "decided_at",
+            "created_at",
+        ),
+    )
+
+    patient: Mapped[Patient] = relationship()
+
+
+class ThresholdChoice(db.Model):
+    """A clinic's choice among published thresholds that disagree: for one questionnaire, the
+    meaningful change (one of the values its definition offers) used for the clinic's patients.
+    No row: the definition's own value."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    clinic_id: Mapped[int] = mapped_column(ForeignKey("clinic.id"))
+    instrument_id: Mapped[str] = mapped_column(String(40))
+    meaningful: Mapped[int]
+    chosen_by_id: Mapped[int | None] = mapped_column(ForeignKey("clinician.id"))
+    chosen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (UniqueConstraint("clinic_id", "instrument_id"),)

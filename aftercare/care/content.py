@@ -140,6 +140,10 @@ DEFAULT_CONTENT: dict[str, Any] = {
         "gad7_days": 14,
         "days_before_booster": 2,
         "hour": 10,
+        # With a treatment course planned: the baseline opens this many days before the first
+        # infusion, and after the series each questionnaire comes every maintenance_days.
+        "baseline_days_before": 3,
+        "maintenance_days": 14,
     },
     # What a notification says. A lock screen is public: no treatment, no clinical details.
     # {when} becomes e.g. "tomorrow at 3:00 PM".
@@ -196,6 +200,8 @@ INT_RANGES: dict[str, tuple[int, int]] = {
     "questionnaires.gad7_days": (0, 90),
     "questionnaires.days_before_booster": (0, 14),
     "questionnaires.hour": (0, 23),
+    "questionnaires.baseline_days_before": (0, 14),
+    "questionnaires.maintenance_days": (0, 90),
 }
 
 

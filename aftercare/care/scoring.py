@@ -123,7 +123,11 @@ def change(instrument: Instrument, baseline_total: int, current_total: int) -> C
     return Change(
         delta=delta,
         reliable=None if thresholds is None else abs(delta) >= thresholds.reliable,
-        meaningful=None if thresholds is None else abs(delta) >= thresholds.meaningful,
+        meaningful=(
+            None
+            if thresholds is None or thresholds.meaningful is None
+            else abs(delta) >= thresholds.meaningful
+        ),
         improved=delta != 0 and not worse,
         worsened=worse,
     )

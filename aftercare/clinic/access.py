@@ -14,7 +14,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import contains_eager
 
 from ..extensions import db
-from ..models import Alert, Appointment, Clinic, Clinician, Device, Infusion, Patient
+from ..models import (
+    Alert,
+    Appointment,
+    BoosterReview,
+    Clinic,
+    Clinician,
+    Device,
+    Infusion,
+    Patient,
+)
 
 Model = TypeVar("Model", Patient, Clinician, Alert, Appointment, Device, Infusion)
 
@@ -22,7 +31,7 @@ Model = TypeVar("Model", Patient, Clinician, Alert, Appointment, Device, Infusio
 OWN_CLINIC = (Patient, Clinician)
 # Kinds that belong to a clinic through their patient: checked through the patient, whose
 # clinic is the one that counts, in the same query (which loads the patient too).
-THROUGH_PATIENT = (Alert, Appointment, Device, Infusion)
+THROUGH_PATIENT = (Alert, Appointment, BoosterReview, Device, Infusion)
 
 
 def current_clinic() -> Clinic:

@@ -15,6 +15,8 @@ from ..questionnaires.service import instruments
 from .access import current_clinic
 from .alert_details import alert_details
 from .blueprint import bp
+from .booster_reviews import instrument_names, open_reviews
+from .course_forms import BoosterDecisionForm
 from .patient_list import list_patients
 from .queries import open_alerts
 
@@ -44,8 +46,12 @@ def dashboard() -> ResponseReturnValue:
         sort=request.args.get("sort", "triage"),
         page=request.args.get("page", 1, type=int) or 1,
     )
+    reviews = open_reviews(clinic.id)
     page = render_template(
         "clinic/dashboard.html",
+        reviews=reviews,
+        review_names=instrument_names(),
+        decision_form=BoosterDecisionForm(),
         alerts=alerts,
         details=alert_details(alerts, instruments()),
         waiting=queue.waiting,
@@ -59,6 +65,11 @@ def dashboard() -> ResponseReturnValue:
         "alert.view",
         clinic_id=clinic.id,
         events=[(alert.patient_id, {"alert_id": alert.id}) for alert in alerts],
+    )
+    audit.record_each(
+        "booster_review.view",
+        clinic_id=clinic.id,
+        events=[(review.patient_id, {"review_id": review.id}) for review in reviews],
     )
     db.session.commit()
     return page

@@ -13,18 +13,21 @@ from datetime import datetime
 
 from sqlalchemy import ColumnElement, Select, and_, case, exists, func, select
 
-from ..care.instruments import load_builtin
+from ..care.course import Position
 from ..care.scoring import Change, change
+from ..courses import positions
 from ..extensions import db
 from ..models import (
     Alert,
     Appointment,
     CheckIn,
+    Clinic,
     Patient,
     PushSubscription,
     QuestionnaireResponse,
     Reminder,
 )
+from ..questionnaires.thresholds import instruments_for_clinic
 from ..reminders.states import ReminderState
 
 PER_PAGE = 25
@@ -57,6 +60,7 @@ class PatientRow:
     missed_check_ins: int
     devices: int
     trends: tuple[Trend, ...] = ()
+    course: Position | None = None  # None: no course planned
 
 
 @dataclass(frozen=True)
@@ -96,10 +100,16 @@ def list_patients(
     nexts = _next_appointments(ids, now)
     missed = _missed_check_ins(ids, now)
     devices = _devices(ids)
-    trends = _trends(ids)
+    trends = _trends(clinic_id, ids)
+    courses = positions(ids, db.session.get(Clinic, clinic_id).tz, now)
     rows = [
         PatientRow(
-            p, nexts.get(p.id), missed.get(p.id, 0), devices.get(p.id, 0), trends.get(p.id, ())
+            p,
+            nexts.get(p.id),
+            missed.get(p.id, 0),
+            devices.get(p.id, 0),
+            trends.get(p.id, ()),
+            courses.get(p.id),
         )
         for p in patients
     ]
@@ -203,8 +213,9 @@ def _devices(ids: list[int]) -> dict[int, int]:
 TREND_INSTRUMENTS = ("pcl5", "phq9")
 
 
-def _trends(ids: list[int]) -> dict[int, tuple[Trend, ...]]:
-    """PCL-5 and PHQ-9: first and latest totals, and whether the change counts."""
+def _trends(clinic_id: int, ids: list[int]) -> dict[int, tuple[Trend, ...]]:
+    """PCL-5 and PHQ-9: first and latest totals, and whether the change counts (with the
+    clinic's choice of thresholds)."""
     if not ids:
         return {}
     totals: dict[tuple[int, str], list[int]] = defaultdict(list)
@@ -221,7 +232,7 @@ def _trends(ids: list[int]) -> dict[int, tuple[Trend, ...]]:
         .order_by(QuestionnaireResponse.received_at)
     ):
         totals[(patient_id, instrument_id)].append(total)
-    known = load_builtin()
+    known = instruments_for_clinic(clinic_id)
     result: dict[int, list[Trend]] = defaultdict(list)
     for (patient_id, instrument_id), series in sorted(totals.items()):
         instrument = known[instrument_id]

@@ -20,6 +20,8 @@ from ..reminders.states import ReminderState
 from .access import current_clinic
 from .alert_details import alert_details
 from .charts import questionnaire_charts, side_effect_chart
+from .course_forms import CourseForm
+from .course_panel import course_panel
 from .forms import AppointmentForm, ClinicEmailForm, InfusionForm, RevokeForm
 from .journal_entries import record_viewed, shared_entries
 from .labels import REMINDER_WORDS
@@ -32,6 +34,7 @@ def render_patient(
     infusion_form: InfusionForm | None = None,
     appointment_form: AppointmentForm | None = None,
     status: int = 200,
+    course_form: CourseForm | None = None,
 ) -> ResponseReturnValue:
     """The patient page; forms with errors are passed back in to show them."""
     clinic = current_clinic()
@@ -78,6 +81,7 @@ def render_patient(
         symptoms=SYMPTOMS_BY_CODE,
         states=ReminderState,
         reminder_words=REMINDER_WORDS,
+        course=course_panel(patient, record.responses, course_form),
         email=email_of(patient),
         email_on=email_is_on(),
         email_form=ClinicEmailForm(),

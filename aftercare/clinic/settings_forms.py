@@ -197,6 +197,15 @@ class QuestionnairesForm(SectionForm):
         "PHQ-9 and GAD-7 again this many days before a booster (0 for never)", 14
     )
     questionnaire_hour = _clock_hour("Questionnaires fall due at (hour, 0-23)")
+    baseline_days_before = _days(
+        "With a course planned: the baseline opens this many days before the first infusion"
+        " (0 for none)",
+        14,
+    )
+    maintenance_days = _days(
+        "After the initial series: every questionnaire every (days, 0 to keep the intervals above)",
+        90,
+    )
 
     def validate(self, extra_validators: dict | None = None) -> bool:
         valid = super().validate(extra_validators)

@@ -172,13 +172,20 @@ SECTIONS: list[Section | LinkedPage] = [
     Section(
         "questionnaires",
         "Questionnaire timing",
-        "How often PCL-5, PHQ-9 and GAD-7 fall due, and at what hour.",
+        "How often PCL-5, PHQ-9 and GAD-7 fall due, at what hour, and around a planned course.",
         QuestionnairesForm,
         "clinic/settings/preview_questionnaires.html",
         fields={
             **{
                 key: f"questionnaires.{key}"
-                for key in ("pcl5_days", "phq9_days", "gad7_days", "days_before_booster")
+                for key in (
+                    "pcl5_days",
+                    "phq9_days",
+                    "gad7_days",
+                    "days_before_booster",
+                    "baseline_days_before",
+                    "maintenance_days",
+                )
             },
             "questionnaire_hour": "questionnaires.hour",
         },
@@ -188,6 +195,12 @@ SECTIONS: list[Section | LinkedPage] = [
         "Learn articles",
         "Edit, hide or add the short articles patients read, in English and Spanish.",
         "clinic.learn_articles",
+    ),
+    LinkedPage(
+        "thresholds",
+        "Thresholds where the sources disagree",
+        "Which published value classifies your patients' questionnaire changes.",
+        "clinic.threshold_settings",
     ),
     LinkedPage(
         "journal",

@@ -26,6 +26,7 @@ from ..care.instructions import MorningAnswers, ready_to_drive, timed_instructio
 from ..care.reminder_rules import APPOINTMENT_KINDS
 from ..care.symptoms import GRADED, NOTE_MAX_LENGTH, SYMPTOMS_BY_CODE, YES_NO
 from ..care.triage import RULES_BY_CODE, Level, rules_for_browser
+from ..courses import day_in_words, position_of
 from ..enrollment import LinkProblem, check_link, redeem_link
 from ..extensions import csrf, db
 from ..i18n import (
@@ -37,7 +38,7 @@ from ..i18n import (
     supported,
     translator,
 )
-from ..models import Appointment, CheckIn, Clinic, Infusion, utcnow
+from ..models import Appointment, CheckIn, Clinic, Infusion, Patient, utcnow
 from ..patient_access import (
     current_device,
     current_patient,
@@ -230,8 +231,19 @@ def today() -> ResponseReturnValue:
         vapid_key=vapid_public_key(current_app._get_current_object()),  # type: ignore[attr-defined]
         levels=content["levels"],
         tz=clinic.tz,
+        course=_course(patient),
         learn_now=article_for_today(patient, content),
     )
+
+
+def _course(patient: Patient) -> dict[str, Any] | None:
+    """Where the patient is in their course, and the next infusion's day in words."""
+    position = position_of(patient)
+    if position is None:
+        return None
+    today = utcnow().astimezone(patient.clinic.tz).date()
+    next_day = position.next_on and day_in_words(position.next_on, today, current_language())
+    return {"position": position, "next_day": next_day}
 
 
 @bp.get("/help")

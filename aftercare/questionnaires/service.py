@@ -20,6 +20,7 @@ from ..infusions import infusion_before
 from ..models import Alert, Device, Patient, QuestionnaireResponse, utcnow
 from ..reminders.rows import cancel_answered
 from ..submissions import store_once
+from .booster_review import review_if_returning
 
 
 @cache
@@ -95,6 +96,7 @@ def save_response(
         db.session.add(response)
         db.session.flush()
         cancel_answered(patient, submission.instrument.id, received_at)
+        review_if_returning(patient, submission.instrument, response)
         alert_and_audit(
             patient,
             response,

@@ -1,8 +1,8 @@
 """journal entries a patient shared with the care team, and the clinic's journal questions
 
 Revision ID: 0017
-Revises: 0015
-Create Date: 2026-12-20 09:00:00.000000
+Revises: 0016
+Create Date: 2026-12-06 03:00:00.000000
 
 Only entries the patient shares are kept; private entries never reach the server.
 """
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = "0017"
-down_revision = "0015"
+down_revision = "0016"
 branch_labels = None
 depends_on = None
 

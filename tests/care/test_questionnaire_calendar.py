@@ -100,3 +100,63 @@ def test_an_answer_a_little_early_counts():
     assert "pcl5" not in {
         o.instrument_id for o in due_now(found, early, local(NEW_YORK, 2026, 11, 3, 12, 0))
     }
+
+
+# --- With a treatment course planned --------------------------------------------------------
+
+ONLY_PCL5 = QuestionnaireSchedule(every_days={"pcl5": 7}, before_booster=())
+
+
+def test_a_baseline_opens_days_before_the_first_infusion_and_closes_when_it_begins():
+    first_start = local(NEW_YORK, 2026, 3, 2, 9, 0)
+    found = occurrences(DEFAULT, None, [], first_start, NEW_YORK, baseline_before=first_start)
+
+    assert {o.instrument_id for o in found} == {"pcl5", "phq9", "gad7"}
+    assert {(o.due_at, o.closes_at, o.reason) for o in found} == {
+        (local(NEW_YORK, 2026, 2, 27, 10, 0), first_start, "baseline")
+    }
+    # An answer the morning of the infusion counts; one after it has begun does not.
+    [pcl5] = [o for o in found if o.instrument_id == "pcl5"]
+    assert pcl5.answered_by([local(NEW_YORK, 2026, 3, 2, 8, 0)])
+    assert not pcl5.answered_by([local(NEW_YORK, 2026, 3, 2, 9, 30)])
+
+
+def test_no_baseline_when_the_clinic_sets_it_to_zero_days():
+    schedule = QuestionnaireSchedule(baseline_days_before=0)
+    first_start = local(NEW_YORK, 2026, 3, 2, 9, 0)
+
+    assert occurrences(schedule, None, [], first_start, NEW_YORK, baseline_before=first_start) == []
+
+
+def test_the_series_end_brings_every_questionnaire_then_maintenance_every_two_weeks():
+    start = local(NEW_YORK, 2026, 3, 2, 10, 0)  # the first infusion ends
+    series_end = local(NEW_YORK, 2026, 3, 19, 10, 0)  # the sixth ends, day 17
+    found = occurrences(
+        ONLY_PCL5,
+        start,
+        [],
+        local(NEW_YORK, 2026, 4, 20, 0, 0),
+        NEW_YORK,
+        series_end=series_end,
+    )
+
+    assert [(o.due_at.astimezone(NEW_YORK).date().isoformat(), o.reason) for o in found] == [
+        ("2026-03-03", "regular"),
+        ("2026-03-10", "regular"),
+        ("2026-03-17", "regular"),
+        ("2026-03-20", "end_of_series"),  # the day after the series ends
+        ("2026-04-03", "maintenance"),
+        ("2026-04-17", "maintenance"),
+    ]
+    # The last regular one gives way to the end-of-series one; the windows never overlap.
+    assert all(a.closes_at == b.due_at for a, b in zip(found, found[1:], strict=False))
+
+
+def test_maintenance_at_zero_days_keeps_each_questionnaires_own_interval():
+    schedule = QuestionnaireSchedule(every_days={"pcl5": 7}, before_booster=(), maintenance_days=0)
+    series_end = local(NEW_YORK, 2026, 3, 19, 10, 0)
+    found = occurrences(
+        schedule, None, [], local(NEW_YORK, 2026, 4, 3, 0, 0), NEW_YORK, series_end=series_end
+    )
+
+    assert [o.due_at.astimezone(NEW_YORK).day for o in found] == [20, 27]

@@ -388,8 +388,16 @@ def test_it_marks_pcl5_change_as_reliable_at_5_and_meaningful_at_10(
 
 @pytest.mark.parametrize("instrument", [PHQ9, GAD7], ids=["phq9", "gad7"])
 def test_it_gives_no_change_markers_without_published_thresholds(instrument: Instrument) -> None:
+    instrument = dataclasses.replace(
+        instrument, scoring=dataclasses.replace(instrument.scoring, change=None)
+    )
     assert change(instrument, 15, 5) == Change(-10, None, None, True, False)
     assert change(instrument, 5, 15) == Change(10, None, None, False, True)
+
+
+def test_phq9_change_is_reliable_at_6_and_has_no_meaningful_threshold() -> None:
+    assert change(PHQ9, 20, 15) == Change(-5, False, None, True, False)
+    assert change(PHQ9, 20, 14) == Change(-6, True, None, True, False)
 
 
 def test_improvement_follows_the_instruments_direction() -> None:

@@ -14,6 +14,7 @@ from aftercare.models import (
     Alert,
     Appointment,
     AuditEvent,
+    BoosterReview,
     CheckIn,
     Clinician,
     ClinicianSession,
@@ -31,6 +32,8 @@ PATIENT_ROUTES = [
     ("GET", "/clinic/patients/{patient}/edit"),
     ("POST", "/clinic/patients/{patient}/edit"),
     ("POST", "/clinic/patients/{patient}/infusions"),
+    ("POST", "/clinic/patients/{patient}/course"),
+    ("POST", "/clinic/booster-reviews/{review}/decision"),
     ("POST", "/clinic/patients/{patient}/enrollment-link"),
     ("POST", "/clinic/patients/{patient}/devices/{device}/revoke"),
     ("POST", "/clinic/patients/{patient}/email"),
@@ -42,12 +45,15 @@ PATIENT_ROUTES = [
     ("GET", "/clinic/patients/{patient}/check-ins.csv"),
     ("GET", "/clinic/patients/{patient}/fhir.json"),
     ("GET", "/clinic/patients/{patient}/journal-entries.csv"),
+    ("GET", "/clinic/patients/{patient}/questionnaires.csv"),
+    ("GET", "/clinic/patients/{patient}/questionnaires.fhir.json"),
     ("POST", "/clinic/security/sessions/{session}/end"),
 ]
 CLINIC_ROUTES = [
     ("GET", "/clinic/"),
     ("GET", "/clinic/patients/new"),
     ("GET", "/clinic/settings"),
+    ("GET", "/clinic/outcomes"),
     ("GET", "/clinic/export/check-ins.csv"),
     ("GET", "/clinic/export/journal-entries.csv"),
     ("GET", "/clinic/security/two-factor"),
@@ -68,6 +74,14 @@ def objects(phone, db, patient, clinician):  # noqa: ANN001, ANN201
     db.session.add(appointment)
     signed_in = ClinicianSession(clinician_id=clinician.id, token_hash="0" * 64, device="Firefox")
     db.session.add(signed_in)
+    review = BoosterReview(
+        clinic_id=patient.clinic_id,
+        patient_id=patient.id,
+        instrument_id="pcl5",
+        total=40,
+        lowest=20,
+    )
+    db.session.add(review)
     db.session.commit()
     return {
         "session": signed_in.id,
@@ -75,6 +89,7 @@ def objects(phone, db, patient, clinician):  # noqa: ANN001, ANN201
         "patient": patient.id,
         "device": db.session.scalar(select(Device)).id,
         "alert": db.session.scalar(select(Alert)).id,
+        "review": review.id,
     }
 
 
@@ -140,6 +155,8 @@ ADMIN_ROUTES = [
     ("GET", "/clinic/settings"),
     ("GET", "/clinic/settings/{section}"),
     ("POST", "/clinic/settings/{section}"),
+    ("GET", "/clinic/settings/thresholds"),
+    ("POST", "/clinic/settings/thresholds"),
     ("GET", "/clinic/admin/clinicians"),
     ("POST", "/clinic/admin/clinicians"),
     ("POST", "/clinic/admin/clinicians/{colleague}/disable"),
@@ -205,6 +222,7 @@ ID_NAMES = {
     "appointment_id": "appointment",
     "clinician_id": "colleague",
     "session_id": "session",
+    "review_id": "review",
 }
 # Parts of an address that are not ids: an invitation's own link; a Learn article's name (the
 # clinic's own articles live in its content, so there is no other clinic's one to open).
@@ -253,6 +271,7 @@ def assert_untouched(db, ids: dict[str, int], clinic_id: int, audited_before: in
     assert db.session.get(Appointment, ids["appointment"]).cancelled_at is None
     assert db.session.get(Clinician, ids["colleague"]).is_enabled
     assert db.session.get(ClinicianSession, ids["session"]) is not None
+    assert db.session.get(BoosterReview, ids["review"]).decided_at is None
     # Signing in is audited, in the other clinic's trail.
     events = db.session.scalars(
         select(AuditEvent).order_by(AuditEvent.id).offset(audited_before)
@@ -297,10 +316,12 @@ def test_each_page_module_is_404_for_another_clinics_admin_over_http(
     ]
     posts = [
         "/clinic/patients/{patient}/infusions",  # infusions.py
+        "/clinic/patients/{patient}/course",  # course.py
         "/clinic/patients/{patient}/enrollment-link",  # devices.py
         "/clinic/patients/{patient}/devices/{device}/revoke",  # devices.py
         "/clinic/patients/{patient}/email",  # patient_email.py
         "/clinic/alerts/{alert}/acknowledge",  # alerts.py
+        "/clinic/booster-reviews/{review}/decision",  # booster_reviews.py
         "/clinic/admin/clinicians/{colleague}/disable",  # admin.py
         "/clinic/admin/patients/{patient}/delete",  # admin.py
     ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from aftercare.extensions import db as _db
-from aftercare.models import AuditEvent, Patient
+from aftercare.models import AuditEvent, BoosterReview, Patient, TreatmentCourse
 from tests.conftest import csrf_from
 from tests.questionnaires.test_answering import answer
 
@@ -41,6 +41,23 @@ def test_an_admin_deletes_a_patient_and_everything_about_them(
             starts_at=utcnow() + timedelta(days=3),
         )
     )
+    db.session.add(
+        TreatmentCourse(
+            clinic_id=patient.clinic_id,
+            patient_id=patient.id,
+            series_count=1,
+            target_dates=["2026-03-02"],
+        )
+    )
+    db.session.add(
+        BoosterReview(
+            clinic_id=patient.clinic_id,
+            patient_id=patient.id,
+            instrument_id="pcl5",
+            total=40,
+            lowest=20,
+        )
+    )
     plan_questionnaires(patient, course_of(patient))
     db.session.commit()
     assert all(
@@ -52,6 +69,8 @@ def test_an_admin_deletes_a_patient_and_everything_about_them(
             "reminder",
             "questionnaire_response",
             "appointment",
+            "treatment_course",
+            "booster_review",
         )
     )
     page = admin_client.get(f"/clinic/patients/{patient.id}")

@@ -12,6 +12,7 @@ from aftercare.care.questionnaire_alerts import ItemAlert
 from .loader import load_builtin, load_folder, parse_definition
 from .model import (
     BASE_LANGUAGE,
+    Alternative,
     Band,
     ChangeThresholds,
     Cluster,
@@ -22,6 +23,9 @@ from .model import (
     InstrumentError,
     Item,
     Option,
+    RemissionThreshold,
+    ResponseThreshold,
+    ReturningThreshold,
     Scoring,
     Wording,
 )
@@ -29,6 +33,7 @@ from .model import (
 __all__ = [
     "BASE_LANGUAGE",
     "Band",
+    "Alternative",
     "ChangeThresholds",
     "Cluster",
     "DiagnosisRule",
@@ -39,6 +44,9 @@ __all__ = [
     "Item",
     "ItemAlert",
     "Option",
+    "RemissionThreshold",
+    "ResponseThreshold",
+    "ReturningThreshold",
     "Scoring",
     "load_builtin",
     "load_folder",

@@ -47,8 +47,7 @@ def check_definition(definition: Definition, where: str) -> None:
     if "diagnosis_rule" in scoring:
         _check_diagnosis_rule(scoring["diagnosis_rule"], cluster_sizes, lowest, highest, where)
     _check_alerts(scoring.get("alerts", []), numbers, lowest, highest, where)
-    if "change" in scoring:
-        _check_change(scoring["change"], total_max - total_min, where)
+    _check_thresholds(scoring, total_min, total_max, where)
     for language, translation in definition.get("translations", {}).items():
         _check_translation(definition, language, translation, where)
 
@@ -157,13 +156,48 @@ def _check_alerts(
             raise InstrumentError.at(where, f"{field}.above", f"must be {lowest} to {highest - 1}")
 
 
-def _check_change(change: Definition, span: int, where: str) -> None:
-    reliable, meaningful = change["reliable"], change["meaningful"]
-    if not 1 <= reliable <= span:
-        raise InstrumentError.at(where, "scoring.change.reliable", f"must be 1 to {span}")
-    if not reliable <= meaningful <= span:
+def _check_thresholds(scoring: Definition, total_min: int, total_max: int, where: str) -> None:
+    """Thresholds that can be reached and that agree: a threshold no total can cross would
+    quietly classify every patient the same."""
+    span = total_max - total_min
+    if "change" in scoring:
+        reliable = scoring["change"]["reliable"]
+        meaningful = scoring["change"].get("meaningful")
+        if not 1 <= reliable <= span:
+            raise InstrumentError.at(where, "scoring.change.reliable", f"must be 1 to {span}")
+        if meaningful is not None and not reliable <= meaningful <= span:
+            raise InstrumentError.at(
+                where, "scoring.change.meaningful", f"must be {reliable} (reliable) to {span}"
+            )
+        alternatives = scoring["change"].get("meaningful_alternatives", [])
+        if alternatives and meaningful is None:
+            raise InstrumentError.at(
+                where, "scoring.change.meaningful_alternatives", "needs a meaningful change"
+            )
+        seen = {meaningful}
+        for index, other in enumerate(alternatives):
+            field = f"scoring.change.meaningful_alternatives[{index}].value"
+            if not reliable <= other["value"] <= span:
+                raise InstrumentError.at(where, field, f"must be {reliable} (reliable) to {span}")
+            if other["value"] in seen:
+                raise InstrumentError.at(where, field, "is already a choice")
+            seen.add(other["value"])
+    if "response" in scoring and not 1 <= scoring["response"]["reduction_percent"] <= 100:
+        raise InstrumentError.at(where, "scoring.response.reduction_percent", "must be 1 to 100")
+    if "remission" in scoring and not total_min < scoring["remission"]["below"] <= total_max:
         raise InstrumentError.at(
-            where, "scoring.change.meaningful", f"must be {reliable} (reliable) to {span}"
+            where, "scoring.remission.below", f"must be {total_min + 1} to {total_max}"
+        )
+    if "returning" in scoring and not 1 <= scoring["returning"]["rise_from_lowest"] <= span:
+        raise InstrumentError.at(
+            where, "scoring.returning.rise_from_lowest", f"must be 1 to {span}"
+        )
+    # Response, remission and returning all compare with a direction; only "lower is better"
+    # instruments have published thresholds of these kinds here.
+    kinds = [kind for kind in ("response", "remission", "returning") if kind in scoring]
+    if kinds and scoring["direction"] != "higher_is_worse":
+        raise InstrumentError.at(
+            where, f"scoring.{kinds[0]}", "is only understood where higher is worse"
         )
 
 

@@ -23,6 +23,7 @@ from aftercare.care.triage import Level
 
 from .checks import check_definition
 from .model import (
+    Alternative,
     Band,
     ChangeThresholds,
     Cluster,
@@ -33,6 +34,9 @@ from .model import (
     InstrumentError,
     Item,
     Option,
+    RemissionThreshold,
+    ResponseThreshold,
+    ReturningThreshold,
     Scoring,
     Wording,
 )
@@ -196,7 +200,8 @@ def _build(data: Mapping[str, Any]) -> Instrument:
     )
     cluster_of = {number: cluster.name for cluster in clusters for number in cluster.items}
     rule = scoring.get("diagnosis_rule")
-    change = scoring.get("change")
+    change, response = scoring.get("change"), scoring.get("response")
+    remission, returning = scoring.get("remission"), scoring.get("returning")
     return Instrument(
         id=data["id"],
         version=data["version"],
@@ -231,7 +236,34 @@ def _build(data: Mapping[str, Any]) -> Instrument:
                 )
                 for alert in scoring.get("alerts", [])
             ),
-            change=ChangeThresholds(change["reliable"], change["meaningful"]) if change else None,
+            change=(
+                ChangeThresholds(
+                    change["reliable"],
+                    change.get("meaningful"),
+                    change["source"],
+                    tuple(
+                        Alternative(other["value"], other["source"])
+                        for other in change.get("meaningful_alternatives", [])
+                    ),
+                )
+                if change
+                else None
+            ),
+            response=(
+                ResponseThreshold(response["reduction_percent"], response["source"])
+                if response
+                else None
+            ),
+            remission=(
+                RemissionThreshold(remission["below"], remission["name"], remission["source"])
+                if remission
+                else None
+            ),
+            returning=(
+                ReturningThreshold(returning["rise_from_lowest"], returning["source"])
+                if returning
+                else None
+            ),
         ),
         instructions=data.get("instructions"),
         citations=tuple(data.get("citations", [])),

@@ -81,11 +81,48 @@ class DiagnosisRule:
 
 
 @dataclass(frozen=True)
+class Alternative:
+    """Another published value for a threshold, where the sources disagree, with its source."""
+
+    value: int
+    source: str
+
+
+@dataclass(frozen=True)
 class ChangeThresholds:
-    """How many points of change from baseline are reliable, and clinically meaningful."""
+    """How many points of change from baseline are reliable, and clinically meaningful (None
+    where the source gives no such threshold)."""
 
     reliable: int
-    meaningful: int
+    meaningful: int | None = None
+    source: str = ""
+    # Other published values for `meaningful` a clinic may choose instead of it.
+    meaningful_alternatives: tuple[Alternative, ...] = ()
+
+
+@dataclass(frozen=True)
+class ResponseThreshold:
+    """Response to treatment: a fall from baseline of at least `reduction_percent` per cent."""
+
+    reduction_percent: int
+    source: str = ""
+
+
+@dataclass(frozen=True)
+class RemissionThreshold:
+    """A total below `below` is remission (or recovery, as `name` says its source calls it)."""
+
+    below: int
+    name: str = "remission"
+    source: str = ""
+
+
+@dataclass(frozen=True)
+class ReturningThreshold:
+    """Symptoms returning: a total this many points above the lowest since the series ended."""
+
+    rise_from_lowest: int
+    source: str = ""
 
 
 @dataclass(frozen=True)
@@ -100,6 +137,9 @@ class Scoring:
     diagnosis_rule: DiagnosisRule | None = None
     alerts: tuple[ItemAlert, ...] = ()
     change: ChangeThresholds | None = None
+    response: ResponseThreshold | None = None
+    remission: RemissionThreshold | None = None
+    returning: ReturningThreshold | None = None
 
 
 @dataclass(frozen=True)
