@@ -62,6 +62,27 @@ SENTENCES: dict[str, str] = {
     "journal.unshare": "{patient} stopped sharing a journal entry",
     "journal.view": "{who} read {patient}'s shared journal entries",
     "clinic.journal_prompts": "{who} changed the journal's questions",
+    "course.plan": "{who} planned {patient}'s treatment course",
+    "course.update": "{who} changed {patient}'s treatment course",
+    "booster_review.open": "{patient}'s answers put them on the review-for-a-booster list",
+    "booster_review.view": "{who} saw {patient} on the review-for-a-booster list",
+    "booster_review.decide": "{who} decided {decision} for {patient}'s booster review",
+    "outcomes.view": "{who} opened the clinic's outcomes",
+    "clinic.thresholds": "{who} changed which thresholds classify questionnaire changes",
+    "export.questionnaires_csv": "{who} started a CSV download of {whose} questionnaires",
+    "export.questionnaires_csv.completed": (
+        "{who}'s CSV download of {whose} questionnaires finished ({rows} rows)"
+    ),
+    "export.questionnaires_csv.incomplete": (
+        "{who}'s CSV download of {whose} questionnaires stopped before the end"
+    ),
+    "export.questionnaires_fhir": "{who} started a FHIR download of {whose} questionnaires",
+    "export.questionnaires_fhir.completed": (
+        "{who}'s FHIR download of {whose} questionnaires finished"
+    ),
+    "export.questionnaires_fhir.incomplete": (
+        "{who}'s FHIR download of {whose} questionnaires stopped before the end"
+    ),
     "clinic.settings": "{who} changed the settings{section}",
     "clinic.learn": "{who} edited the Learn article “{article}”",
     "clinician.sign_in": "{who} signed in",
@@ -78,6 +99,7 @@ SENTENCES: dict[str, str] = {
 }
 
 ROLES = {"admin": "an admin", "clinician": "a clinician"}
+DECISIONS = {"booster_booked": "a booster booked", "watch": "to watch", "no_action": "no action"}
 
 
 @dataclass(frozen=True)
@@ -153,6 +175,7 @@ def _values(event: AuditEvent, names: Names) -> dict[str, str]:
         "changed": f" ({', '.join(map(str, changed))})" if isinstance(changed, list) else "",
         "section": f": {section}" if section else "",
         "article": str(detail.get("article", "")),
+        "decision": DECISIONS.get(str(detail.get("decision")), "a decision"),
     }
 
 
