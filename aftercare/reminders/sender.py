@@ -200,8 +200,10 @@ def _payload(reminder: Row, language: str | None = None) -> bytes:
 def _answers(reminders: Sequence[Row], language: str | None) -> dict[str, object]:
     """The appointment the notification can answer and its action buttons, if it is about
     exactly one: its id only, nothing else about it."""
+    if language is None:
+        return {}
     appointment_id = one_appointment(reminders)
-    if appointment_id is None or language is None:
+    if appointment_id is None:
         return {}
     return {"appointment": appointment_id, "actions": push_actions(language)}
 

@@ -38,6 +38,7 @@ PATIENT_ROUTES = [
     ("GET", "/clinic/appointments/{appointment}/edit"),
     ("POST", "/clinic/appointments/{appointment}/edit"),
     ("POST", "/clinic/appointments/{appointment}/cancel"),
+    ("POST", "/clinic/appointments/{appointment}/reply-handled"),
     ("GET", "/clinic/patients/{patient}/check-ins.csv"),
     ("GET", "/clinic/patients/{patient}/fhir.json"),
     ("POST", "/clinic/security/sessions/{session}/end"),
