@@ -256,10 +256,8 @@ function answerable(appointment) {
   return /^[1-9][0-9]{0,15}$/.test(String(appointment)) ? String(appointment) : null;
 }
 
-/* Keep the patient's answer in the outbox first (so it is never lost), then send it; if it
- * cannot go now, the browser's next sync or the next page opened online sends it. The server
- * keeps it once however often it comes. The worker has no form token: the outbox fetches one
- * with the phone's cookie when the server asks for it. */
+/* Kept in the outbox first, then sent (now, at the next sync, or from the next page opened
+ * online); the server keeps it once. The outbox fetches a form token when asked for one. */
 function answerAppointment(appointment, reply) {
   var now = new Date().toISOString();
   var item = {
@@ -276,8 +274,7 @@ function answerAppointment(appointment, reply) {
   }).then(tellPages);
 }
 
-/* waitUntil keeps the worker alive until the work is done; an event made by a script (not the
- * browser) cannot be extended, and its work still runs. */
+/* A script's event (not the browser's) cannot be extended; its work still runs. */
 function keepAlive(event, promise) {
   try { event.waitUntil(promise); } catch (error) { /* not the browser's event */ }
 }

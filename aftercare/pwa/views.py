@@ -28,7 +28,6 @@ PRECACHE = (
     "js/triage.js",
     "js/checkin.js",
     "js/push.js",
-    "js/appointment_reply.js",
     "icons/icon-192.png",
 )
 ICONS = (
