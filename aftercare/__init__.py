@@ -94,6 +94,7 @@ def register_blueprints(app: Flask) -> None:
     from .clinic.export_views import bp as exports_bp
     from .clinic.session_pages import bp as clinic_sessions_bp
     from .health import bp as health_bp
+    from .patient.appointment_replies import bp as patient_replies_bp
     from .patient.companion import bp as companion_bp
     from .patient.email_pages import bp as patient_email_bp
     from .patient.journal import bp as journal_bp
@@ -107,6 +108,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(patient_bp)
     app.register_blueprint(patient_reminders_bp)
     app.register_blueprint(patient_email_bp)
+    app.register_blueprint(patient_replies_bp)
     app.register_blueprint(language_bp)
     app.register_blueprint(questionnaires_bp)
     app.register_blueprint(companion_bp)

@@ -418,6 +418,28 @@ class Appointment(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The patient's answer to its reminders (appointment_replies.py): None (no answer yet),
+    # "confirmed" ("I'll be there") or "needs_new_time"; when they chose it and how
+    # (notification, email, app). The latest answer is what the clinic acts on; each one is
+    # also in the audit trail. Moving the appointment clears it: it answered the old time.
+    reply: Mapped[str | None] = mapped_column(String(16))
+    replied_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    reply_channel: Mapped[str | None] = mapped_column(String(16))
+    # A clinician dealt with "I need another time" (called back, moved it).
+    reply_handled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    reply_handled_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("clinician.id", ondelete="SET NULL")
+    )
+
+    __table_args__ = (
+        # The dashboard's "needs another time" list: one clinic's unhandled answers.
+        Index(
+            "ix_appointment_clinic_id_reply_reply_handled_at",
+            "clinic_id",
+            "reply",
+            "reply_handled_at",
+        ),
+    )
 
     patient: Mapped[Patient] = relationship()
 

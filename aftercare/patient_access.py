@@ -39,6 +39,7 @@ PATIENT_BLUEPRINTS = frozenset(
         "patient",
         "patient_reminders",
         "patient_email",
+        "patient_replies",
         "questionnaires",
         "companion",
         "learn",

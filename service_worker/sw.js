@@ -230,18 +230,62 @@ self.addEventListener("push", function (event) {
   } catch (error) {
     data = { body: event.data ? event.data.text() : "" };
   }
-  event.waitUntil(self.registration.showNotification(data.title || "Aftercare", {
+  var options = {
     body: data.body || "",
     icon: ICON,
     badge: ICON,
     tag: data.tag || "aftercare",
     renotify: false,
     data: { url: data.url || "/today" },
-  }));
+  };
+  // An appointment's reminder offers its answers as buttons (reminders/reply_actions.py).
+  var appointment = answerable(data.appointment);
+  if (appointment && Array.isArray(data.actions)) {
+    options.actions = data.actions.filter(function (action) {
+      return action && REPLIES.indexOf(action.action) >= 0 && typeof action.title === "string";
+    }).map(function (action) { return { action: action.action, title: action.title }; });
+    options.data.appointment = appointment;
+  }
+  event.waitUntil(self.registration.showNotification(data.title || "Aftercare", options));
 });
+
+/* Answers to an appointment's reminder: "I'll be there", "I need another time". */
+var REPLIES = ["confirmed", "needs_new_time"];
+
+function answerable(appointment) {
+  return /^[1-9][0-9]{0,15}$/.test(String(appointment)) ? String(appointment) : null;
+}
+
+/* Kept in the outbox first, then sent (now, at the next sync, or from the next page opened
+ * online); the server keeps it once. The outbox fetches a form token when asked for one. */
+function answerAppointment(appointment, reply) {
+  var now = new Date().toISOString();
+  var item = {
+    key: self.AftercareOutbox.newKey(), url: "/appointments/" + appointment + "/reply",
+    fields: { reply: reply, channel: "notification" },
+    csrf_token: "", filled_at: now, created_at: now, status: "waiting",
+  };
+  return self.AftercareOutbox.put(item).then(function () {
+    return self.AftercareOutbox.sendOne(item);
+  }).then(function (outcome) {
+    if (outcome === "waiting" && self.registration.sync) {
+      return self.registration.sync.register("outbox").catch(function () {});
+    }
+  }).then(tellPages);
+}
+
+/* A script's event (not the browser's) cannot be extended; its work still runs. */
+function keepAlive(event, promise) {
+  try { event.waitUntil(promise); } catch (error) { /* not the browser's event */ }
+}
 
 self.addEventListener("notificationclick", function (event) {
   event.notification.close();
+  var appointment = answerable(event.notification.data && event.notification.data.appointment);
+  if (appointment && REPLIES.indexOf(event.action) >= 0) {
+    keepAlive(event, answerAppointment(appointment, event.action));
+    return;
+  }
   var path = (event.notification.data && event.notification.data.url) || "/today";
   // Only pages of this app: a message cannot send the patient anywhere else. Check the URL the
   // browser would open, not the text: the parser drops tabs and newlines, so "/\t/evil.example"

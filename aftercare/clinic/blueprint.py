@@ -18,6 +18,7 @@ def clinic_pages() -> Blueprint:
     # Imported here, for their routes: each module adds its own to `bp` as it is imported.
     from . import (  # noqa: F401
         alerts,
+        appointment_replies,
         booster_reviews,
         course,
         dashboard,

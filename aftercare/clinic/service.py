@@ -12,6 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from .. import audit
+from ..appointment_replies import clear_reply
 from ..care.course import CoursePlan, Decision, Maintenance
 from ..courses import course_of_patient
 from ..extensions import db
@@ -73,6 +74,8 @@ def change_appointment(
     appointment: Appointment, *, kind: str, starts_at: datetime, duration_minutes: int
 ) -> None:
     """Move or change an appointment: its reminders follow the new time."""
+    if starts_at != appointment.starts_at:
+        clear_reply(appointment)  # the patient answered for the old time
     appointment.kind = kind
     appointment.starts_at = starts_at
     appointment.duration_minutes = duration_minutes

@@ -17,6 +17,7 @@ from flask import Flask, current_app
 from flask_babel import force_locale
 from sqlalchemy import Row, select
 
+from ..appointment_replies import REPLIES, reply_path
 from ..care.reminder_sending import Message, message_kind, together_words
 from ..extensions import db
 from ..links import external_url
@@ -24,6 +25,7 @@ from ..models import Appointment, Clinic, Patient, PatientEmail
 from ..patient_email import UNSUBSCRIBE_PATH, VERIFY_PATH, unsubscribe_token, verify_token
 from .calendar import appointment_calendar
 from .channels import Recipient
+from .reply_actions import one_appointment
 from .smtp import EmailJob, EmailSender, SmtpSettings
 
 
@@ -82,6 +84,7 @@ class EmailChannel(EmailSender):
             title, body, url = said.title, said.body, said.url
         clinic_name, clinic_phone = self._clinic(carried[0].clinic_id)
         appointment = _appointment(carried) if len(carried) == 1 else None
+        answering = _answerable(carried)
         with force_locale(recipient.language):
             message = _message(
                 self.settings,
@@ -95,6 +98,9 @@ class EmailChannel(EmailSender):
                     "clinic_name": clinic_name,
                     "clinic_phone": clinic_phone,
                     "has_calendar": appointment is not None,
+                    # One link per answer, each signed for this appointment and answer.
+                    "reply_links": answering
+                    and {reply: external_url(reply_path(answering, reply)) for reply in REPLIES},
                 },
                 unsubscribe=external_url(UNSUBSCRIBE_PATH + recipient.token),
             )
@@ -128,6 +134,13 @@ def _appointment(carried: Sequence[Row]) -> Appointment | None:
     if appointment_id is None:
         return None
     appointment = db.session.get(Appointment, appointment_id)
+    return None if appointment is None or appointment.is_cancelled else appointment
+
+
+def _answerable(carried: Sequence[Row]) -> Appointment | None:
+    """The one booked appointment these reminders are about, which the email can answer."""
+    appointment_id = one_appointment(carried)
+    appointment = db.session.get(Appointment, appointment_id) if appointment_id else None
     return None if appointment is None or appointment.is_cancelled else appointment
 
 

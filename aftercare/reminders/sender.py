@@ -57,6 +57,7 @@ from .channels import (
 )
 from .grouping import ClinicRules, clinic_rules, due_reminder, group_key, words_for
 from .push_transport import PushMessage, PushResult, WebPushSender
+from .reply_actions import languages_of, one_appointment, push_actions
 from .states import FINISHED_OUTCOMES, PushOutcome, ReminderState
 
 log = logging.getLogger(__name__)
@@ -184,34 +185,58 @@ def _claim(
     return ids
 
 
-def _payload(reminder: Row) -> bytes:
+def _payload(reminder: Row, language: str | None = None) -> bytes:
     """What the service worker shows for one reminder; nothing clinical, a lock screen is
-    public."""
-    return _json(reminder.title, reminder.body, reminder.url, f"reminder-{reminder.id}")
+    public. With the patient's `language`, an appointment's reminder offers its answers."""
+    return _json(
+        reminder.title,
+        reminder.body,
+        reminder.url,
+        f"reminder-{reminder.id}",
+        _answers([reminder], language),
+    )
 
 
-def _json(title: str, body: str, url: str, tag: str) -> bytes:
+def _answers(reminders: Sequence[Row], language: str | None) -> dict[str, object]:
+    """The appointment the notification can answer and its action buttons, if it is about
+    exactly one: its id only, nothing else about it."""
+    if language is None:
+        return {}
+    appointment_id = one_appointment(reminders)
+    if appointment_id is None:
+        return {}
+    return {"appointment": appointment_id, "actions": push_actions(language)}
+
+
+def _json(
+    title: str, body: str, url: str, tag: str, extra: dict[str, object] | None = None
+) -> bytes:
     return json.dumps(
         # The url is absolute from AFTERCARE_BASE_URL when set; the worker opens only its own.
-        {"title": title, "body": body, "url": external_url(url), "tag": tag},
+        {"title": title, "body": body, "url": external_url(url), "tag": tag, **(extra or {})},
         separators=(",", ":"),
     ).encode()
 
 
 def _push_for(
-    reminders: Sequence[Row], patient_id: int, words: dict[int, dict[str, str]]
+    reminders: Sequence[Row],
+    patient_id: int,
+    words: dict[int, dict[str, str]],
+    languages: dict[int, str] | None = None,
 ) -> tuple[bytes, str]:
     """The payload and topic of one push carrying `reminders`: a message's, or those of them
     that this phone has not had yet, counted anew."""
+    language = (languages or {}).get(patient_id)
     if len(reminders) == 1:
         (reminder,) = reminders
-        return _payload(reminder), f"r{reminder.id}"
+        return _payload(reminder, language), f"r{reminder.id}"
     ids = tuple(r.id for r in reminders)
     said = together_words(
         Message(ids, patient_id, message_kind([r.kind for r in reminders])), words[patient_id]
     )
     key = group_key(ids)
-    return _json(said.title, said.body, said.url, f"reminders-{key}"), f"g{key}"
+    extra = _answers(reminders, language)
+    return _json(said.title, said.body, said.url, f"reminders-{key}", extra), f"g{key}"
 
 
 @dataclass(frozen=True)
@@ -417,6 +442,8 @@ def _prepare_batch(
     done = _finished(list(going))
     finished, delivered_before = done.pushes, done.delivered
     words = words_for({m.patient_id for m in messages if m.count > 1})
+    # The language of the answer buttons, for those whose reminders are about an appointment.
+    languages = languages_of({r.patient_id for r in reminders if r.appointment_id is not None})
 
     jobs: list[Job] = []
     pushes: list[Outgoing] = []
@@ -430,7 +457,7 @@ def _prepare_batch(
             )
             if not carried:
                 continue
-            payload, topic = _push_for(carried, message.patient_id, words)
+            payload, topic = _push_for(carried, message.patient_id, words, languages)
             ttl = int((min(r.expires_at for r in carried) - now).total_seconds())
             soon = len(carried) == 1 and carried[0].kind.startswith("before_") and ttl <= 3 * 3600
             jobs.append((carried, PUSH, subscription))

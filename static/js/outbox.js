@@ -202,6 +202,18 @@
     }, plainPost);
   }
 
+  /* A form marked data-outbox (Today's answer to an appointment) is sent by its button through
+   * the outbox; while it waits, the element its data-queued names shows its own data-text. */
+  if (scope.document) scope.document.addEventListener("submit", function (event) {
+    var form = event.target, submitter = event.submitter;
+    if (!form.hasAttribute("data-outbox") || !submitter || !submitter.name) return;
+    event.preventDefault();
+    var queued = scope.document.getElementById(form.getAttribute("data-queued"));
+    submitForm(form, { queued: queued, submitter: submitter, show: function () {
+      return [scope.document.createTextNode(queued.getAttribute("data-text"))];
+    } });
+  });
+
   scope.AftercareOutbox = {
     put: put, all: all, remove: remove, newKey: newKey, sendOne: sendOne, flush: flush, submitForm: submitForm,
   };

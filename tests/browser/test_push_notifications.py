@@ -192,7 +192,10 @@ def test_a_reminder_travels_from_the_scheduler_to_a_notification_on_the_phone(
     icon = urlparse(notification["icon"])
     assert f"{icon.scheme}://{icon.netloc}" == live_server.url
     assert icon.path.startswith("/static/icons/")
-    assert notification["data"] == {"url": "/today"}
+    # An appointment's reminder names it by id (nothing else), for its answer buttons
+    # (tests/browser/test_appointment_reply.py).
+    assert notification["data"]["url"] == "/today"
+    assert set(notification["data"]) == {"url", "appointment"}
     lock_screen = f"{notification['title']} {notification['body']}".lower()
     assert not [word for word in CLINICAL_WORDS if word in lock_screen], lock_screen
 

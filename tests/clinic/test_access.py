@@ -42,6 +42,7 @@ PATIENT_ROUTES = [
     ("GET", "/clinic/appointments/{appointment}/edit"),
     ("POST", "/clinic/appointments/{appointment}/edit"),
     ("POST", "/clinic/appointments/{appointment}/cancel"),
+    ("POST", "/clinic/appointments/{appointment}/reply-handled"),
     ("GET", "/clinic/patients/{patient}/check-ins.csv"),
     ("GET", "/clinic/patients/{patient}/fhir.json"),
     ("GET", "/clinic/patients/{patient}/journal-entries.csv"),

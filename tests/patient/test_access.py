@@ -72,10 +72,12 @@ def test_every_patient_route_with_an_id_is_404_for_another_patients_things(
     mine = things_of(phone, db)
     theirs = things_of(second_phone, db)
     token = csrf_from(phone.client.get("/companion").text)
+    # What the routes that post an answer need besides the token (an appointment's reply).
+    form = {"csrf_token": token, "reply": "confirmed", "channel": "app"}
     written = audit_rows(db)
     answers = {
         (method, rule): phone.client.open(
-            address(rule, theirs), method=method, data={"csrf_token": token}
+            address(rule, theirs), method=method, data=form
         ).status_code
         for method, rule in routes
     }
@@ -85,7 +87,7 @@ def test_every_patient_route_with_an_id_is_404_for_another_patients_things(
     assert link.revoked_at is None
     # The same routes open the phone's own things: the 404s above are about whose they are.
     for method, rule in routes:
-        response = phone.client.open(address(rule, mine), method=method, data={"csrf_token": token})
+        response = phone.client.open(address(rule, mine), method=method, data=form)
         assert response.status_code in (200, 303), (method, rule, response.status_code)
 
 
