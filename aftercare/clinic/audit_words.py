@@ -32,6 +32,8 @@ SENTENCES: dict[str, str] = {
     "appointment.create": "{who} booked an appointment for {patient}",
     "appointment.update": "{who} changed an appointment of {patient}",
     "appointment.cancel": "{who} cancelled an appointment of {patient}",
+    "appointment.reply": "{patient} answered an appointment's reminder: {reply}{channel}",
+    "appointment.reply_handled": "{who} handled {patient}'s request for another time",
     "enrollment_link.create": "{who} made a link for {patient} to link a phone",
     "device.enroll": "{patient} linked a phone",
     "device.revoke": "{who} unlinked a phone of {patient}",
@@ -99,6 +101,12 @@ SENTENCES: dict[str, str] = {
 }
 
 ROLES = {"admin": "an admin", "clinician": "a clinician"}
+REPLIES = {"confirmed": "I'll be there", "needs_new_time": "I need another time"}
+CHANNELS = {
+    "notification": " (from a notification)",
+    "email": " (from an email)",
+    "app": " (in the app)",
+}
 DECISIONS = {"booster_booked": "a booster booked", "watch": "to watch", "no_action": "no action"}
 
 
@@ -176,6 +184,8 @@ def _values(event: AuditEvent, names: Names) -> dict[str, str]:
         "section": f": {section}" if section else "",
         "article": str(detail.get("article", "")),
         "decision": DECISIONS.get(str(detail.get("decision")), "a decision"),
+        "reply": REPLIES.get(str(detail.get("reply")), "an answer"),
+        "channel": CHANNELS.get(str(detail.get("channel")), ""),
     }
 
 
