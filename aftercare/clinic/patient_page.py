@@ -23,6 +23,7 @@ from .charts import questionnaire_charts, side_effect_chart
 from .forms import AppointmentForm, ClinicEmailForm, InfusionForm, RevokeForm
 from .labels import REMINDER_WORDS
 from .queries import patient_record
+from .reach import reach_of
 from .timeline import timeline
 
 
@@ -77,6 +78,7 @@ def render_patient(
         reminder_words=REMINDER_WORDS,
         email=email_of(patient),
         email_on=email_is_on(),
+        reach=reach_of([patient.id], email_is_on())[patient.id],
         email_form=ClinicEmailForm(),
     )
     # Recorded once the page is made, and committed before it is shown: committing first would
