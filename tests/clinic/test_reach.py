@@ -134,7 +134,7 @@ def test_the_clinic_sees_reach_on_the_list_the_count_and_the_patient_page(
 
     page = browser.get(f"{waitress.url}/clinic/patients/{lost.id}", timeout=10).text
     assert "No reminder can reach this patient" in page
-    assert "Reminders reach this patient by:" in page
+    assert "How reminders reach this patient:" in page
 
 
 def test_another_clinics_patients_are_not_counted(app, db, clinic, other_clinic):
