@@ -569,13 +569,29 @@ class PatientEmail(db.Model):
         ForeignKey("clinician.id", ondelete="SET NULL")
     )
     unsubscribed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The mail server refused it for good (5xx): no email goes to it until it is saved again.
+    undeliverable_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    undeliverable_reason: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    # The verification email, queued by the web request and sent by the scheduler with a
+    # claim and a lease like a reminder's: due (None when nothing is to be sent), who holds it
+    # until when, tries so far, when the mail server took it, and the last error.
+    verify_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    verify_lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    verify_claimed_by: Mapped[str] = mapped_column(String(80), default="", server_default="")
+    verify_attempts: Mapped[int] = mapped_column(default=0, server_default="0")
+    verify_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    verify_error: Mapped[str] = mapped_column(String(200), default="", server_default="")
 
     patient: Mapped[Patient] = relationship()
 
     @property
     def usable(self) -> bool:
         """Whether reminders may go to it now."""
-        return self.verified_at is not None and self.unsubscribed_at is None
+        return (
+            self.verified_at is not None
+            and self.unsubscribed_at is None
+            and self.undeliverable_at is None
+        )
 
 
 class SchedulerHeartbeat(db.Model):

@@ -8,11 +8,12 @@ longer works. The tokens carry no address, and nothing here logs one.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Collection
 from datetime import datetime
 
 from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from .extensions import db
 from .models import Clinician, Patient, PatientEmail, utcnow
@@ -112,6 +113,9 @@ def set_address(
         email.added_at = utcnow()
     email.always = always
     email.unsubscribed_at = None
+    # Saved again: the patient or the clinic says it works now; the mail server decides anew.
+    email.undeliverable_at = None
+    email.undeliverable_reason = ""
     email.consent_noted_by_id = consent_noted_by.id if consent_noted_by else None
     db.session.flush()
     return email, changed
@@ -125,9 +129,49 @@ def remove_address(patient: Patient) -> bool:
     return True
 
 
+def queue_verification(email: PatientEmail, now: datetime | None = None) -> None:
+    """Ask the scheduler to send the link that verifies this address (reminders/verification.py):
+    a web request never waits for a mail server."""
+    email.verify_due_at = now or utcnow()
+    email.verify_attempts = 0
+    email.verify_sent_at = None
+    email.verify_error = ""
+
+
+def verification_state(email: PatientEmail) -> str:
+    """Where the verification email is: "sent", "queued", "refused" (the mail server refused
+    the address), "not_sent" (given up), or "" (verified, or nothing was asked)."""
+    if email.verified_at is not None:
+        return ""
+    if email.undeliverable_at is not None:
+        return "refused"
+    if email.verify_sent_at is not None:
+        return "sent"
+    if email.verify_due_at is not None:
+        return "queued"
+    return "not_sent" if email.verify_error else ""
+
+
 def mark_verified(email: PatientEmail, now: datetime | None = None) -> None:
     if email.verified_at is None:
         email.verified_at = now or utcnow()
+
+
+def mark_undeliverable(patient_ids: Collection[int], reason: str, now: datetime) -> int:
+    """Switch off these patients' addresses, which their mail servers refused for good; how
+    many were switched off now. No email goes to one until it is saved again."""
+    if not patient_ids:
+        return 0
+    result = db.session.execute(
+        update(PatientEmail)
+        .where(
+            PatientEmail.patient_id.in_(set(patient_ids)),
+            PatientEmail.undeliverable_at.is_(None),
+        )
+        .values(undeliverable_at=now, undeliverable_reason=reason[:200], verify_due_at=None)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount or 0
 
 
 def mark_unsubscribed(email: PatientEmail, now: datetime | None = None) -> None:

@@ -52,6 +52,17 @@ class _Handler:
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):  # noqa: ANN001, ANN201, N802
+        with self.server.lock:
+            refusal = next(
+                (
+                    self.server.data_refusals[to]
+                    for to in envelope.rcpt_tos
+                    if to in self.server.data_refusals
+                ),
+                None,
+            )
+        if refusal is not None:
+            return f"{refusal} message refused"
         if self.server.delay > 0:
             await asyncio.sleep(self.server.delay)
         message = BytesParser(policy=policy.default).parsebytes(envelope.original_content)
@@ -99,6 +110,8 @@ class MailServer:
         self.lock = threading.Condition()  # a message arriving wakes wait_for()
         self.received: list[Received] = []
         self.scripts: dict[str, list[int]] = {}
+        # Recipients whose messages are refused after DATA, with this code.
+        self.data_refusals: dict[str, int] = {}
         self.logins: list[str] = []
         # Seconds to wait before taking each message: a slow mail server. May be changed
         # while it runs.

@@ -11,6 +11,7 @@ from flask_login import login_required
 from .. import audit
 from ..extensions import db
 from ..models import utcnow
+from ..patient_email import email_is_on
 from ..questionnaires.service import instruments
 from .access import current_clinic
 from .alert_details import alert_details
@@ -19,6 +20,7 @@ from .booster_reviews import instrument_names, open_reviews
 from .course_forms import BoosterDecisionForm
 from .patient_list import list_patients
 from .queries import open_alerts
+from .reach import unreachable_soon
 
 # The patient list's orders (patient_list.SORTS), as the dashboard names them.
 SORT_LABELS = {
@@ -39,12 +41,18 @@ def dashboard() -> ResponseReturnValue:
         overdue_after=timedelta(minutes=current_app.config["ALERT_OVERDUE_MINUTES"]),
     )
     alerts = queue.alerts
+    email_on = email_is_on()
+    cannot_reach = unreachable_soon(clinic.id, utcnow(), email_on)
+    # ?reach=unreachable: only the patients that count (any other value: everyone).
+    reach_filter = "unreachable" if request.args.get("reach") == "unreachable" else ""
     listing = list_patients(
         clinic.id,
         utcnow(),
         query=request.args.get("q", ""),
         sort=request.args.get("sort", "triage"),
         page=request.args.get("page", 1, type=int) or 1,
+        only=cannot_reach if reach_filter else None,
+        email_on=email_on,
     )
     reviews = open_reviews(clinic.id)
     page = render_template(
@@ -58,6 +66,8 @@ def dashboard() -> ResponseReturnValue:
         overdue=queue.overdue,
         listing=listing,
         sorts=SORT_LABELS,
+        unreachable_soon=cannot_reach,
+        reach_filter=reach_filter,
     )
     # Recorded once the page is made, and committed before it is shown: committing first would
     # expire every alert and patient on the page, to be read again one by one while rendering.

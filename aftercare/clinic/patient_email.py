@@ -12,8 +12,7 @@ from flask_login import current_user, login_required
 from .. import audit
 from ..extensions import db
 from ..models import Patient
-from ..patient_email import email_is_on, set_address
-from ..reminders.emails import send_verification
+from ..patient_email import email_is_on, queue_verification, set_address
 from .access import get_for_clinic
 from .blueprint import bp
 from .forms import ClinicEmailForm
@@ -35,6 +34,8 @@ def patient_email(patient_id: int) -> ResponseReturnValue:
     email, must_verify = set_address(
         patient, form.address.data or "", form.always.data, consent_noted_by=current_user
     )
+    if must_verify:
+        queue_verification(email)  # the scheduler sends it: no mail server in this request
     audit.record(
         "email.set",
         clinic_id=patient.clinic_id,
@@ -42,10 +43,12 @@ def patient_email(patient_id: int) -> ResponseReturnValue:
         detail={"consent_noted": True},
     )
     db.session.commit()
-    if must_verify and not send_verification(email, patient):
-        flash("Saved, but the confirmation email could not be sent just now.", "error")
-    elif must_verify:
-        flash("Saved. The patient must open the link sent to that address.", "success")
+    if must_verify:
+        flash(
+            "Saved. The confirmation link goes out on the scheduler's next pass; "
+            "the patient must open it.",
+            "success",
+        )
     else:
         flash("Saved.", "success")
     return back

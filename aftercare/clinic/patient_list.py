@@ -8,6 +8,7 @@ a row is looked up for the page's patients only.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -23,12 +24,12 @@ from ..models import (
     CheckIn,
     Clinic,
     Patient,
-    PushSubscription,
     QuestionnaireResponse,
     Reminder,
 )
 from ..questionnaires.thresholds import instruments_for_clinic
 from ..reminders.states import ReminderState
+from .reach import Reach, reach_of
 
 PER_PAGE = 25
 CHECK_IN_PROMPTS = ("checkin_evening", "checkin_morning")
@@ -58,7 +59,7 @@ class PatientRow:
     patient: Patient
     next_appointment: Appointment | None
     missed_check_ins: int
-    devices: int
+    reach: Reach
     trends: tuple[Trend, ...] = ()
     course: Position | None = None  # None: no course planned
 
@@ -76,12 +77,21 @@ class PatientListing:
 
 
 def list_patients(
-    clinic_id: int, now: datetime, query: str = "", sort: str = "triage", page: int = 1
+    clinic_id: int,
+    now: datetime,
+    query: str = "",
+    sort: str = "triage",
+    page: int = 1,
+    only: Collection[int] | None = None,
+    email_on: bool = False,
 ) -> PatientListing:
-    """One page of the clinic's patients matching `query`, in the chosen order."""
+    """One page of the clinic's patients matching `query` (and among `only`, when given), in
+    the chosen order."""
     sort = sort if sort in SORTS else "triage"
     query = query.strip()[:80]
     where = [Patient.clinic_id == clinic_id]
+    if only is not None:
+        where.append(Patient.id.in_(set(only)))
     if query:
         where.append(Patient.display_name.ilike(f"%{query}%", escape="\\"))
     total = db.session.scalar(select(func.count(Patient.id)).where(*where)) or 0
@@ -99,7 +109,7 @@ def list_patients(
     ids = [p.id for p in patients]
     nexts = _next_appointments(ids, now)
     missed = _missed_check_ins(ids, now)
-    devices = _devices(ids)
+    reaches = reach_of(ids, email_on)
     trends = _trends(clinic_id, ids)
     courses = positions(ids, db.session.get(Clinic, clinic_id).tz, now)
     rows = [
@@ -107,7 +117,7 @@ def list_patients(
             p,
             nexts.get(p.id),
             missed.get(p.id, 0),
-            devices.get(p.id, 0),
+            reaches[p.id],
             trends.get(p.id, ()),
             courses.get(p.id),
         )
@@ -195,19 +205,6 @@ def _missed_check_ins(ids: list[int], now: datetime) -> dict[int, int]:
         .group_by(Reminder.patient_id)
     )
     return {patient_id: count for patient_id, count in counts}
-
-
-def _devices(ids: list[int]) -> dict[int, int]:
-    if not ids:
-        return {}
-    counts: dict[int, int] = defaultdict(int)
-    for (patient_id,) in db.session.execute(
-        select(PushSubscription.patient_id).where(
-            PushSubscription.patient_id.in_(ids), PushSubscription.disabled_at.is_(None)
-        )
-    ):
-        counts[patient_id] += 1
-    return counts
 
 
 TREND_INSTRUMENTS = ("pcl5", "phq9")

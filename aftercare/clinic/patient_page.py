@@ -26,6 +26,7 @@ from .forms import AppointmentForm, ClinicEmailForm, InfusionForm, RevokeForm
 from .journal_entries import record_viewed, shared_entries
 from .labels import REMINDER_WORDS
 from .queries import patient_record
+from .reach import reach_of
 from .timeline import timeline
 
 
@@ -84,6 +85,7 @@ def render_patient(
         course=course_panel(patient, record.responses, course_form),
         email=email_of(patient),
         email_on=email_is_on(),
+        reach=reach_of([patient.id], email_is_on())[patient.id],
         email_form=ClinicEmailForm(),
     )
     # Recorded once the page is made, and committed before it is shown: committing first would

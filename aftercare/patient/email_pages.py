@@ -26,11 +26,12 @@ from ..patient_email import (
     email_of,
     mark_unsubscribed,
     mark_verified,
+    queue_verification,
     remove_address,
     set_address,
     strip,
+    verification_state,
 )
-from ..reminders.emails import send_verification
 
 bp = Blueprint("patient_email", __name__)
 
@@ -64,11 +65,12 @@ def settings() -> ResponseReturnValue:
         form.address.data, form.always.data = email.address, email.always
     if email_is_on() and form.validate_on_submit():
         email, must_verify = set_address(patient, form.address.data or "", form.always.data)
+        if must_verify:
+            # The scheduler sends it: a slow mail server never holds up the page.
+            queue_verification(email)
         audit.record("email.set", clinic_id=patient.clinic_id, patient_id=patient.id)
         db.session.commit()
-        done = "saved"
-        if must_verify:
-            done = "sent" if send_verification(email, patient) else "not_sent"
+        done = "queued" if must_verify else "saved"
         return redirect(url_for("patient_email.settings", done=done))
     status = 422 if form.errors else 200
     page = render_template(
@@ -78,6 +80,7 @@ def settings() -> ResponseReturnValue:
         email_on=email_is_on(),
         remove_form=PlainForm(),
         done=request.args.get("done", ""),
+        verification=verification_state(email) if email is not None else "",
     )
     return page, status
 

@@ -88,6 +88,11 @@ class ReachChannel(Channel, Protocol):
         """The message carrying these reminders (one, or several counted with `words`)."""
         ...
 
+    def switch_off(self, patient_ids: Collection[int], status: int | None, now: datetime) -> int:
+        """Stop using these patients' addresses, refused for good (`status`, e.g. an SMTP 5xx);
+        how many were switched off. The clinic sees it; saving the address again undoes it."""
+        ...
+
 
 @dataclass(frozen=True)
 class Outgoing:

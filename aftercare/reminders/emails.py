@@ -8,7 +8,9 @@ reminder's lock-screen title, which names no treatment and no person.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Collection, Mapping, Sequence
+from datetime import datetime
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid, parseaddr
@@ -22,11 +24,19 @@ from ..care.reminder_sending import Message, message_kind, together_words
 from ..extensions import db
 from ..links import external_url
 from ..models import Appointment, Clinic, Patient, PatientEmail
-from ..patient_email import UNSUBSCRIBE_PATH, VERIFY_PATH, unsubscribe_token, verify_token
+from ..patient_email import (
+    UNSUBSCRIBE_PATH,
+    VERIFY_PATH,
+    mark_undeliverable,
+    unsubscribe_token,
+    verify_token,
+)
 from .calendar import appointment_calendar
 from .channels import Recipient
 from .reply_actions import one_appointment
 from .smtp import EmailJob, EmailSender, SmtpSettings
+
+log = logging.getLogger(__name__)
 
 
 class EmailChannel(EmailSender):
@@ -57,6 +67,7 @@ class EmailChannel(EmailSender):
                 PatientEmail.patient_id.in_(set(patient_ids)),
                 PatientEmail.verified_at.is_not(None),
                 PatientEmail.unsubscribed_at.is_(None),
+                PatientEmail.undeliverable_at.is_(None),
             )
         ):
             found[patient_id] = Recipient(
@@ -115,6 +126,20 @@ class EmailChannel(EmailSender):
         # Last: making the body multipart moves every Content- header into its first part.
         message["Content-Language"] = recipient.language
         return EmailJob(recipient.address, message)
+
+    def switch_off(self, patient_ids: Collection[int], status: int | None, now: datetime) -> int:
+        """Switch off addresses the mail server refused for good (5xx to RCPT or DATA)."""
+        switched = mark_undeliverable(
+            patient_ids, f"The mail server refused this address ({status}).", now
+        )
+        if switched:
+            # The count and the code only: never an address, a name or a patient.
+            log.warning(
+                "reminders: %d email address(es) refused by the mail server (%s): switched off",
+                switched,
+                status,
+            )
+        return switched
 
     def _clinic(self, clinic_id: int) -> tuple[str, str]:
         if clinic_id not in self._clinics:
@@ -185,11 +210,9 @@ def email_channel(app: Flask) -> EmailChannel | None:
     return EmailChannel(settings) if settings is not None else None
 
 
-def send_verification(email: PatientEmail, patient: Patient) -> bool:
-    """Send the link that verifies this address, now; whether the SMTP server took it."""
-    settings: SmtpSettings | None = current_app.config.get("SMTP")
-    if settings is None:
-        return False
+def verification_message(email: PatientEmail, settings: SmtpSettings) -> EmailJob:
+    """The email with the link that verifies this address, in the patient's language."""
+    patient = email.patient
     language = patient.notification_language
     clinic = patient.clinic
     with force_locale(language):
@@ -208,6 +231,4 @@ def send_verification(email: PatientEmail, patient: Patient) -> bool:
             },
         )
     message["Content-Language"] = language
-    with EmailSender(settings) as sender:
-        [result] = sender.send_all([EmailJob(email.address, message)])
-    return result.status is not None and 200 <= result.status < 300
+    return EmailJob(email.address, message)

@@ -62,7 +62,19 @@ def pass_line(summary: PassSummary, seconds: float) -> str:
         f"reminders: pass done in {seconds:.2f} s: {summary.claimed} claimed, "
         f"{summary.delivered} delivered, {summary.retrying} retried, "
         f"{summary.outcomes.get('gone', 0)} gone, {summary.failed} failed, "
-        f"{summary.expired} expired, {summary.held} held for quiet hours"
+        f"{summary.expired} expired, {summary.held} held for quiet hours; "
+        f"{_channel_counts(summary, 'push')}; {_channel_counts(summary, 'email')}"
+    )
+
+
+def _channel_counts(summary: PassSummary, channel: str) -> str:
+    """One channel's messages: taken by its service, failed (gone or refused), to be retried,
+    and reminders held for quiet hours that it would carry."""
+    counts = summary.by_channel.get(channel, {})
+    failed = sum(counts.get(outcome, 0) for outcome in ("gone", "failed"))
+    return (
+        f"{channel} {counts.get('delivered', 0)} sent, {failed} failed, "
+        f"{counts.get('retry', 0)} to retry, {summary.held_by_channel.get(channel, 0)} held"
     )
 
 

@@ -89,6 +89,13 @@ class PassSummary:
     # still out (their reminders wait for their lease) and emails never begun (given back).
     abandoned: int = 0
     outcomes: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    # Messages by channel and outcome ("push" → "delivered" → 3), and reminders held for
+    # quiet hours that each channel would carry, for the scheduler's line per pass.
+    by_channel: dict[str, dict[str, int]] = field(
+        default_factory=lambda: defaultdict(lambda: defaultdict(int))
+    )
+    held_by_channel: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    verifications: int = 0  # verification emails the mail server took
 
 
 def backoff(attempts: int) -> timedelta:
@@ -306,6 +313,7 @@ class _Batch:
     # Patients a reach channel can reach, and reminders one could still carry after this pass.
     reachable: set[int] = field(default_factory=set)
     fallback_left: set[int] = field(default_factory=set)
+    reach: dict[str, ReachChannel] = field(default_factory=dict)  # by name
 
 
 def _read_claimed(ids: Sequence[int], worker: str) -> list[Row]:
@@ -395,6 +403,33 @@ def _give_back(later: dict[int, datetime], worker: str) -> None:
             )
 
 
+def _count_held(held: list[Row], reach: Sequence[ReachChannel], summary: PassSummary) -> None:
+    """Count the reminders held for quiet hours by the channels that would carry them: push to
+    a subscribed phone; a reach channel when the patient asked for every reminder there, or
+    has no phone to push to."""
+    patients = {r.patient_id for r in held}
+    pushable = set(
+        db.session.scalars(
+            select(PushSubscription.patient_id)
+            .join(Device, Device.id == PushSubscription.device_id)
+            .where(
+                PushSubscription.patient_id.in_(patients),
+                PushSubscription.disabled_at.is_(None),
+                Device.revoked_at.is_(None),
+            )
+        )
+    )
+    summary.held_by_channel[PUSH] += sum(1 for r in held if r.patient_id in pushable)
+    for channel in reach:
+        recipients = channel.recipients(patients)
+        summary.held_by_channel[channel.name] += sum(
+            1
+            for r in held
+            if r.patient_id in recipients
+            and (recipients[r.patient_id].always or r.patient_id not in pushable)
+        )
+
+
 def _prepare_batch(
     ids: list[int],
     now: datetime,
@@ -414,7 +449,10 @@ def _prepare_batch(
     messages, later = _plan(reminders, rules, now)
     _give_back(later, worker)
     # Those that were due wait for the end of quiet hours; the others were not due yet.
-    summary.held += sum(1 for r in reminders if r.id in later and r.next_attempt_at <= now)
+    held = [r for r in reminders if r.id in later and r.next_attempt_at <= now]
+    summary.held += len(held)
+    if held:
+        _count_held(held, reach, summary)
     going = {reminder_id for message in messages for reminder_id in message.reminder_ids}
     reminders = [r for r in reminders if r.id in going]
     by_id = {r.id: r for r in reminders}
@@ -473,6 +511,7 @@ def _prepare_batch(
             )
             pushes.append(Outgoing(PUSH, message_out))
     batch = _Batch(now, reminders, subscriptions, delivered_before, rules, jobs, pushes)
+    batch.reach = {channel.name: channel for channel in reach}
     for channel in reach:
         _reach_by(channel, messages, by_id, batch, done, words)
     # The reads end here: no transaction stays open while the messages are out.
@@ -533,12 +572,13 @@ def _finish_batch(
     retry_for: timedelta,
 ) -> None:
     now = batch.moment
-    for _, channel, _ in batch.jobs:
+    for (_, channel, _), result in zip(batch.jobs, results, strict=True):
         if channel == PUSH:
             summary.pushes += 1
         else:
             summary.emails += 1
-    _record(batch.jobs, results, now)
+        summary.by_channel[channel][result.outcome] += 1
+    _record(batch.jobs, results, now, batch.reach)
     by_reminder: dict[int, list[Outcome]] = defaultdict(list)
     for (carried, _, _), result in zip(batch.jobs, results, strict=True):
         for reminder in carried:
@@ -608,15 +648,22 @@ def _finish_cut_off(
     db.session.commit()
 
 
-def _record(jobs: list[Job], results: list[Outcome], now: datetime) -> None:
+def _record(
+    jobs: list[Job],
+    results: list[Outcome],
+    now: datetime,
+    reach: dict[str, ReachChannel] | None = None,
+) -> None:
     """A Delivery row per reminder per message, on its channel; subscriptions the push
-    service calls gone are switched off."""
+    service calls gone, and addresses a reach channel's server refused, are switched off."""
     if not jobs:
         return
     rows = []
     succeeded: list[int] = []
     # Subscriptions to switch off, by the reason given: gone, or an endpoint now refused.
     switch_off: dict[str, list[int]] = defaultdict(list)
+    # Patients whose address was refused for good, by channel and the server's code.
+    refused: dict[tuple[str, int | None], list[int]] = defaultdict(list)
     for (carried, channel, to), result in zip(jobs, results, strict=True):
         outcome = result.outcome
         # One message carrying several reminders delivers (or fails) each of them.
@@ -635,6 +682,8 @@ def _record(jobs: list[Job], results: list[Outcome], now: datetime) -> None:
                 }
             )
         if channel != PUSH:
+            if result.refused:
+                refused[(channel, result.status)].append(to.patient_id)  # type: ignore[union-attr]
             continue
         if outcome == PushOutcome.DELIVERED:
             succeeded.append(to.id)  # type: ignore[union-attr]
@@ -658,6 +707,9 @@ def _record(jobs: list[Job], results: list[Outcome], now: datetime) -> None:
                 .values(disabled_at=now, disabled_reason=reason)
                 .execution_options(synchronize_session=False)
             )
+    for (channel, status), patient_ids in refused.items():
+        if reach and channel in reach:
+            reach[channel].switch_off(patient_ids, status, now)
 
 
 def settle(
@@ -772,7 +824,9 @@ def send_due_reminders(
     `sender` is the push channel and `reach` the others (email when AFTERCARE_SMTP_URL is
     set); each is made from the settings unless given.
     """
+    from .emails import EmailChannel
     from .push_subscriptions import make_sender, reach_channels
+    from .verification import send_verifications
 
     config = current_app.config
     reach = reach_channels(current_app) if reach is None else reach
@@ -789,6 +843,10 @@ def send_due_reminders(
     batches_left = max_batches
     try:
         summary.expired = expire_useless(now or utcnow())
+        email = next((c for c in reach if isinstance(c, EmailChannel)), None)
+        if email is not None:
+            # Queued by the web request (patient_email.queue_verification): sent from here.
+            summary.verifications = send_verifications(email, now or utcnow(), lease, worker)
         while True:
             # Claim the next batch whenever the sender has room, without waiting for the
             # batches still out: a push service that hangs holds up only its own pushes.

@@ -122,6 +122,8 @@ class EmailResult:
     error: str = ""
     duration_ms: int = 0
     retry_after: float | None = None
+    # The mail server refused this address or this message for good (5xx to RCPT or DATA):
+    # the address is switched off, as a push subscription the push service calls gone.
     refused: bool = False
 
     @property
@@ -248,8 +250,15 @@ class EmailSender:
     def _send_one(self, job: EmailJob) -> EmailResult:
         started = time.perf_counter()
 
-        def result(status: int | None, error: str = "") -> EmailResult:
-            return EmailResult(status, error[:300], int((time.perf_counter() - started) * 1000))
+        def result(status: int | None, error: str = "", address: bool = False) -> EmailResult:
+            """`address`: the reply was to this recipient or this message (RCPT, DATA), so a
+            5xx means the address cannot take mail from us, not that our server is broken."""
+            return EmailResult(
+                status,
+                error[:300],
+                int((time.perf_counter() - started) * 1000),
+                refused=address and status is not None and 500 <= status < 600,
+            )
 
         # A connection kept from an earlier message may have been closed by the server: one
         # more try on a new one.
@@ -266,7 +275,10 @@ class EmailSender:
             except smtplib.SMTPRecipientsRefused as error:
                 # Its text may quote the address: only the code is kept.
                 [(code, _)] = error.recipients.values()
-                return result(code, f"recipient refused: {code}")
+                return result(code, f"recipient refused: {code}", address=True)
+            except smtplib.SMTPDataError as error:
+                # smtplib has reset the session: the connection goes on to the next message.
+                return result(error.smtp_code, f"message refused: {error.smtp_code}", address=True)
             except smtplib.SMTPResponseException as error:
                 self._drop_connection()
                 return result(error.smtp_code, f"SMTP {error.smtp_code}")
@@ -278,6 +290,6 @@ class EmailSender:
                 return result(None, f"unexpected: {type(error).__name__}")
             if refused:
                 [(code, _)] = refused.values()
-                return result(code, f"recipient refused: {code}")
+                return result(code, f"recipient refused: {code}", address=True)
             return result(250)
         return result(None, "disconnected")  # pragma: no cover (the loop returns)

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import BrowserContext, Page, expect
 
+from aftercare.reminders.sender import send_due_reminders
 from aftercare.reminders.smtp import smtp_settings
 from tests.browser.conftest import Demo, enroll
 from tests.browser.test_clinician import accessibility_violations, assert_no_violations
@@ -25,7 +26,7 @@ def mail_server() -> Iterator[MailServer]:
 
 @pytest.fixture
 def live_server_config(mail_server: MailServer) -> dict[str, Any]:
-    # No AFTERCARE_BASE_URL: the links in emails name the address the request came to.
+    # The public address is set once the server's port is known (see the test).
     return {"SMTP": smtp_settings({"AFTERCARE_SMTP_URL": mail_server.url}, BASE)}
 
 
@@ -54,10 +55,21 @@ def test_a_patient_adds_an_email_and_confirms_it_from_the_email(
     page.get_by_label("Email address").fill("alex@example.org")
     page.get_by_label("Send every reminder by email too").check()
     page.get_by_role("button", name="Save my email").tap()
+    # The request only queued the email: the page says it will go, not that it went.
+    queued = "Saved. We will send you an email in a moment. Open the link in it to confirm."
+    expect(page.get_by_role("status").filter(has_text=queued)).to_be_visible()
+    assert in_viewport(page, queued)
+    violations += accessibility_violations(page)
+    assert mail_server.messages() == []
+
+    # The scheduler's pass sends it, with links from the public address (which email needs).
+    live_server.app.config["BASE_URL"] = live_server.url
+    with live_server.app.app_context():
+        assert send_due_reminders().verifications == 1
+    page.reload()
     sent = "We sent you an email. Open the link in it to confirm."
     expect(page.get_by_role("status").filter(has_text=sent)).to_be_visible()
     assert in_viewport(page, sent)
-    violations += accessibility_violations(page)
 
     [mail] = mail_server.wait_for(1)
     link = next(w for w in mail.text.split() if "/email/verify/" in w)

@@ -273,7 +273,7 @@ def test_the_patient_list_shows_what_a_clinician_needs(phone, clinician_client, 
     assert "badge--call_clinic" in row
     assert "<strong>1</strong>" in row  # missed
     assert "None booked" not in row
-    assert "No working device" in row
+    assert "Not reachable" in row
 
 
 def test_the_patient_page_has_one_timeline_of_the_course(phone, clinician_client, db, patient):

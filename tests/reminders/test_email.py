@@ -281,3 +281,63 @@ def test_two_senders_at_once_email_each_reminder_exactly_once(
     assert len(pushed) == 150 and set(pushed.values()) == {1}
     rows = Counter(db.session.scalars(select(Delivery.channel)))
     assert rows == {"push": 150, "email": 150}
+
+
+def test_an_address_refused_for_good_is_switched_off_and_the_clinic_sees_it(
+    email_app, db, patient, clinician_client, mail_server, caplog
+):
+    email = add_email(db, patient, "gone@example.org")
+    mail_server.script("gone@example.org", [550])
+    first = add_reminder(db, patient)
+
+    send_due_reminders()
+
+    assert channels(db, first) == [("email", "failed")]
+    assert fresh(db, first).state == "failed"
+    db.session.expire_all()
+    assert email.undeliverable_at is not None
+    assert email.undeliverable_reason == "The mail server refused this address (550)."
+    # Logged by its code and a count: no address, no patient.
+    [line] = [r.getMessage() for r in caplog.records if "refused by the mail server" in r.message]
+    assert "@" not in line and patient.display_name not in line
+    # The next reminder is not emailed: the patient has no other way, so it waits for one.
+    second = add_reminder(db, patient)
+    send_due_reminders(now=utcnow() + timedelta(minutes=1))
+    assert channels(db, second) == []
+    assert fresh(db, second).last_error == "No device has reminders turned on."
+    page = clinician_client.get(f"/clinic/patients/{patient.id}").text
+    assert "Refused by the mail server" in page and "No reminder can reach this patient" in page
+    assert "Email: refused by the mail server" in page
+
+
+def test_a_message_refused_after_data_switches_the_address_off_and_push_goes_on(
+    email_app, db, patient, receiver, mail_server
+):
+    subscribe(db, patient, receiver)
+    email = add_email(db, patient, "full@example.org", always=True)
+    mail_server.data_refusals["full@example.org"] = 552
+    first = add_reminder(db, patient)
+
+    send_due_reminders()
+
+    assert sorted(channels(db, first)) == [("email", "failed"), ("push", "delivered")]
+    db.session.expire_all()
+    assert email.undeliverable_at is not None
+    second = add_reminder(db, patient)
+    send_due_reminders(now=utcnow() + timedelta(minutes=1))
+    assert channels(db, second) == [("push", "delivered")]
+    assert len(receiver.messages()) == 2
+
+
+def test_a_temporary_refusal_keeps_the_address(email_app, db, patient, mail_server):
+    email = add_email(db, patient, "busy@example.org")
+    mail_server.script("busy@example.org", [452, 250])
+    reminder = add_reminder(db, patient)
+
+    send_due_reminders()
+    db.session.expire_all()
+    assert email.undeliverable_at is None
+    send_due_reminders(now=utcnow() + timedelta(minutes=2))
+
+    assert channels(db, reminder) == [("email", "retry"), ("email", "delivered")]
+    assert len(mail_server.wait_for(1)) == 1

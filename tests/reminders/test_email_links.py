@@ -4,16 +4,18 @@ unsubscribed with one click; and what the app says when email is off."""
 from __future__ import annotations
 
 import time
+from datetime import timedelta
 
 import pytest
 import requests
 from itsdangerous import TimestampSigner
 from sqlalchemy import select
 
-from aftercare.models import PatientEmail
+from aftercare.models import PatientEmail, utcnow
 from aftercare.patient_email import VERIFY_MAX_AGE_S, verify_token
 from aftercare.reminders.sender import send_due_reminders
-from tests.conftest import csrf_from
+from tests.conftest import csrf_from, enrollment_token
+from tests.http_client import linked_phone
 from tests.reminders.conftest import add_email, add_reminder
 
 BASE = "http://aftercare.test"
@@ -43,9 +45,12 @@ def test_a_patient_adds_an_email_on_their_phone_and_confirms_it(email_app, db, p
     )
 
     assert response.status_code == 302
-    assert "done=sent" in response.headers["Location"]
+    assert "done=queued" in response.headers["Location"]
     email = email_row(db, phone.patient)
     assert (email.address, email.verified_at, email.always) == ("Alex@example.org", None, False)
+    # The request only queued the email: the scheduler's pass sends it.
+    assert mail_server.messages() == []
+    assert send_due_reminders().verifications == 1
     [mail] = mail_server.wait_for(1)
     assert mail.rcpt_tos == ["Alex@example.org"]
     assert mail.message["Subject"] == "Confirme su correo para los recordatorios de Aftercare"
@@ -170,6 +175,77 @@ def test_the_clinic_adds_an_email_only_with_consent_noted(
 
     email = email_row(db, patient)
     assert (email.consent_noted_by_id, email.verified_at) == (clinician.id, None)
+    assert "the link goes out on the scheduler's next pass" in clinician_client.get(url).text
+    send_due_reminders()
     [mail] = mail_server.wait_for(1)
     assert "/email/verify/" in mail.text
-    assert "Not yet confirmed" in clinician_client.get(url).text
+    assert "the link was sent" in clinician_client.get(url).text
+
+
+def test_the_verification_email_leaves_with_the_scheduler_not_the_request(
+    email_app, db, patient, mail_server, waitress
+):
+    """Over real HTTP to `aftercare run`, whose own scheduler is off in the tests: the page
+    says what is true, before and after a scheduler's pass."""
+    phone = linked_phone(waitress, enrollment_token(db, patient))
+    page = phone.get(f"{waitress.url}/reminders/email", timeout=10)
+    mail_server.script("alex@example.org", [451, 250])  # busy once: tried again later
+
+    saved = phone.post(
+        f"{waitress.url}/reminders/email",
+        data={"csrf_token": csrf_from(page.text), "address": "alex@example.org"},
+        timeout=10,
+    )
+
+    assert saved.status_code == 200 and saved.url.endswith("?done=queued")
+    assert "We will send you an email in a moment" in saved.text
+    assert "We sent you an email" not in saved.text
+    assert mail_server.messages() == []
+    email = email_row(db, patient)
+    assert email.verify_due_at is not None and email.verify_sent_at is None
+
+    first = send_due_reminders()
+    assert first.verifications == 0 and mail_server.messages() == []
+    email = email_row(db, patient)
+    assert (email.verify_attempts, email.verify_error) == (1, "recipient refused: 451")
+    assert email.verify_due_at > utcnow()
+    assert "We will send you an email in a moment" in phone.get(saved.url, timeout=10).text
+
+    # The retry is due after its backoff; a second scheduler's pass sends it, once.
+    later = email.verify_due_at + timedelta(seconds=1)
+    assert send_due_reminders(now=later).verifications == 1
+    assert send_due_reminders(now=later + timedelta(minutes=5)).verifications == 0
+    [mail] = mail_server.wait_for(1)
+    assert mail.rcpt_tos == ["alex@example.org"]
+    assert "We sent you an email" in phone.get(saved.url, timeout=10).text
+    link = link_in(mail.text, "/email/verify/")
+    opened = requests.get(waitress.url + link, timeout=10)
+    confirmed = requests.post(
+        waitress.url + link,
+        data={"csrf_token": csrf_from(opened.text)},
+        cookies=opened.cookies,
+        timeout=10,
+    )
+    assert confirmed.status_code == 200
+    assert email_row(db, patient).verified_at is not None
+
+
+def test_an_address_refused_for_good_stops_the_verification_and_says_so(
+    email_app, db, phone, mail_server, clinician_client
+):
+    page = phone.client.get("/reminders/email")
+    mail_server.script("nobody@example.org", [550])
+    phone.client.post(
+        "/reminders/email",
+        data={"csrf_token": csrf_from(page.text), "address": "nobody@example.org"},
+    )
+
+    send_due_reminders()
+    send_due_reminders(now=utcnow() + timedelta(hours=1))
+
+    email = email_row(db, phone.patient)
+    assert email.undeliverable_at is not None and email.verify_due_at is None
+    assert email.verify_attempts == 1 and mail_server.messages() == []
+    assert "We could not deliver email to this address" in phone.client.get("/reminders/email").text
+    clinic_page = clinician_client.get(f"/clinic/patients/{phone.patient.id}").text
+    assert "Refused by the mail server" in clinic_page

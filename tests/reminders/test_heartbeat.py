@@ -8,13 +8,16 @@ import re
 import subprocess
 import time
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.exc import OperationalError
 
 from aftercare.models import utcnow
 from aftercare.reminders.heartbeat import WATCH, pass_line, record_pass, watched_pass
 from aftercare.reminders.sender import PassSummary
-from tests.reminders.conftest import add_reminder
+from tests.conftest import add_patient
+from tests.reminders.conftest import add_email, add_reminder, subscribe
+from tests.reminders.test_email import quiet_hours_away_from_now
 from tests.servers import BIN
 
 LOGGER = "aftercare.reminders.heartbeat"
@@ -33,7 +36,8 @@ def test_each_pass_logs_one_line_with_its_counts_and_how_long_it_took(app, db, p
     assert record.levelno == logging.INFO
     assert re.fullmatch(
         r"reminders: pass done in \d+\.\d\d s: 1 claimed, 0 delivered, 1 retried, 0 gone, "
-        r"0 failed, 0 expired, 0 held for quiet hours",
+        r"0 failed, 0 expired, 0 held for quiet hours; "
+        r"push 0 sent, 0 failed, 0 to retry, 0 held; email 0 sent, 0 failed, 0 to retry, 0 held",
         record.getMessage(),
     )
 
@@ -43,8 +47,43 @@ def test_the_line_counts_subscriptions_found_gone():
     summary.outcomes["gone"] = 4
     assert pass_line(summary, 0.5) == (
         "reminders: pass done in 0.50 s: 3 claimed, 1 delivered, 1 retried, 4 gone, 1 failed, "
-        "2 expired, 5 held for quiet hours"
+        "2 expired, 5 held for quiet hours; "
+        "push 0 sent, 0 failed, 0 to retry, 0 held; email 0 sent, 0 failed, 0 to retry, 0 held"
     )
+
+
+def test_the_line_counts_each_channel_next_to_the_other(
+    email_app, db, patient, second_patient, other_clinic, receiver, mail_server, caplog
+):
+    """A real pass, to the local push receiver and the local mail server: what each channel
+    sent, what failed and what waits for quiet hours, in one line."""
+    subscribe(db, patient, receiver)  # push: delivered
+    add_email(db, second_patient, "blair@example.org")  # email: refused for good
+    mail_server.script("blair@example.org", [550])
+    third = add_patient(db, patient.clinic, "Sam")
+    add_email(db, third, "sam@example.org")  # email: delivered
+    quiet_hours_away_from_now(patient)
+    # A patient of a clinic in its quiet hours now, by email and by push: held on both.
+    held = add_patient(db, other_clinic, "Kim")
+    add_email(db, held, "kim@example.org", always=True)
+    subscribe(db, held, receiver)
+    hour = utcnow().astimezone(ZoneInfo(other_clinic.timezone)).hour
+    other_clinic.content = {"reminders": {"quiet_start": hour, "quiet_end": (hour + 2) % 24}}
+    db.session.commit()
+    for someone in (patient, second_patient, third):
+        add_reminder(db, someone)
+    # Not one that goes in quiet hours anyway (a reminder just before an appointment).
+    add_reminder(db, held, kind="questionnaire_pcl5", expires=utcnow() + timedelta(days=7))
+    caplog.set_level(logging.INFO, logger=LOGGER)
+
+    assert watched_pass(email_app) is not None
+
+    [record] = lines(caplog)
+    assert record.getMessage().endswith(
+        "4 claimed, 2 delivered, 0 retried, 0 gone, 1 failed, 0 expired, 1 held for quiet hours; "
+        "push 1 sent, 0 failed, 0 to retry, 1 held; email 1 sent, 1 failed, 0 to retry, 1 held"
+    ), record.getMessage()
+    assert "@" not in record.getMessage()
 
 
 def outage() -> OperationalError:
