@@ -31,6 +31,7 @@ PERMISSIONS_POLICY = "camera=(), microphone=(), geolocation=(), payment=(), usb=
 # redirects. The headers that only govern pages and workers would be dead weight on each.
 NEVER_A_PAGE = {"text/css", "image/png", "application/manifest+json"}
 STATIC_SCRIPTS = {"text/javascript", "application/javascript"}
+WORKER_SCRIPT = "/sw.js"
 
 
 def never_a_page(response: Response) -> bool:
@@ -81,6 +82,10 @@ def init_security(app: Flask) -> None:
         if never_a_page(response):
             return response
         headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        # A worker's script is governed by its CSP, but framing, permissions and the opener
+        # policy concern documents only.
+        if request.path == WORKER_SCRIPT:
+            return response
         headers.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
         headers.setdefault("X-Frame-Options", "DENY")
         headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")

@@ -9,6 +9,7 @@ import brotli
 import pytest
 from flask import Flask
 
+from aftercare.compression import DENSE_QUALITY, DENSE_UP_TO
 from aftercare.pwa.views import VERSIONED_MAX_AGE, asset
 
 DECODE = {"br": brotli.decompress, "gzip": gzip.decompress}
@@ -111,8 +112,12 @@ def test_compressed_pages_and_the_worker_keep_their_headers(client, phone):
         assert response.headers["Content-Encoding"] == "br"
         csp = response.headers["Content-Security-Policy"]
         assert "script-src 'self'" in csp and "unsafe-inline" not in csp
-        assert response.headers["X-Frame-Options"] == "DENY"
         assert response.headers["X-Content-Type-Options"] == "nosniff"
+        assert response.headers["Referrer-Policy"] == "no-referrer"
+    assert page.headers["X-Frame-Options"] == "DENY"
+    # Framing, permissions and the opener policy concern documents, never a worker's script.
+    for header in ("X-Frame-Options", "Permissions-Policy", "Cross-Origin-Opener-Policy"):
+        assert header not in worker.headers, header
     assert page.headers["Cache-Control"] == "no-store"
     assert worker.headers["Cache-Control"] == "no-cache"
     assert worker.headers["Service-Worker-Allowed"] == "/"
@@ -159,3 +164,16 @@ def test_text_in_a_text_box_or_pre_keeps_its_own_line_breaks_and_spaces():
     assert without_indentation(page) == (
         "<p>\nOne\ntwo</p>\n<textarea>\r\n  kept\n\n  as typed</textarea>\n<PRE>\n  x</PRE>"
     )
+
+
+def test_a_patients_page_is_compressed_densely_for_a_weak_signal(phone):
+    page = phone.client.get("/check-in", headers={"Accept-Encoding": "br"})
+    html = brotli.decompress(page.data)
+    assert b"check-in-form" in html and len(html) <= DENSE_UP_TO
+    assert len(page.data) == len(brotli.compress(html, quality=DENSE_QUALITY))
+    assert len(page.data) < len(brotli.compress(html, quality=5))
+    assert page.headers["Content-Length"] == str(len(page.data))
+    assert "Accept-Encoding" in page.headers["Vary"]
+    # A browser that takes only gzip still gets gzip.
+    gzipped = phone.client.get("/check-in", headers={"Accept-Encoding": "gzip"})
+    assert gzipped.headers["Content-Encoding"] == "gzip"
