@@ -61,6 +61,10 @@ def test_each_chart_says_what_it_shows(phone, db, patient):
 
 
 def test_no_answer_button_unless_the_questionnaire_is_due(phone, db, patient, clinic):
+    # The first ones fall due the day after the infusion (an hour ago) and open 12 hours early:
+    # at 20:00 they open at 08:00 that day, after this test whatever the time it runs.
+    clinic.content = {"questionnaires": {"hour": 20}}
+    db.session.commit()
     page = phone.client.get("/questionnaires").text
     assert "Answer the" not in page and "It is time to answer" not in page
 
