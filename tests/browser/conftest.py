@@ -241,11 +241,23 @@ def desktop(browser: Browser, live_server: LiveServer) -> Iterator[BrowserContex
     context.close()
 
 
-def enroll(page: Page, enrollment_url: str) -> None:
+def enroll(page: Page, enrollment_url: str, link: str = "Link this phone") -> None:
     """Open the link and tap the button, as the patient does; ends on /today."""
     page.goto(enrollment_url)
-    page.get_by_role("button", name="Link this phone").tap()
+    page.get_by_role("button", name=link).tap()
     page.wait_for_url("**/today")
+
+
+def linked_phone(
+    phone: Callable[..., BrowserContext],
+    demo: Demo,
+    locale: str = "en-US",
+    link: str = "Link this phone",
+) -> Page:
+    """A new phone in this language, linked to the demo patient, on Today."""
+    page = phone(locale=locale).new_page()
+    enroll(page, demo.enrollment_url, link)
+    return page
 
 
 @pytest.fixture

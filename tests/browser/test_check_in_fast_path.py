@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from aftercare.extensions import db
 from aftercare.models import CheckIn
-from tests.browser.conftest import PHONE, Demo, LiveServer
+from tests.browser.conftest import PHONE, Demo, LiveServer, linked_phone
 from tests.browser.test_clinician import accessibility_violations, assert_no_violations
 
 pytestmark = pytest.mark.browser
@@ -72,14 +72,6 @@ class Thumb:
         self.taps += 1
 
 
-def linked_phone(phone: Callable[..., BrowserContext], demo: Demo, words: dict) -> Page:
-    page = phone(locale=words["locale"]).new_page()
-    page.goto(demo.enrollment_url)
-    page.get_by_role("button", name=words["link"]).tap()
-    page.wait_for_url("**/today")
-    return page
-
-
 def form_height(page: Page) -> float:
     box = page.locator("#check-in-form").bounding_box()
     assert box is not None
@@ -99,7 +91,7 @@ def stored_check_ins(live_server: LiveServer, demo: Demo) -> list[CheckIn]:
 def test_i_feel_fine_is_two_taps_from_today_and_on_the_first_screen(
     phone: Callable[..., BrowserContext], demo: Demo, live_server: LiveServer, words: dict
 ) -> None:
-    page = linked_phone(phone, demo, words)
+    page = linked_phone(phone, demo, words["locale"], words["link"])
     thumb = Thumb()
 
     thumb.tap(page.locator("main").get_by_role("link", name=words["check_in"]))
@@ -128,7 +120,7 @@ def test_i_feel_fine_is_two_taps_from_today_and_on_the_first_screen(
 def test_no_answer_is_chosen_for_the_patient_and_the_form_is_shorter(
     phone: Callable[..., BrowserContext], demo: Demo, words: dict
 ) -> None:
-    page = linked_phone(phone, demo, words)
+    page = linked_phone(phone, demo, words["locale"], words["link"])
     page.goto("/check-in")
     expect(page.locator("#check-in-form input:checked")).to_have_count(0)
     # Vitals are optional, folded away, and named as on the monitor's screen.
@@ -155,7 +147,7 @@ def test_no_answer_is_chosen_for_the_patient_and_the_form_is_shorter(
 def test_a_red_flag_hides_i_feel_fine_and_is_sent_at_once(
     phone: Callable[..., BrowserContext], demo: Demo, live_server: LiveServer
 ) -> None:
-    page = linked_phone(phone, demo, ENGLISH)
+    page = linked_phone(phone, demo)
     page.goto("/check-in")
     fine = page.get_by_role("button", name=ENGLISH["fine"])
     page.get_by_label(ENGLISH["chest_pain"]).check()
@@ -178,7 +170,7 @@ def test_a_red_flag_hides_i_feel_fine_and_is_sent_at_once(
 def test_unanswered_questions_are_asked_again_once_then_none_of_these_counts_them_as_no(
     phone: Callable[..., BrowserContext], demo: Demo, live_server: LiveServer, words: dict
 ) -> None:
-    page = linked_phone(phone, demo, words)
+    page = linked_phone(phone, demo, words["locale"], words["link"])
     page.goto("/check-in")
     page.get_by_role("group", name=words["headache"]).get_by_label(words["a_little"]).check()
     page.get_by_role("button", name=words["send"]).tap()
@@ -200,7 +192,7 @@ def test_unanswered_questions_are_asked_again_once_then_none_of_these_counts_the
 def test_enter_in_the_pulse_box_never_sends_i_feel_fine(
     phone: Callable[..., BrowserContext], demo: Demo, live_server: LiveServer
 ) -> None:
-    page = linked_phone(phone, demo, ENGLISH)
+    page = linked_phone(phone, demo)
     page.goto("/check-in")
     page.locator("details.vitals summary").tap()
     pulse = page.get_by_label(ENGLISH["pulse"], exact=True)
@@ -218,7 +210,7 @@ def test_enter_in_the_pulse_box_never_sends_i_feel_fine(
 def test_an_empty_check_in_is_not_sent_and_says_what_to_do(
     phone: Callable[..., BrowserContext], demo: Demo, live_server: LiveServer
 ) -> None:
-    page = linked_phone(phone, demo, ENGLISH)
+    page = linked_phone(phone, demo)
     page.goto("/check-in")
     page.get_by_role("button", name=ENGLISH["send"]).tap()
     expect(page.locator("#fast-path .error")).to_contain_text("Tap “I feel fine”")

@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from aftercare.extensions import db
 from aftercare.models import Alert, utcnow
-from tests.browser.conftest import PHONE, Demo, LiveServer
+from tests.browser.conftest import PHONE, Demo, LiveServer, linked_phone
 from tests.browser.test_clinician import accessibility_violations, assert_no_violations
 from tests.browser.test_patient_journey import go_offline, make_available_offline
 
@@ -67,14 +67,6 @@ SPANISH = {
 LANGUAGES = pytest.mark.parametrize("words", [ENGLISH, SPANISH], ids=["en", "es"])
 
 
-def linked_phone(phone: Callable[..., BrowserContext], demo: Demo, words: dict) -> Page:
-    page = phone(locale=words["locale"]).new_page()
-    page.goto(demo.enrollment_url)
-    page.get_by_role("button", name=words["link"]).tap()
-    page.wait_for_url("**/today")
-    return page
-
-
 def bottom(locator: Locator) -> float:
     box = locator.bounding_box()
     assert box is not None, f"{locator} is not laid out"
@@ -109,7 +101,7 @@ def visible_text(page: Page) -> str:
 def test_todays_first_rule_and_check_in_button_are_on_the_first_screen(
     phone: Callable[..., BrowserContext], demo: Demo, words: dict
 ) -> None:
-    page = linked_phone(phone, demo, words)
+    page = linked_phone(phone, demo, words["locale"], words["link"])
 
     in_first_viewport(page, page.locator('.timed__item[data-key="driving"]'))
     in_first_viewport(page, check_in_button(page, words))
@@ -123,7 +115,7 @@ def test_todays_first_rule_and_check_in_button_are_on_the_first_screen(
 def test_the_tabs_are_four_separate_links_with_a_gap_between_them(
     phone: Callable[..., BrowserContext], demo: Demo, words: dict
 ) -> None:
-    page = linked_phone(phone, demo, words)
+    page = linked_phone(phone, demo, words["locale"], words["link"])
     tabs = page.get_by_role("navigation", name=words["pages"])
     expect(tabs.get_by_role("listitem")).to_have_count(4)
     boxes = [link.bounding_box() for link in tabs.get_by_role("link").all()]
@@ -146,7 +138,7 @@ def patient_pages(page: Page, words: dict) -> list[str]:
 def test_the_crisis_bar_is_small_on_every_page_with_988_and_911_one_tap_each(
     phone: Callable[..., BrowserContext], demo: Demo, words: dict
 ) -> None:
-    page = linked_phone(phone, demo, words)
+    page = linked_phone(phone, demo, words["locale"], words["link"])
     for path in patient_pages(page, words):
         page.goto(path)
         bar = page.get_by_role("navigation", name=words["bar"])
@@ -170,7 +162,7 @@ def test_the_crisis_bar_is_small_on_every_page_with_988_and_911_one_tap_each(
 def test_after_a_crisis_check_in_today_leads_with_988_until_a_clear_check_in(
     phone: Callable[..., BrowserContext], demo: Demo, words: dict
 ) -> None:
-    page = linked_phone(phone, demo, words)
+    page = linked_phone(phone, demo, words["locale"], words["link"])
     send_check_in(page, words, words["self_harm"])
 
     page.goto("/today")
@@ -192,7 +184,7 @@ def test_after_a_crisis_check_in_today_leads_with_988_until_a_clear_check_in(
 def test_an_emergency_check_in_leads_today_until_the_clinic_acknowledges_it(
     phone: Callable[..., BrowserContext], demo: Demo, live_server: LiveServer
 ) -> None:
-    page = linked_phone(phone, demo, ENGLISH)
+    page = linked_phone(phone, demo)
     send_check_in(page, ENGLISH, ENGLISH["chest_pain"])
 
     page.goto("/today")
@@ -212,7 +204,7 @@ def test_an_emergency_check_in_leads_today_until_the_clinic_acknowledges_it(
 def test_a_result_says_its_action_once(
     phone: Callable[..., BrowserContext], demo: Demo, words: dict
 ) -> None:
-    page = linked_phone(phone, demo, words)
+    page = linked_phone(phone, demo, words["locale"], words["link"])
 
     send_check_in(page, words, words["chest_pain"])
     text = visible_text(page)
@@ -231,7 +223,7 @@ def test_a_result_says_its_action_once(
 def test_times_in_words_move_on_at_midnight_on_the_phones_copy_of_today(
     phone: Callable[..., BrowserContext], demo: Demo, live_server: LiveServer, words: dict
 ) -> None:
-    page = linked_phone(phone, demo, words)
+    page = linked_phone(phone, demo, words["locale"], words["link"])
     make_available_offline(page)
     page.goto("/today")
     driving = page.locator('.timed__item[data-key="driving"] .timed__text')
