@@ -70,3 +70,31 @@ def test_the_most_urgent_page_costs_the_same_however_many_alerts_were_acknowledg
     after = _sqlite_steps(db, lambda: list_patients(clinic.id, now))
     # Reading each patient's alerts to find the open ones took three times the steps here.
     assert after <= before * 1.1, (before, after)
+
+
+def test_a_search_in_the_most_urgent_order_keeps_only_the_matching_patients(db, clinic):
+    now = utcnow()
+    names = ["Ana Ruiz", "Ben Ruiz", "Cleo Park", "Dev Ruiz"]
+    patients = [Patient(clinic_id=clinic.id, display_name=name) for name in names]
+    db.session.add_all(patients)
+    db.session.flush()
+    for patient, level, hours in zip(
+        patients[:3], ("call_clinic", "crisis", "emergency"), (5, 1, 2), strict=True
+    ):
+        db.session.add(
+            Alert(
+                clinic_id=clinic.id,
+                patient_id=patient.id,
+                level=level,
+                created_at=now - timedelta(hours=hours),
+            )
+        )
+    db.session.commit()
+    listing = list_patients(clinic.id, now, query="ruiz")
+    # Cleo's emergency is the most urgent, but she does not match; Dev has no open alert.
+    assert [row.patient.display_name for row in listing.rows] == [
+        "Ben Ruiz",
+        "Ana Ruiz",
+        "Dev Ruiz",
+    ]
+    assert listing.total == 3
