@@ -367,6 +367,16 @@ class Alert(db.Model):
             "level",
             "created_at",
         ),
+        # The patient list's "most urgent" order groups the open alerts by patient from this
+        # index alone, without reading the alerts themselves.
+        Index(
+            "ix_alert_clinic_id_acknowledged_at_patient_id_level_created_at",
+            "clinic_id",
+            "acknowledged_at",
+            "patient_id",
+            "level",
+            "created_at",
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -89,17 +89,20 @@ def list_patients(
     the chosen order."""
     sort = sort if sort in SORTS else "triage"
     query = query.strip()[:80]
-    where = [Patient.clinic_id == clinic_id]
+    # What narrows the list beyond the clinic: the search, and the patients asked for.
+    filters: list[ColumnElement[bool]] = []
     if only is not None:
-        where.append(Patient.id.in_(set(only)))
+        filters.append(Patient.id.in_(set(only)))
     if query:
-        where.append(Patient.display_name.ilike(f"%{query}%", escape="\\"))
+        filters.append(Patient.display_name.ilike(f"%{query}%", escape="\\"))
+    search = and_(*filters) if filters else None
+    where = [Patient.clinic_id == clinic_id] + ([search] if search is not None else [])
     total = db.session.scalar(select(func.count(Patient.id)).where(*where)) or 0
     pages = max(1, -(-total // PER_PAGE))
     page = min(max(1, page), pages)
     offset = (page - 1) * PER_PAGE
     if sort == "triage":
-        patients = _most_urgent_first(where, offset)
+        patients = _most_urgent_first(clinic_id, search, offset)
     else:
         patients = list(
             db.session.scalars(
@@ -126,42 +129,59 @@ def list_patients(
     return PatientListing(rows, total, page, pages, sort, query)
 
 
-def _open_alert_patients(where: list[ColumnElement[bool]]) -> Select:
-    """The matching patients with an alert nobody has acknowledged: the most urgent open level
-    first, then the one who has waited longest."""
-    rank = func.min(ALERT_ORDER)
-    oldest = func.min(Alert.created_at)
-    return (
-        select(Patient)
-        .join(Alert, and_(Alert.patient_id == Patient.id, Alert.acknowledged_at.is_(None)))
-        .where(*where)
-        .group_by(Patient.id)
-        .order_by(rank, oldest, Patient.id)
+def _open_alert_patients(clinic_id: int, search: ColumnElement[bool] | None) -> Select:
+    """The ids of the patients with an alert nobody has acknowledged, the most urgent open level
+    first, then the one whose oldest open alert has waited longest; and how many there are.
+
+    Grouped from the open alerts alone, read from the covering index on (clinic_id,
+    acknowledged_at, patient_id, level, created_at), so that the page's LIMIT applies before
+    any patient is read. Going from each patient to their alerts read every alert the clinic
+    ever had, twice: once to count, once for the page.
+    """
+    grouped = (
+        select(Alert.patient_id, func.count().over().label("open_count"))
+        .where(Alert.clinic_id == clinic_id, Alert.acknowledged_at.is_(None))
+        .group_by(Alert.patient_id)
+        .order_by(func.min(ALERT_ORDER), func.min(Alert.created_at), Alert.patient_id)
     )
+    if search is not None:
+        matching = select(Patient.id).where(Patient.clinic_id == clinic_id, search)
+        grouped = grouped.where(Alert.patient_id.in_(matching))
+    return grouped
 
 
-def _most_urgent_first(where: list[ColumnElement[bool]], offset: int) -> list[Patient]:
+def _most_urgent_first(
+    clinic_id: int, search: ColumnElement[bool] | None, offset: int
+) -> list[Patient]:
     """A page in the "triage" order (SORTS).
 
-    What needs the care team now comes first: patients with an open alert, as the alert queue
+    What needs the care team now comes first: patients with an open alert, as _open_alert_patients
     orders them. An acknowledged alert has been dealt with, so it ranks nobody: everyone else
-    follows by latest check-in, read from the index on (clinic_id, last_check_in_at). Open
-    alerts are few, so grouping them costs little whatever the size of the clinic.
+    follows by latest check-in, read from the index on (clinic_id, last_check_in_at).
     """
-    urgent = _open_alert_patients(where)
-    open_count = db.session.scalar(select(func.count()).select_from(urgent.subquery())) or 0
-    patients: list[Patient] = []
-    if offset < open_count:
-        patients += db.session.scalars(urgent.offset(offset).limit(PER_PAGE))
+    urgent = _open_alert_patients(clinic_id, search)
+    # The window count rides along with the page, so the open alerts are grouped once.
+    page = db.session.execute(urgent.offset(offset).limit(PER_PAGE)).all()
+    ids = [row.patient_id for row in page]
+    loaded = db.session.scalars(select(Patient).where(Patient.id.in_(ids))) if ids else []
+    by_id = {patient.id: patient for patient in loaded}
+    patients = [by_id[patient_id] for patient_id in ids]
+    if len(patients) == PER_PAGE:
+        return patients
+    if page:
+        open_count = page[0].open_count
+    else:  # a page past the patients with an open alert: count them on their own
+        counted = urgent.order_by(None).subquery()
+        open_count = db.session.scalar(select(func.count()).select_from(counted)) or 0
+    where = [Patient.clinic_id == clinic_id] + ([search] if search is not None else [])
     has_open_alert = exists().where(Alert.patient_id == Patient.id, Alert.acknowledged_at.is_(None))
-    if len(patients) < PER_PAGE:
-        patients += db.session.scalars(
-            select(Patient)
-            .where(*where, ~has_open_alert)
-            .order_by(*SORTS["recent"])
-            .offset(max(0, offset - open_count))
-            .limit(PER_PAGE - len(patients))
-        )
+    patients += db.session.scalars(
+        select(Patient)
+        .where(*where, ~has_open_alert)
+        .order_by(*SORTS["recent"])
+        .offset(max(0, offset - open_count))
+        .limit(PER_PAGE - len(patients))
+    )
     return patients
 
 
