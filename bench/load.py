@@ -54,6 +54,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
@@ -249,6 +250,13 @@ class Seeded:
     clinician_emails: list[str]
 
 
+def quiet_hours_away_from(now: datetime, tz: ZoneInfo) -> dict[str, int]:
+    """The clinic's quiet hours, half a day from `now`: a run at night must not be held until
+    morning (its reminders are about no appointment, so quiet hours would hold them all)."""
+    start = (now.astimezone(tz).hour + 12) % 24
+    return {"quiet_start": start, "quiet_end": (start + 1) % 24}
+
+
 def seed(args: argparse.Namespace, subscriptions: list[dict[str, Any]]) -> Seeded:
     """One clinic: clinicians; patients with an infusion and a link; reminder patients."""
     from aftercare.enrollment import create_link
@@ -259,7 +267,11 @@ def seed(args: argparse.Namespace, subscriptions: list[dict[str, Any]]) -> Seede
     rng = random.Random(args.seed)
     now = utcnow()
     clinic = Clinic(
-        name="Load Test Clinic", timezone="America/Chicago", phone="555-0100", after_hours_phone=""
+        name="Load Test Clinic",
+        timezone="America/Chicago",
+        phone="555-0100",
+        after_hours_phone="",
+        content={"reminders": quiet_hours_away_from(now, ZoneInfo("America/Chicago"))},
     )
     db.session.add(clinic)
     db.session.flush()
