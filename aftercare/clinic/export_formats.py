@@ -86,7 +86,7 @@ def spreadsheet_safe(text: str) -> str:
     return "'" + text if text.startswith(LEADING_TRIGGERS) else text
 
 
-def _cell(value: object) -> str:
+def cell(value: object) -> str:
     """One CSV cell. Only text can carry a formula, so only text goes through the guard.
 
     Numbers are formatted here from int or float, so "-1" is the number minus one, never a
@@ -117,8 +117,8 @@ def _symptom_answer(check_in: CheckIn, code: str) -> int | bool | None:
     return int(value) if SYMPTOMS_BY_CODE[code].graded else bool(value)
 
 
-def check_in_row(patient: Patient, check_in: CheckIn, tz: ZoneInfo) -> list[str]:
-    """One check-in as CSV cells, in the order of CSV_HEADER."""
+def check_in_row(patient: Patient, check_in: CheckIn, tz: ZoneInfo) -> list[object]:
+    """One check-in's values, in the order of CSV_HEADER (`cell` writes each)."""
     values: list[object] = [
         patient.display_name,
         patient.id,
@@ -135,28 +135,33 @@ def check_in_row(patient: Patient, check_in: CheckIn, tz: ZoneInfo) -> list[str]
         check_in.got_home_safely,
         check_in.note or "",
     ]
-    return [_cell(value) for value in values]
+    return values
 
 
-def iter_check_ins_csv(rows: Iterable[tuple[Patient, CheckIn]], tz: ZoneInfo) -> Iterator[str]:
-    """The CSV export line by line, for a streamed response: the header, then each check-in.
+def csv_lines(header: Iterable[str], rows: Iterable[Iterable[object]]) -> Iterator[str]:
+    """A CSV file line by line, for a streamed response: a byte order mark (for Excel) and the
+    header, then each row. Every export's CSV is written here.
 
     Every cell is quoted, so that a reader never has to guess where one ends; commas, quotes
-    and line breaks in notes survive.
+    and line breaks in notes survive; and each goes through `cell`, the formula guard.
     """
     buffer = io.StringIO()
     writer = csv.writer(buffer, quoting=csv.QUOTE_ALL)
 
-    def line(cells: Iterable[str]) -> str:
-        writer.writerow(cells)
-        text = buffer.getvalue()
+    def line(cells: Iterable[object]) -> str:
         buffer.seek(0)
         buffer.truncate()
-        return text
+        writer.writerow([cell(value) for value in cells])
+        return buffer.getvalue()
 
-    yield UTF8_BOM + line(_cell(title) for title in CSV_HEADER)
-    for patient, check_in in rows:
-        yield line(check_in_row(patient, check_in, tz))
+    yield UTF8_BOM + line(header)
+    for row in rows:
+        yield line(row)
+
+
+def iter_check_ins_csv(rows: Iterable[tuple[Patient, CheckIn]], tz: ZoneInfo) -> Iterator[str]:
+    """The check-in export line by line: the header, then each check-in."""
+    return csv_lines(CSV_HEADER, (check_in_row(p, c, tz) for p, c in rows))
 
 
 def check_ins_csv(rows: Iterable[tuple[Patient, CheckIn]], tz: ZoneInfo) -> str:

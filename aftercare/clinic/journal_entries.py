@@ -6,8 +6,6 @@ it, or with the patient.
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterable, Iterator
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -22,7 +20,7 @@ from ..extensions import db
 from ..models import Patient, SharedJournalEntry
 from .access import current_clinic, get_for_clinic
 from .blueprint import bp
-from .export_formats import UTF8_BOM, spreadsheet_safe
+from .export_formats import csv_lines
 from .export_params import BadExportRequest, DayRange, day_range
 from .streaming import PagedReader, streamed_download
 
@@ -60,21 +58,17 @@ def record_viewed(patient: Patient, entries: list[SharedJournalEntry]) -> None:
         )
 
 
-def _cell(value: object) -> str:
-    return "" if value is None else spreadsheet_safe(str(value))
-
-
-def entry_row(patient: Patient, entry: SharedJournalEntry, tz: ZoneInfo) -> list[str]:
-    """One shared entry as CSV cells, in the order of CSV_HEADER."""
+def entry_row(patient: Patient, entry: SharedJournalEntry, tz: ZoneInfo) -> list[object]:
+    """One shared entry's values, in the order of CSV_HEADER."""
     answers = "\n".join(f"{a['prompt']}: {a['text']}" for a in entry.answers or [])
     return [
-        _cell(patient.display_name),
-        str(patient.id),
-        _cell(entry.written_at.astimezone(tz).isoformat(timespec="seconds")),
-        _cell(entry.shared_at.astimezone(tz).isoformat(timespec="seconds")),
-        "" if entry.mood is None else str(entry.mood),
-        _cell(answers),
-        _cell(entry.text),
+        patient.display_name,
+        patient.id,
+        entry.written_at.astimezone(tz).isoformat(timespec="seconds"),
+        entry.shared_at.astimezone(tz).isoformat(timespec="seconds"),
+        entry.mood,
+        answers,
+        entry.text,
     ]
 
 
@@ -82,19 +76,7 @@ def iter_entries_csv(
     rows: Iterable[tuple[Patient, SharedJournalEntry]], tz: ZoneInfo
 ) -> Iterator[str]:
     """The CSV of shared entries line by line: the header, then each entry."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, quoting=csv.QUOTE_ALL)
-
-    def line(cells: Iterable[str]) -> str:
-        writer.writerow(cells)
-        text = buffer.getvalue()
-        buffer.seek(0)
-        buffer.truncate()
-        return text
-
-    yield UTF8_BOM + line(CSV_HEADER)
-    for patient, entry in rows:
-        yield line(entry_row(patient, entry, tz))
+    return csv_lines(CSV_HEADER, (entry_row(patient, entry, tz) for patient, entry in rows))
 
 
 def _entries_download(

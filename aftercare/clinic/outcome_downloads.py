@@ -15,7 +15,7 @@ from ..questionnaires.service import history
 from ..questionnaires.thresholds import instruments_for_clinic
 from .access import current_clinic, get_for_clinic
 from .blueprint import bp
-from .outcome_exports import ScoredAnswer, csv_lines, observations_json, scored_answers
+from .outcome_exports import ScoredAnswer, observations_json, scored_answers, scored_answers_csv
 from .streaming import PagedReader, streamed_download
 
 
@@ -38,7 +38,7 @@ def questionnaires_csv(patient_id: int) -> ResponseReturnValue:
     tz, answers = current_clinic().tz, _scored(patient)
 
     def body(_reader: PagedReader) -> Iterator[str]:
-        return csv_lines(patient_id, answers, tz)
+        return scored_answers_csv(patient_id, answers, tz)
 
     return streamed_download(
         body,

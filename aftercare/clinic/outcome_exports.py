@@ -3,8 +3,6 @@ rows and as FHIR R4 Observations (LOINC codes where a published one exists)."""
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import uuid
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -15,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 from ..care.instruments import Instrument
 from ..care.measurement import Classification, Kind
-from .export_formats import PATIENT_ID_SYSTEM, UTF8_BOM, _cell
+from .export_formats import PATIENT_ID_SYSTEM, csv_lines
 
 # LOINC codes of the totals: PHQ-9 total score 44261-6, GAD-7 total score 70274-6. The PCL-5
 # total has no LOINC code the app relies on; it is coded in the app's own system instead.
@@ -52,34 +50,28 @@ class ScoredAnswer:
     found: Classification
 
 
-def csv_lines(patient_id: int, answers: Iterable[ScoredAnswer], tz: ZoneInfo) -> Iterator[str]:
-    """The CSV file, a line at a time, with a byte order mark for Excel."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-
-    def line(cells: Sequence[object]) -> str:
-        buffer.seek(0)
-        buffer.truncate()
-        writer.writerow([_cell(cell) for cell in cells])  # only text can carry a formula
-        return buffer.getvalue()
-
-    yield UTF8_BOM + line(CSV_HEADER)
-    for answer in answers:
-        found = answer.found
-        yield line(
+def scored_answers_csv(
+    patient_id: int, answers: Iterable[ScoredAnswer], tz: ZoneInfo
+) -> Iterator[str]:
+    """The CSV file of a patient's scored answers, a line at a time."""
+    return csv_lines(
+        CSV_HEADER,
+        (
             (
                 patient_id,
                 answer.instrument.short_title,
                 answer.received_at.astimezone(tz).isoformat(timespec="minutes"),
                 answer.total,
                 answer.band or "",
-                found.baseline,
-                found.delta,
-                found.kind.value,
-                found.response,
-                found.remission,
+                answer.found.baseline,
+                answer.found.delta,
+                answer.found.kind.value,
+                answer.found.response,
+                answer.found.remission,
             )
-        )
+            for answer in answers
+        ),
+    )
 
 
 def _code(instrument: Instrument) -> dict[str, Any]:
