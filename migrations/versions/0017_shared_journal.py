@@ -51,8 +51,9 @@ def upgrade():
 
 
 def downgrade():
-    with op.batch_alter_table("clinic", schema=None) as batch_op:
-        batch_op.drop_column("journal_prompts")
+    # Dropped in place (SQLite 3.35 and later can): rebuilding the clinic table, as a batch
+    # would, fails on SQLite while the clinic's patients refer to it.
+    op.drop_column("clinic", "journal_prompts")
     op.drop_index(
         "ix_shared_journal_entry_patient_id_written_at", table_name="shared_journal_entry"
     )
