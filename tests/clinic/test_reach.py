@@ -165,6 +165,11 @@ def test_the_clinic_sees_reach_on_the_list_the_count_and_the_patient_page(
 
     page = browser.get(f"{waitress.url}/clinic/patients/{pushed.id}", timeout=10).text
     assert "Push: 1 phone (installed app), last delivered" in page
+    phones = page[page.index('id="devices-heading"') :]
+    assert "reminders on, in the installed app" in phones[: phones.index("</section>")]
+    page = browser.get(f"{waitress.url}/clinic/patients/{tabbed.id}", timeout=10).text
+    assert "Push: 1 phone (in the browser)" in page
+    assert "reminders on, in the browser" in page
 
     page = browser.get(f"{waitress.url}/clinic/patients/{lost.id}", timeout=10).text
     assert "No reminder can reach this patient" in page
