@@ -479,6 +479,10 @@ class PushSubscription(db.Model):
     last_success_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     disabled_reason: Mapped[str] = mapped_column(String(200), default="")
+    # Whether the phone runs Aftercare from its Home Screen (an iPhone has push only there),
+    # as the page last said, and when; None for a phone that has not said.
+    installed: Mapped[bool | None] = mapped_column()
+    installed_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     @property
     def is_active(self) -> bool:

@@ -11,7 +11,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 
 from ..extensions import db
 from ..models import Appointment, Device, Patient, PatientEmail, PushSubscription
@@ -38,10 +38,27 @@ class Reach:
     # The address: "verified", "pending" (not yet confirmed), "unsubscribed", "refused" (the
     # mail server refused it), "off" (verified, but this server sends no email), or "" (none).
     email: str
+    # Of the phones, how many said they run Aftercare as the installed Home Screen app, and
+    # how many in a browser tab; the rest have not said (they subscribed before it was asked).
+    installed: int = 0
+    in_browser: int = 0
 
     @property
     def by_push(self) -> bool:
         return self.phones > 0
+
+    @property
+    def how_phones_run(self) -> str:
+        """How the subscribed phones run Aftercare, in a few words; "" when none has said."""
+        apps = "installed app" if self.installed == 1 else "installed apps"
+        if self.phones and self.installed == self.phones:
+            return apps
+        if self.phones and self.in_browser == self.phones:
+            return "in the browser"
+        said = [f"{self.installed} {apps}"] if self.installed else []
+        if self.in_browser:
+            said.append(f"{self.in_browser} in the browser")
+        return ", ".join(said)
 
     @property
     def by_email(self) -> bool:
@@ -66,10 +83,22 @@ def email_reach(facts: EmailFacts | None, email_on: bool) -> str:
 
 
 def reach(
-    phones: int, last_push_at: datetime | None, email: EmailFacts | None, email_on: bool
+    phones: int,
+    last_push_at: datetime | None,
+    email: EmailFacts | None,
+    email_on: bool,
+    installed: int = 0,
+    in_browser: int = 0,
 ) -> Reach:
-    """How reminders reach a patient with these phones and this address."""
-    return Reach(phones, last_push_at if phones else None, email_reach(email, email_on))
+    """How reminders reach a patient with these phones (so many said installed, so many in a
+    browser tab) and this address."""
+    return Reach(
+        phones,
+        last_push_at if phones else None,
+        email_reach(email, email_on),
+        installed if phones else 0,
+        in_browser if phones else 0,
+    )
 
 
 def reach_of(patient_ids: Collection[int], email_on: bool) -> dict[int, Reach]:
@@ -82,6 +111,8 @@ def reach_of(patient_ids: Collection[int], email_on: bool) -> dict[int, Reach]:
             PushSubscription.patient_id,
             func.count(PushSubscription.id).label("phones"),
             func.max(PushSubscription.last_success_at).label("last_push_at"),
+            func.count(case((PushSubscription.installed.is_(True), 1))).label("installed"),
+            func.count(case((PushSubscription.installed.is_(False), 1))).label("in_browser"),
         )
         .join(Device, Device.id == PushSubscription.device_id)
         .where(
@@ -98,6 +129,8 @@ def reach_of(patient_ids: Collection[int], email_on: bool) -> dict[int, Reach]:
             Patient.id,
             working.c.phones,
             working.c.last_push_at,
+            working.c.installed,
+            working.c.in_browser,
             PatientEmail.id.label("email_id"),
             PatientEmail.verified_at,
             PatientEmail.unsubscribed_at,
@@ -114,7 +147,14 @@ def reach_of(patient_ids: Collection[int], email_on: bool) -> dict[int, Reach]:
             if row.email_id is not None
             else None
         )
-        found[row.id] = reach(row.phones or 0, row.last_push_at, facts, email_on)
+        found[row.id] = reach(
+            row.phones or 0,
+            row.last_push_at,
+            facts,
+            email_on,
+            installed=row.installed or 0,
+            in_browser=row.in_browser or 0,
+        )
     return found
 
 

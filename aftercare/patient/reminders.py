@@ -16,6 +16,9 @@ from ..reminders.endpoints import EndpointUnresolved
 from ..reminders.push_subscriptions import (
     SubscriptionError,
     check_reachable,
+    device_subscription,
+    note_installed,
+    parse_installed,
     parse_subscription,
     remove_subscription,
     save_subscription,
@@ -29,7 +32,9 @@ bp = Blueprint("patient_reminders", __name__)
 def subscribe() -> ResponseReturnValue:
     """Store this phone's push subscription (the page sends it after the patient says yes)."""
     try:
-        info = parse_subscription(request.get_json(silent=True))
+        data = request.get_json(silent=True)
+        info = parse_subscription(data)
+        installed = parse_installed(data)
         check_reachable(info)
     except SubscriptionError as error:
         return _refused(error), 422
@@ -43,7 +48,7 @@ def subscribe() -> ResponseReturnValue:
         return response, 503
     device = current_device()
     for attempt in range(2):
-        save_subscription(device, info)
+        save_subscription(device, info, installed)
         audit.record(
             "push.subscribe", clinic_id=device.patient.clinic_id, patient_id=device.patient_id
         )
@@ -56,6 +61,23 @@ def subscribe() -> ResponseReturnValue:
             if attempt:
                 raise
     return jsonify(reminders="on"), 201
+
+
+@bp.patch("/push/subscription")
+@patient_required
+def update_subscription() -> ResponseReturnValue:
+    """Note whether this subscribed phone runs Aftercare from its Home Screen (the page sends
+    it when that changed)."""
+    try:
+        installed = parse_installed(request.get_json(silent=True), required=True)
+    except SubscriptionError as error:
+        return _refused(error), 422
+    subscription = device_subscription(current_device())
+    if subscription is None:
+        return jsonify(error="no_subscription", message="reminders are off on this phone"), 404
+    note_installed(subscription, installed)
+    db.session.commit()
+    return jsonify(installed=installed)
 
 
 def _refused(error: SubscriptionError) -> ResponseReturnValue:

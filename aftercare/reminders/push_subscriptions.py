@@ -119,6 +119,25 @@ def parse_subscription(data: Any) -> SubscriptionInfo:
     return SubscriptionInfo(endpoint, keys["p256dh"].rstrip("="), keys["auth"].rstrip("="))
 
 
+def parse_installed(data: Any, *, required: bool = False) -> bool | None:
+    """Whether the page says the phone runs Aftercare from its Home Screen: true or false,
+    nothing else; None when an older page did not say (allowed unless `required`)."""
+    if not isinstance(data, dict):
+        raise SubscriptionError("send a JSON object")
+    if "installed" not in data and not required:
+        return None
+    installed = data.get("installed")
+    if not isinstance(installed, bool):
+        raise SubscriptionError("installed must be true or false")
+    return installed
+
+
+def note_installed(subscription: PushSubscription, installed: bool | None) -> None:
+    """Keep what the phone said about running installed, and when it said it."""
+    subscription.installed = installed
+    subscription.installed_seen_at = None if installed is None else utcnow()
+
+
 def check_reachable(info: SubscriptionInfo) -> None:
     """Resolve the endpoint's push service and check its addresses, as the sender will.
 
@@ -136,7 +155,9 @@ def check_reachable(info: SubscriptionInfo) -> None:
         raise
 
 
-def save_subscription(device: Device, info: SubscriptionInfo) -> PushSubscription:
+def save_subscription(
+    device: Device, info: SubscriptionInfo, installed: bool | None = None
+) -> PushSubscription:
     """Store the device's one subscription: a new one replaces the one it had.
 
     The same endpoint is kept once: if another device of this browser had it (the phone was
@@ -161,6 +182,7 @@ def save_subscription(device: Device, info: SubscriptionInfo) -> PushSubscriptio
     subscription.disabled_reason = ""
     subscription.last_success_at = None
     subscription.created_at = utcnow()
+    note_installed(subscription, installed)
     return subscription
 
 

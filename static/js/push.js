@@ -13,8 +13,61 @@
   // put in the way for its browser (the steps, or "Open in Safari"). None elsewhere.
   var iosWay = ios && document.querySelector('#install [data-way="ios"]');
 
+  var SAID = "aftercare-installed-said";
   installCard(document.getElementById("install"));
   reminders(document.getElementById("reminders"));
+  if ("serviceWorker" in navigator && "PushManager" in window) {
+    // Any page of a subscribed phone tells the server when it starts or stops running as the
+    // installed app (the clinic sees it): once per change, remembered here.
+    navigator.serviceWorker.ready.then(function (registration) {
+      return registration.pushManager.getSubscription();
+    }).then(function (subscription) {
+      if (subscription && said() !== installed + subscription.endpoint) {
+        return tellServer("PATCH", { installed: installed }).then(function () { said(subscription); });
+      }
+    }).catch(function () { /* told on a later page */ });
+  }
+
+  /* What this phone last told the server; or, given its subscription, note it now. */
+  function said(subscription) {
+    try {
+      if (!subscription) return localStorage.getItem(SAID);
+      localStorage.setItem(SAID, installed + subscription.endpoint);
+    } catch (error) { /* storage blocked: told again on a later page */ }
+  }
+
+  function csrfToken() {
+    var meta = document.querySelector('meta[name="csrf-token"]');
+    return meta ? meta.content : "";
+  }
+
+  /* Tell the server; a page kept offline for hours may need a fresh CSRF token first. */
+  function tellServer(method, body) {
+    function send(token) {
+      return fetch("/push/subscription", {
+        method: method,
+        credentials: "same-origin",
+        headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRFToken": token },
+        body: JSON.stringify(body),
+      });
+    }
+    return send(csrfToken()).then(function (response) {
+      if (response.status !== 400) return response;
+      return fetch("/form-token", { credentials: "same-origin" })
+        .then(function (r) { return r.json(); })
+        .then(function (data) { return send(data.csrf_token); });
+    }).then(function (response) {
+      if (response.ok) return response;
+      // A refused subscription (422) or a push service that could not be checked (503): the
+      // server's words say why, in the patient's language.
+      return response.json().catch(function () { return {}; }).then(function (data) {
+        var error = new Error("The server said " + response.status);
+        error.status = response.status;
+        error.words = data && typeof data.message === "string" ? data.message : "";
+        throw error;
+      });
+    });
+  }
 
   /* Never in the installed app; put off for a week when the patient taps "Not now". */
   function installCard(card) {
@@ -68,37 +121,11 @@
       return Uint8Array.from(atob(base64 + "===".slice((base64.length + 3) % 4)), function (c) { return c.charCodeAt(0); });
     }
 
-    function csrfToken() {
-      var meta = document.querySelector('meta[name="csrf-token"]');
-      return meta ? meta.content : "";
-    }
-
-    /* Tell the server; a page kept offline for hours may need a fresh CSRF token first. */
-    function tellServer(method, body) {
-      function send(token) {
-        return fetch("/push/subscription", {
-          method: method,
-          credentials: "same-origin",
-          headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRFToken": token },
-          body: JSON.stringify(body),
-        });
-      }
-      return send(csrfToken()).then(function (response) {
-        if (response.status !== 400) return response;
-        return fetch("/form-token", { credentials: "same-origin" })
-          .then(function (r) { return r.json(); })
-          .then(function (data) { return send(data.csrf_token); });
-      }).then(function (response) {
-        if (response.ok) return response;
-        // A refused subscription (422) or a push service that could not be checked (503): the
-        // server's words say why, in the patient's language.
-        return response.json().catch(function () { return {}; }).then(function (data) {
-          var error = new Error("The server said " + response.status);
-          error.status = response.status;
-          error.words = data && typeof data.message === "string" ? data.message : "";
-          throw error;
-        });
-      });
+    /* Send the phone's subscription, and whether it runs as the installed app. */
+    function post(subscription) {
+      var body = subscription.toJSON();
+      body.installed = installed;
+      return tellServer("POST", body).then(function () { said(subscription); });
     }
 
     /* The server will not use this browser's subscription: drop it, so both sides agree. */
@@ -134,7 +161,7 @@
       return registration.pushManager.getSubscription().then(function (subscription) {
         if (subscription && section.dataset.on !== "true") {
           // The phone still has it but the server lost it: tell the server again.
-          return tellServer("POST", subscription.toJSON()).then(function () { show(true); }, function (error) {
+          return post(subscription).then(function () { show(true); }, function (error) {
             if (error.status === 422) return refused(subscription, error);
             show(true);
           });
@@ -167,7 +194,7 @@
             applicationServerKey: keyBytes(section.dataset.vapidKey),
           });
         }).then(function (subscription) {
-          return tellServer("POST", subscription.toJSON()).then(function () { show(true); }, function (error) {
+          return post(subscription).then(function () { show(true); }, function (error) {
             if (!error.status) throw error;
             return refused(subscription, error);
           });

@@ -16,14 +16,18 @@ from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
-from playwright.sync_api import BrowserContext, Locator, Page, expect
+from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect
 from sqlalchemy import select
 
 from aftercare.extensions import db
 from aftercare.models import PushSubscription, utcnow
 from aftercare.reminders.sender import send_due_reminders
 from tests.browser.conftest import PHONE, WAIT_MS, Demo, LiveServer
-from tests.browser.test_clinician import accessibility_violations, assert_no_violations
+from tests.browser.test_clinician import (
+    accessibility_violations,
+    assert_no_violations,
+    sign_in,
+)
 from tests.browser.test_push_notifications import (
     FAKE_PUSH_SERVICE,
     book_infusion_reminder,
@@ -415,3 +419,126 @@ def test_the_install_card_in_spanish(phone: Callable[..., BrowserContext], demo:
     expect(card.get_by_role("button", name="Ahora no")).to_be_visible()
     expect(reminders_card(page)).to_contain_text("Le recordamos sus citas")
     assert_no_violations(accessibility_violations(page))
+
+
+# The phone's own push service, faked as FAKE_PUSH_SERVICE does, but keeping the subscription
+# across pages, as a real one does; and running from the Home Screen only once a page says so
+# (an init script cannot be taken back from a browser context).
+KEPT_PUSH_SERVICE = """(subscription) => {
+    const fake = {
+        endpoint: subscription.endpoint,
+        toJSON() { return Object.assign({}, subscription); },
+        unsubscribe() { return Promise.resolve(true); },
+    };
+    PushManager.prototype.subscribe = () => {
+        localStorage.setItem("fake-subscribed", "1");
+        return Promise.resolve(fake);
+    };
+    PushManager.prototype.getSubscription = () =>
+        Promise.resolve(localStorage.getItem("fake-subscribed") ? fake : null);
+}"""
+STANDALONE_WHEN_TOLD = f"""if (localStorage.getItem("fake-standalone")) {STANDALONE_DISPLAY}"""
+CLINICIAN_SCREEN = {"width": 1366, "height": 900}
+
+
+def turn_reminders_on(page: Page, live_server: LiveServer) -> None:
+    """Notifications allowed for the site, then the patient taps the button on Today."""
+    page.context.grant_permissions(["notifications"], origin=live_server.url)
+    page.reload()
+    card = reminders_card(page)
+    card.get_by_role("button", name="Turn on reminders").tap()
+    expect(card.locator(".push__status")).to_have_text("Reminders are on for this phone.")
+
+
+def push_js_done(page: Page) -> None:
+    """push.js has asked for this phone's subscription and sent what it would send (it asked
+    first; this waits for the same answers, then one more turn)."""
+    page.evaluate(
+        """() => navigator.serviceWorker.ready
+            .then((registration) => registration.pushManager.getSubscription())
+            .then(() => new Promise((done) => setTimeout(done, 0)))"""
+    )
+
+
+def said_installed(live_server: LiveServer) -> list[bool | None]:
+    with live_server.app.app_context():
+        return list(db.session.scalars(select(PushSubscription.installed)))
+
+
+def test_the_clinic_sees_that_reminders_reach_the_installed_app(
+    browser: Browser,
+    phone: Callable[..., BrowserContext],
+    demo: Demo,
+    live_server: LiveServer,
+    receiver: PushReceiver,  # noqa: F811
+) -> None:
+    subscription = receiver.new_subscription()
+    page = linked_phone(
+        phone,
+        demo,
+        user_agent=ANDROID_CHROME,
+        init_scripts=(STANDALONE_DISPLAY, f"({FAKE_PUSH_SERVICE})({json.dumps(subscription)})"),
+    )
+    turn_reminders_on(page, live_server)
+    assert said_installed(live_server) == [True]
+
+    context = browser.new_context(base_url=live_server.url, viewport=CLINICIAN_SCREEN)
+    context.set_default_timeout(WAIT_MS)
+    try:
+        nurse = context.new_page()
+        sign_in(nurse, demo.clinician_email, demo.clinician_password)
+        nurse.wait_for_url("**/clinic/")
+        row = nurse.get_by_role("row").filter(has_text=demo.patient_name)
+        expect(row).to_contain_text("Push: 1 phone (installed app), nothing delivered yet")
+        nurse.goto(f"/clinic/patients/{demo.patient_id}")
+        reach = nurse.locator("#reach")
+        expect(reach).to_contain_text("Push: 1 phone (installed app)")
+        expect(reach).to_be_in_viewport()
+        assert_no_violations(accessibility_violations(nurse))
+    finally:
+        context.close()
+
+
+def test_a_phone_says_once_when_it_starts_running_as_the_installed_app(
+    phone: Callable[..., BrowserContext],
+    demo: Demo,
+    live_server: LiveServer,
+    receiver: PushReceiver,  # noqa: F811
+) -> None:
+    subscription = receiver.new_subscription()
+    page = linked_phone(
+        phone,
+        demo,
+        user_agent=ANDROID_CHROME,
+        init_scripts=(
+            STANDALONE_WHEN_TOLD,
+            f"({KEPT_PUSH_SERVICE})({json.dumps(subscription)})",
+        ),
+    )
+    turn_reminders_on(page, live_server)
+    assert said_installed(live_server) == [False]  # in a browser tab
+    told: list[str] = []
+    page.on(
+        "request",
+        lambda request: (
+            told.append(request.method) if request.url.endswith("/push/subscription") else None
+        ),
+    )
+
+    # Added to the Home Screen, and opened from there: any page says so, once.
+    page.evaluate("() => localStorage.setItem('fake-standalone', '1')")
+    with page.expect_response(
+        lambda response: response.url.endswith("/push/subscription")
+    ) as patched:
+        page.goto("/check-in")
+    assert patched.value.status == 200
+    assert told == ["PATCH"]
+    assert said_installed(live_server) == [True]
+
+    page.goto("/today")
+    expect(reminders_card(page).locator(".push__status")).to_have_text(
+        "Reminders are on for this phone."
+    )
+    page.goto("/check-in")
+    push_js_done(page)
+    assert told == ["PATCH"], "said again though nothing changed"

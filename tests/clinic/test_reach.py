@@ -60,12 +60,34 @@ def test_the_last_push_is_only_told_for_a_phone_that_still_takes_them():
     assert reach(1, WHEN, None, True).last_push_at == WHEN
 
 
+@pytest.mark.parametrize(
+    ("phones", "installed", "in_browser", "words"),
+    [
+        (1, 1, 0, "installed app"),
+        (2, 2, 0, "installed apps"),
+        (1, 0, 1, "in the browser"),
+        (2, 0, 2, "in the browser"),
+        (2, 1, 1, "1 installed app, 1 in the browser"),
+        (3, 2, 1, "2 installed apps, 1 in the browser"),
+        # Phones that subscribed before the page said how it runs: told as far as known.
+        (2, 1, 0, "1 installed app"),
+        (3, 0, 1, "1 in the browser"),
+        (1, 0, 0, ""),
+        (0, 0, 0, ""),
+    ],
+)
+def test_the_rule_says_how_the_phones_run_aftercare(phones, installed, in_browser, words):
+    found = reach(phones, WHEN, None, True, installed=installed, in_browser=in_browser)
+    assert found.how_phones_run == words
+
+
 def test_a_whole_list_is_one_query(app, db, clinic, receiver):
     patients = [add_patient(db, clinic, f"P{n}") for n in range(6)]
-    subscribe(db, patients[0], receiver)
-    subscribe(db, patients[0], receiver)
+    subscribe(db, patients[0], receiver).installed = True
+    subscribe(db, patients[0], receiver).installed = False
     gone = subscribe(db, patients[1], receiver)
     gone.disabled_at = utcnow()
+    gone.installed = True  # but it takes no reminders: not counted
     unlinked = subscribe(db, patients[2], receiver)
     db.session.get(Device, unlinked.device_id).revoked_at = utcnow()
     add_email(db, patients[3], "c@example.org")
@@ -78,6 +100,10 @@ def test_a_whole_list_is_one_query(app, db, clinic, receiver):
 
     assert [s for s in seen if s != "COMMIT"] == ["SELECT"]
     assert [found[p.id].phones for p in patients] == [2, 0, 0, 0, 0, 0]
+    assert [(found[p.id].installed, found[p.id].in_browser) for p in patients[:2]] == [
+        (1, 1),
+        (0, 0),
+    ]
     assert [found[p.id].reachable for p in patients] == [True, False, False, True, False, False]
     assert found[patients[4].id].email == "pending"
 
@@ -107,6 +133,9 @@ def test_the_clinic_sees_reach_on_the_list_the_count_and_the_patient_page(
     pushed = add_patient(db, clinic, "Pushed Person")
     subscription = subscribe(db, pushed, receiver)
     subscription.last_success_at = utcnow() - timedelta(hours=1)
+    subscription.installed = True
+    tabbed = add_patient(db, clinic, "Tab Person")
+    subscribe(db, tabbed, receiver).installed = False
     lost = add_patient(db, clinic, "Lost Person")
     add_email(db, lost, "lost@example.org", verified=False)
     for someone in (pushed, lost):
@@ -118,7 +147,9 @@ def test_the_clinic_sees_reach_on_the_list_the_count_and_the_patient_page(
     assert "1 patient with an appointment in the next 7 days cannot be reached" in dashboard
     assert 'href="/clinic/?reach=unreachable"' in dashboard
     row = dashboard[dashboard.index(">Pushed Person<") :]
-    assert "Push: 1 phone, last delivered" in row[: row.index("</tr>")]
+    assert "Push: 1 phone (installed app), last delivered" in row[: row.index("</tr>")]
+    row = dashboard[dashboard.index(">Tab Person<") :]
+    assert "Push: 1 phone (in the browser), nothing delivered yet" in row[: row.index("</tr>")]
 
     only = browser.get(f"{waitress.url}/clinic/?reach=unreachable", timeout=10)
     assert only.status_code == 200
@@ -131,6 +162,14 @@ def test_the_clinic_sees_reach_on_the_list_the_count_and_the_patient_page(
 
     junk = browser.get(f"{waitress.url}/clinic/?reach=%0d%0aX&page=zz", timeout=10)
     assert junk.status_code == 200 and "Pushed Person" in junk.text
+
+    page = browser.get(f"{waitress.url}/clinic/patients/{pushed.id}", timeout=10).text
+    assert "Push: 1 phone (installed app), last delivered" in page
+    phones = page[page.index('id="devices-heading"') :]
+    assert "reminders on, in the installed app" in phones[: phones.index("</section>")]
+    page = browser.get(f"{waitress.url}/clinic/patients/{tabbed.id}", timeout=10).text
+    assert "Push: 1 phone (in the browser)" in page
+    assert "reminders on, in the browser" in page
 
     page = browser.get(f"{waitress.url}/clinic/patients/{lost.id}", timeout=10).text
     assert "No reminder can reach this patient" in page
