@@ -1,7 +1,7 @@
 """whether a subscribed phone runs Aftercare as an installed app, and when it last said so
 
-Revision ID: 0020
-Revises: 0019
+Revision ID: 0021
+Revises: 0020
 Create Date: 2026-12-06 04:10:00.000000
 
 On an iPhone push works only in the app on the Home Screen; elsewhere the clinic advises the
@@ -13,8 +13,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = "0020"
-down_revision = "0019"
+revision = "0021"
+down_revision = "0020"
 branch_labels = None
 depends_on = None
 
