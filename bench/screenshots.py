@@ -238,6 +238,9 @@ def patient_pages(browser: Browser, demo: Demo, language: str, shots: Shots) -> 
         answer_questionnaire(page, instrument, shots, language, sizes)
     page.goto("/questionnaires")
     shots.take(page, language, "progress", sizes)
+    for path, name in (("/learn", "learn"), ("/journal", "journal"), ("/reminders/email", "email")):
+        page.goto(path)
+        shots.take(page, language, name, sizes)
     page.goto("/companion")
     shots.take(page, language, "companion-none-yet", sizes)
     submit(page)
@@ -297,6 +300,8 @@ def clinician_pages(browser: Browser, demo: Demo, shots: Shots) -> None:
     shots.take(page, "clinician", "patient-added", sizes)
     page.goto("/clinic/security/sessions")
     shots.take(page, "clinician", "sessions", sizes)
+    page.goto("/clinic/outcomes")
+    shots.take(page, "clinician", "outcomes", sizes)
     context.close()
 
     context = browser.new_context(base_url=demo.base, viewport=LAPTOP, locale="en-US")
@@ -313,6 +318,9 @@ def clinician_pages(browser: Browser, demo: Demo, shots: Shots) -> None:
     for path, name in (
         ("/clinic/settings", "settings"),
         *settings,
+        ("/clinic/settings/thresholds", "settings-thresholds"),
+        ("/clinic/journal-prompts", "journal-questions"),
+        ("/clinic/learn", "learn-articles"),
         ("/clinic/admin/clinicians", "clinicians"),
         ("/clinic/admin/audit", "audit-trail"),
     ):

@@ -14,6 +14,7 @@ pytestmark = pytest.mark.browser
 ROOT = Path(__file__).resolve().parents[2]
 PATIENT_PAGES = {"enroll", "today", "check-in", "result-emergency", "result-crisis", "help"}
 PATIENT_PAGES |= {"questionnaire-phq9-crisis-help", "progress", "companion-link", "companion-view"}
+PATIENT_PAGES |= {"learn", "journal", "email"}
 CLINIC_PAGES = {
     "dashboard",
     "patient",
@@ -21,10 +22,12 @@ CLINIC_PAGES = {
     "enrollment-qr",
     "patient-added",
     "sessions",
+    "outcomes",
 }
 ADMIN_PAGES = {"two-factor-set-up", "settings", "clinicians", "audit-trail", "two-factor-code"}
 ADMIN_PAGES |= {f"settings-{slug}" for slug in ("clinic", "crisis", "rules", "lists")}
-ADMIN_PAGES |= {"settings-reminders", "settings-questionnaires"}
+ADMIN_PAGES |= {"settings-reminders", "settings-questionnaires", "settings-thresholds"}
+ADMIN_PAGES |= {"journal-questions", "learn-articles"}
 
 
 def png_size(file: Path) -> tuple[int, int]:
