@@ -11,7 +11,7 @@ import pytest
 from playwright.sync_api import BrowserContext, Page, expect
 
 from aftercare.extensions import db
-from aftercare.models import Infusion, utcnow
+from aftercare.models import Infusion, Patient, utcnow
 from tests.browser.conftest import Demo, LiveServer
 from tests.browser.test_clinician import accessibility_violations, assert_no_violations
 
@@ -76,8 +76,16 @@ def test_each_chart_names_its_questionnaire_says_lower_is_better_and_shows_bands
     assert_no_violations(accessibility_violations(page))
 
 
-def test_nothing_asks_to_be_answered_when_nothing_is_due(enrolled: Page) -> None:
-    page = enrolled  # the demo infusion ended an hour ago: no questionnaire is due yet
+def test_nothing_asks_to_be_answered_when_nothing_is_due(
+    enrolled: Page, live_server: LiveServer, demo: Demo
+) -> None:
+    # The demo infusion ended an hour ago. The first questionnaires fall due the next day and
+    # open 12 hours early: at 20:00 they open at 08:00 that day, later than now at any hour.
+    with live_server.app.app_context():
+        clinic = db.session.get(Patient, demo.patient_id).clinic
+        clinic.content = {**(clinic.content or {}), "questionnaires": {"hour": 20}}
+        db.session.commit()
+    page = enrolled
     page.goto("/questionnaires")
 
     expect(page.get_by_role("heading", name="Your progress")).to_be_visible()

@@ -32,6 +32,7 @@ PAGES = {
     "clinic.device_revoke": "/clinic/patients/<int:patient_id>/devices/<int:device_id>/revoke",
     "clinic.patient_email": "/clinic/patients/<int:patient_id>/email",
     "clinic.alert_acknowledge": "/clinic/alerts/<int:alert_id>/acknowledge",
+    "clinic.appointment_reply_handled": "/clinic/appointments/<int:appointment_id>/reply-handled",
     "clinic.settings": "/clinic/settings",
     "clinic.settings_section": "/clinic/settings/<slug>",
     "clinic.threshold_settings": "/clinic/settings/thresholds",
