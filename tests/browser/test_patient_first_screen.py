@@ -230,6 +230,11 @@ def test_times_in_words_move_on_at_midnight_on_the_phones_copy_of_today(
     later = json.loads(driving.get_attribute("data-later") or "[]")
     assert later, "the rule carries no later wording"
     first_midnight = datetime.fromisoformat(later[0][0])
+    # The rule ends 23 hours from now: after the next midnight, except in the hour after one.
+    item = page.locator('.timed__item[data-key="driving"]')
+    until = datetime.fromisoformat(item.get_attribute("data-until") or "")
+    if until <= first_midnight:
+        pytest.skip("the rule ends before the next midnight (run within an hour after one)")
 
     go_offline(page, live_server)
     # The phone's clock runs on to just after the clinic's next midnight, with no server.
